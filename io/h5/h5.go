@@ -1,0 +1,658 @@
+// Package h5 is a thin layer over gonum.org/v1/hdf5 for the files eandarn
+// reads and writes: nested groups, float64 datasets of rank 0, 1 and 2,
+// integer datasets of rank 1 and 2, and string and float attributes.
+//
+// Layout conventions, so that h5py, MATLAB and h5dump see what Go wrote:
+//   - a Go n x T matrix (gonum mat, row-major) is stored as a C-order dataset
+//     of shape (n, T): h5py's f["x"].shape == (n, T), MATLAB's h5read
+//     returns its transpose (T x n), as for any HDF5 file from C or Python;
+//   - floats are stored as IEEE little-endian float64 (H5T_IEEE_F64LE);
+//   - integers (triangle and lead indices) are stored as little-endian int64
+//     (H5T_STD_I64LE), NumPy's default integer on 64-bit Linux;
+//   - string attributes are variable-length C strings, which h5py returns
+//     as str.
+//
+// Reading converts through HDF5's own type conversion, so int32, unsigned
+// or big-endian datasets written by other tools read correctly; integer
+// reads also accept float datasets whose values are all whole numbers (a
+// MATLAB habit).
+//
+// Paths are slash-separated and relative to the file root ("forward/R");
+// a leading "/" is ignored and "" or "/" is the root group.
+package h5
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/hdf5"
+)
+
+// ErrNotFound is wrapped by errors about a dataset, group or attribute that
+// does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Class is the element class of a dataset or attribute.
+type Class int
+
+const (
+	Other  Class = iota // a class eandarn does not read (compound, opaque, ...)
+	Float               // IEEE floating point
+	Int                 // signed or unsigned integer
+	String              // fixed or variable-length string
+)
+
+func (c Class) String() string {
+	switch c {
+	case Float:
+		return "float"
+	case Int:
+		return "int"
+	case String:
+		return "string"
+	}
+	return "other"
+}
+
+func classOf(tc hdf5.TypeClass) Class {
+	switch tc {
+	case hdf5.T_FLOAT:
+		return Float
+	case hdf5.T_INTEGER:
+		return Int
+	case hdf5.T_STRING:
+		return String
+	}
+	return Other
+}
+
+// File is an open HDF5 file.
+type File struct {
+	f    *hdf5.File
+	name string
+}
+
+// Create creates (or truncates) the HDF5 file at path for writing.
+func Create(path string) (*File, error) {
+	defer quiet()()
+	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %v", path, err)
+	}
+	return &File{f: f, name: path}, nil
+}
+
+// Open opens an existing HDF5 file read-only. A file that is not HDF5, or is
+// truncated (HDF5 compares the end of file stored in the superblock with the
+// real size), fails here.
+func Open(path string) (*File, error) {
+	defer quiet()()
+	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: not a readable HDF5 file (truncated or corrupt?): %v", path, err)
+	}
+	return &File{f: f, name: path}, nil
+}
+
+// Name returns the path the file was opened or created with.
+func (f *File) Name() string { return f.name }
+
+// Close flushes and closes the file.
+func (f *File) Close() error {
+	defer quiet()()
+	if err := f.f.Close(); err != nil {
+		return fmt.Errorf("close %s: %v", f.name, err)
+	}
+	return nil
+}
+
+// clean returns path relative to the root without leading or trailing
+// slashes; "" is the root.
+func clean(path string) string { return strings.Trim(path, "/") }
+
+// Exists reports whether a group or dataset exists at path. Each level is
+// tested in turn because H5Lexists fails when an intermediate link is missing.
+func (f *File) Exists(path string) bool {
+	defer quiet()()
+	p := clean(path)
+	if p == "" {
+		return true
+	}
+	parts := strings.Split(p, "/")
+	for i := range parts {
+		if !f.f.LinkExists("/" + strings.Join(parts[:i+1], "/")) {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateGroup creates the group at path and any missing parents (like
+// mkdir -p). Existing groups are kept.
+func (f *File) CreateGroup(path string) error {
+	defer quiet()()
+	p := clean(path)
+	if p == "" {
+		return nil
+	}
+	parts := strings.Split(p, "/")
+	for i := range parts {
+		sub := "/" + strings.Join(parts[:i+1], "/")
+		if f.f.LinkExists(sub) {
+			continue
+		}
+		g, err := f.f.CreateGroup(sub)
+		if err != nil {
+			return fmt.Errorf("%s: create group %s: %v", f.name, sub, err)
+		}
+		if err := g.Close(); err != nil {
+			return fmt.Errorf("%s: close group %s: %v", f.name, sub, err)
+		}
+	}
+	return nil
+}
+
+// createDataset makes the parent groups and a new dataset of the given dims
+// (nil dims: a scalar dataset).
+func (f *File) createDataset(path string, dtype *hdf5.Datatype, dims []int) (*hdf5.Dataset, error) {
+	p := clean(path)
+	if p == "" {
+		return nil, fmt.Errorf("%s: empty dataset path", f.name)
+	}
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		if err := f.CreateGroup(p[:i]); err != nil {
+			return nil, err
+		}
+	}
+	var space *hdf5.Dataspace
+	var err error
+	if dims == nil {
+		space, err = hdf5.CreateDataspace(hdf5.S_SCALAR)
+	} else {
+		ud := make([]uint, len(dims))
+		for i, d := range dims {
+			ud[i] = uint(d)
+		}
+		space, err = hdf5.CreateSimpleDataspace(ud, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: dataset %s: dataspace %v: %v", f.name, p, dims, err)
+	}
+	defer space.Close()
+	ds, err := f.f.CreateDataset("/"+p, dtype, space)
+	if err != nil {
+		return nil, fmt.Errorf("%s: create dataset %s (already exists?): %v", f.name, p, err)
+	}
+	return ds, nil
+}
+
+func (f *File) writeFloats(path string, dims []int, data []float64) error {
+	defer quiet()()
+	ds, err := f.createDataset(path, hdf5.T_IEEE_F64LE, dims)
+	if err != nil {
+		return err
+	}
+	werr := writeF64(ds.ID(), data)
+	cerr := ds.Close()
+	if werr != nil || cerr != nil {
+		return fmt.Errorf("%s: write dataset %s: %v", f.name, clean(path), errors.Join(werr, cerr))
+	}
+	return nil
+}
+
+func (f *File) writeInts(path string, dims []int, data []int) error {
+	defer quiet()()
+	buf := make([]int64, len(data))
+	for i, v := range data {
+		buf[i] = int64(v)
+	}
+	ds, err := f.createDataset(path, hdf5.T_STD_I64LE, dims)
+	if err != nil {
+		return err
+	}
+	werr := writeI64(ds.ID(), buf)
+	cerr := ds.Close()
+	if werr != nil || cerr != nil {
+		return fmt.Errorf("%s: write dataset %s: %v", f.name, clean(path), errors.Join(werr, cerr))
+	}
+	return nil
+}
+
+// WriteDense writes m as a new r x c float64 dataset at path, creating
+// parent groups.
+func (f *File) WriteDense(path string, m mat.Matrix) error {
+	r, c := m.Dims()
+	data := make([]float64, 0, r*c)
+	if d, ok := m.(mat.RawMatrixer); ok && d.RawMatrix().Stride == c {
+		data = append(data, d.RawMatrix().Data[:r*c]...)
+	} else {
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				data = append(data, m.At(i, j))
+			}
+		}
+	}
+	return f.writeFloats(path, []int{r, c}, data)
+}
+
+// WriteVector writes v as a new 1-D float64 dataset at path.
+func (f *File) WriteVector(path string, v []float64) error {
+	return f.writeFloats(path, []int{len(v)}, v)
+}
+
+// WriteScalar writes x as a new scalar (rank 0) float64 dataset at path;
+// h5py reads it with f[path][()].
+func (f *File) WriteScalar(path string, x float64) error {
+	return f.writeFloats(path, nil, []float64{x})
+}
+
+// WriteInts writes the row-major rows x cols integers as a new 2-D int64
+// dataset at path.
+func (f *File) WriteInts(path string, rows, cols int, data []int) error {
+	if len(data) != rows*cols {
+		return fmt.Errorf("%s: dataset %s: %d values for %dx%d", f.name, clean(path), len(data), rows, cols)
+	}
+	return f.writeInts(path, []int{rows, cols}, data)
+}
+
+// WriteIntVector writes v as a new 1-D int64 dataset at path.
+func (f *File) WriteIntVector(path string, v []int) error {
+	return f.writeInts(path, []int{len(v)}, v)
+}
+
+// Info describes a dataset: its shape (nil for a scalar) and element class.
+type Info struct {
+	Shape []int
+	Class Class
+}
+
+// openDataset opens the dataset at path, wrapping ErrNotFound when absent.
+func (f *File) openDataset(path string) (*hdf5.Dataset, error) {
+	p := clean(path)
+	if p == "" || !f.Exists(p) {
+		return nil, fmt.Errorf("%s: dataset %s: %w", f.name, p, ErrNotFound)
+	}
+	ds, err := f.f.OpenDataset("/" + p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s is not a dataset: %v", f.name, p, err)
+	}
+	return ds, nil
+}
+
+func datasetInfo(ds *hdf5.Dataset) (Info, error) {
+	space := ds.Space()
+	if space == nil {
+		return Info{}, errHDF5
+	}
+	defer space.Close()
+	var shape []int
+	if space.SimpleExtentNDims() > 0 { // the binding indexes dims[0] even for scalars
+		dims, _, err := space.SimpleExtentDims()
+		if err != nil {
+			return Info{}, err
+		}
+		for _, d := range dims {
+			shape = append(shape, int(d))
+		}
+	}
+	dt, err := ds.Datatype()
+	if err != nil {
+		return Info{}, err
+	}
+	defer dt.Close()
+	return Info{Shape: shape, Class: classOf(dt.Class())}, nil
+}
+
+// Stat returns the shape and class of the dataset at path.
+func (f *File) Stat(path string) (Info, error) {
+	defer quiet()()
+	ds, err := f.openDataset(path)
+	if err != nil {
+		return Info{}, err
+	}
+	defer ds.Close()
+	info, err := datasetInfo(ds)
+	if err != nil {
+		return Info{}, fmt.Errorf("%s: dataset %s: %v", f.name, clean(path), err)
+	}
+	return info, nil
+}
+
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// ReadFloats reads a numeric dataset of any rank as row-major float64
+// values with its shape (nil for a scalar).
+func (f *File) ReadFloats(path string) ([]float64, []int, error) {
+	defer quiet()()
+	ds, err := f.openDataset(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ds.Close()
+	info, err := datasetInfo(ds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: dataset %s: %v", f.name, clean(path), err)
+	}
+	if info.Class != Float && info.Class != Int {
+		return nil, nil, fmt.Errorf("%s: dataset %s: want numbers, got %s elements", f.name, clean(path), info.Class)
+	}
+	data := make([]float64, numel(info.Shape))
+	if err := readF64(ds.ID(), data); err != nil {
+		return nil, nil, fmt.Errorf("%s: read dataset %s: %v", f.name, clean(path), err)
+	}
+	return data, info.Shape, nil
+}
+
+// ReadDense reads a 2-D numeric dataset as an r x c matrix.
+func (f *File) ReadDense(path string) (*mat.Dense, error) {
+	data, shape, err := f.ReadFloats(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(shape) != 2 {
+		return nil, fmt.Errorf("%s: dataset %s: want 2-D, got shape %v", f.name, clean(path), shape)
+	}
+	if shape[0] == 0 || shape[1] == 0 {
+		return nil, fmt.Errorf("%s: dataset %s: empty shape %v", f.name, clean(path), shape)
+	}
+	return mat.NewDense(shape[0], shape[1], data), nil
+}
+
+// ReadVector reads a 1-D numeric dataset.
+func (f *File) ReadVector(path string) ([]float64, error) {
+	data, shape, err := f.ReadFloats(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(shape) != 1 {
+		return nil, fmt.Errorf("%s: dataset %s: want 1-D, got shape %v", f.name, clean(path), shape)
+	}
+	return data, nil
+}
+
+// ReadScalar reads a scalar dataset (or one holding a single element).
+func (f *File) ReadScalar(path string) (float64, error) {
+	data, shape, err := f.ReadFloats(path)
+	if err != nil {
+		return 0, err
+	}
+	if len(data) != 1 {
+		return 0, fmt.Errorf("%s: dataset %s: want one value, got shape %v", f.name, clean(path), shape)
+	}
+	return data[0], nil
+}
+
+// ReadInts reads an integer dataset of any rank as row-major ints with its
+// shape. A float dataset is accepted when every value is a whole number that
+// fits an int (MATLAB stores indices as double).
+func (f *File) ReadInts(path string) ([]int, []int, error) {
+	defer quiet()()
+	ds, err := f.openDataset(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ds.Close()
+	p := clean(path)
+	info, err := datasetInfo(ds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: dataset %s: %v", f.name, p, err)
+	}
+	n := numel(info.Shape)
+	out := make([]int, n)
+	switch info.Class {
+	case Int:
+		buf := make([]int64, n)
+		if err := readI64(ds.ID(), buf); err != nil {
+			return nil, nil, fmt.Errorf("%s: read dataset %s: %v", f.name, p, err)
+		}
+		for i, v := range buf {
+			out[i] = int(v)
+		}
+	case Float:
+		buf := make([]float64, n)
+		if err := readF64(ds.ID(), buf); err != nil {
+			return nil, nil, fmt.Errorf("%s: read dataset %s: %v", f.name, p, err)
+		}
+		for i, v := range buf {
+			if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+				return nil, nil, fmt.Errorf("%s: dataset %s: want integers, got %v at flat index %d", f.name, p, v, i)
+			}
+			out[i] = int(v)
+		}
+	default:
+		return nil, nil, fmt.Errorf("%s: dataset %s: want integers, got %s elements", f.name, p, info.Class)
+	}
+	return out, info.Shape, nil
+}
+
+// Entry is one object found by List.
+type Entry struct {
+	Path  string // relative to the root, e.g. "forward/R"
+	Group bool   // a group rather than a dataset
+	Info  Info   // dataset shape and class; zero for groups
+}
+
+// List returns every group and dataset below the root, depth first in name
+// order.
+func (f *File) List() ([]Entry, error) {
+	defer quiet()()
+	var out []Entry
+	var walk func(prefix string) error
+	walk = func(prefix string) error {
+		g, err := f.f.OpenGroup("/" + prefix)
+		if err != nil {
+			return fmt.Errorf("%s: open group /%s: %v", f.name, prefix, err)
+		}
+		defer g.Close()
+		n, err := g.NumObjects()
+		if err != nil {
+			return fmt.Errorf("%s: list group /%s: %v", f.name, prefix, err)
+		}
+		for i := uint(0); i < n; i++ {
+			name, err := g.ObjectNameByIndex(i)
+			if err != nil {
+				return fmt.Errorf("%s: list group /%s: %v", f.name, prefix, err)
+			}
+			typ, err := g.ObjectTypeByIndex(i)
+			if err != nil {
+				return fmt.Errorf("%s: list group /%s: %s: %v", f.name, prefix, name, err)
+			}
+			p := strings.TrimPrefix(prefix+"/"+name, "/")
+			switch typ {
+			case hdf5.H5G_GROUP:
+				out = append(out, Entry{Path: p, Group: true})
+				if err := walk(p); err != nil {
+					return err
+				}
+			case hdf5.H5G_DATASET:
+				info, err := f.Stat(p)
+				if err != nil {
+					return err
+				}
+				out = append(out, Entry{Path: p, Info: info})
+			}
+		}
+		return nil
+	}
+	if err := walk(""); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// attrHost is what both *hdf5.Group and *hdf5.Dataset offer for attributes.
+type attrHost interface {
+	OpenAttribute(name string) (*hdf5.Attribute, error)
+	CreateAttribute(name string, dtype *hdf5.Datatype, dspace *hdf5.Dataspace) (*hdf5.Attribute, error)
+	Close() error
+}
+
+// object opens the group or dataset at obj ("" is the root group).
+func (f *File) object(obj string) (attrHost, error) {
+	p := clean(obj)
+	if !f.Exists(p) {
+		return nil, fmt.Errorf("%s: object /%s: %w", f.name, p, ErrNotFound)
+	}
+	if group, _ := objectIsGroup(f.f.ID(), "/"+p); group {
+		g, err := f.f.OpenGroup("/" + p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: open group /%s: %v", f.name, p, err)
+		}
+		return g, nil
+	}
+	ds, err := f.f.OpenDataset("/" + p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: object /%s is neither group nor dataset: %v", f.name, p, err)
+	}
+	return ds, nil
+}
+
+// setAttr replaces the scalar attribute name on obj with value of dtype.
+func (f *File) setAttr(obj, name string, dtype *hdf5.Datatype, value any) error {
+	defer quiet()()
+	h, err := f.object(obj)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	p := "/" + clean(obj)
+	if ok, err := attrExists(f.f.ID(), p, name); err != nil {
+		return fmt.Errorf("%s: %s: attribute %s: %v", f.name, p, name, err)
+	} else if ok {
+		if err := attrDelete(f.f.ID(), p, name); err != nil {
+			return fmt.Errorf("%s: %s: replace attribute %s: %v", f.name, p, name, err)
+		}
+	}
+	space, err := hdf5.CreateDataspace(hdf5.S_SCALAR)
+	if err != nil {
+		return fmt.Errorf("%s: %s: attribute %s: %v", f.name, p, name, err)
+	}
+	defer space.Close()
+	a, err := h.CreateAttribute(name, dtype, space)
+	if err != nil {
+		return fmt.Errorf("%s: %s: create attribute %s: %v", f.name, p, name, err)
+	}
+	werr := a.Write(value, dtype)
+	cerr := a.Close()
+	if werr != nil || cerr != nil {
+		return fmt.Errorf("%s: %s: write attribute %s: %v", f.name, p, name, errors.Join(werr, cerr))
+	}
+	return nil
+}
+
+// SetString sets the string attribute name on the group or dataset obj
+// ("" is the file's root group), replacing any attribute of that name.
+func (f *File) SetString(obj, name, value string) error {
+	return f.setAttr(obj, name, hdf5.T_GO_STRING, &value)
+}
+
+// SetFloat sets the float64 attribute name on obj, replacing any attribute
+// of that name.
+func (f *File) SetFloat(obj, name string, value float64) error {
+	return f.setAttr(obj, name, hdf5.T_NATIVE_DOUBLE, &value)
+}
+
+// AttrNames lists the attribute names of obj in name order.
+func (f *File) AttrNames(obj string) ([]string, error) {
+	defer quiet()()
+	if !f.Exists(obj) {
+		return nil, fmt.Errorf("%s: object /%s: %w", f.name, clean(obj), ErrNotFound)
+	}
+	names, err := attrNames(f.f.ID(), "/"+clean(obj))
+	if err != nil {
+		return nil, fmt.Errorf("%s: list attributes of /%s: %v", f.name, clean(obj), err)
+	}
+	return names, nil
+}
+
+// readAttr opens attribute name on obj and calls fn with it and its class.
+func (f *File) readAttr(obj, name string, fn func(a *hdf5.Attribute, c Class) error) error {
+	defer quiet()()
+	p := "/" + clean(obj)
+	h, err := f.object(obj)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if ok, err := attrExists(f.f.ID(), p, name); err != nil || !ok {
+		return fmt.Errorf("%s: %s: attribute %s: %w", f.name, p, name, ErrNotFound)
+	}
+	a, err := h.OpenAttribute(name)
+	if err != nil {
+		return fmt.Errorf("%s: %s: open attribute %s: %v", f.name, p, name, err)
+	}
+	defer a.Close()
+	c := Other
+	switch attrClass(a.ID()) {
+	case int(hdf5.T_FLOAT):
+		c = Float
+	case int(hdf5.T_INTEGER):
+		c = Int
+	case int(hdf5.T_STRING):
+		c = String
+	}
+	if err := fn(a, c); err != nil {
+		return fmt.Errorf("%s: %s: attribute %s: %v", f.name, p, name, err)
+	}
+	return nil
+}
+
+// String reads the string attribute name of obj.
+func (f *File) String(obj, name string) (string, error) {
+	var s string
+	err := f.readAttr(obj, name, func(a *hdf5.Attribute, c Class) error {
+		if c != String {
+			return fmt.Errorf("want string, got %s", c)
+		}
+		fixed, ok, err := readFixedString(a.ID())
+		if ok {
+			s = fixed
+			return err
+		}
+		return a.Read(&s, hdf5.T_GO_STRING)
+	})
+	return s, err
+}
+
+// Float reads the numeric scalar attribute name of obj as float64.
+func (f *File) Float(obj, name string) (float64, error) {
+	var x float64
+	err := f.readAttr(obj, name, func(a *hdf5.Attribute, c Class) error {
+		if c != Float && c != Int {
+			return fmt.Errorf("want a number, got %s", c)
+		}
+		if sp := a.Space(); sp != nil {
+			n := sp.SimpleExtentNPoints()
+			sp.Close()
+			if n != 1 {
+				return fmt.Errorf("want one value, got %d", n)
+			}
+		}
+		return a.Read(&x, hdf5.T_NATIVE_DOUBLE)
+	})
+	return x, err
+}
+
+// Text reads attribute name of obj as text: strings as they are, numbers in
+// Go's shortest round-trip format ('g', -1).
+func (f *File) Text(obj, name string) (string, error) {
+	s, err := f.String(obj, name)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return s, err
+	}
+	x, ferr := f.Float(obj, name)
+	if ferr != nil {
+		return "", err
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64), nil
+}

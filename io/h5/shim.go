@@ -1,0 +1,200 @@
+package h5
+
+// The gonum binding reads and writes datasets in the dataset's own file
+// datatype, so an int32 or big-endian dataset would land in a Go []int64 or
+// []float64 unconverted. This shim asks HDF5 to convert to the native memory
+// type instead, and adds the attribute listing the binding lacks.
+
+// #cgo pkg-config: hdf5
+// #include <stdlib.h>
+// #include "hdf5.h"
+//
+// static herr_t eandarn_read_f64(hid_t d, double *buf) {
+//   return H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+// }
+// static herr_t eandarn_write_f64(hid_t d, const double *buf) {
+//   return H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+// }
+// static herr_t eandarn_read_i64(hid_t d, long long *buf) {
+//   return H5Dread(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+// }
+// static herr_t eandarn_write_i64(hid_t d, const long long *buf) {
+//   return H5Dwrite(d, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+// }
+// static ssize_t eandarn_attr_name(hid_t loc, const char *obj, hsize_t idx, char *buf, size_t n) {
+//   return H5Aget_name_by_idx(loc, obj, H5_INDEX_NAME, H5_ITER_INC, idx, buf, n, H5P_DEFAULT);
+// }
+// static htri_t eandarn_attr_exists(hid_t loc, const char *obj, const char *name) {
+//   return H5Aexists_by_name(loc, obj, name, H5P_DEFAULT);
+// }
+// static herr_t eandarn_attr_delete(hid_t loc, const char *obj, const char *name) {
+//   return H5Adelete_by_name(loc, obj, name, H5P_DEFAULT);
+// }
+// static void eandarn_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// static int eandarn_obj_type(hid_t loc, const char *path) {
+//   hid_t o = H5Oopen(loc, path, H5P_DEFAULT);
+//   if (o < 0) return -1;
+//   int t = (int)H5Iget_type(o);
+//   H5Oclose(o);
+//   return t;
+// }
+// static long long eandarn_attr_fixed_str_size(hid_t a) {
+//   hid_t t = H5Aget_type(a);
+//   if (t < 0) return -1;
+//   long long n = H5Tis_variable_str(t) ? 0 : (long long)H5Tget_size(t);
+//   H5Tclose(t);
+//   return n;
+// }
+// static herr_t eandarn_attr_read_fixed(hid_t a, char *buf) {
+//   hid_t t = H5Aget_type(a);
+//   if (t < 0) return -1;
+//   herr_t rc = H5Aread(a, t, buf);
+//   H5Tclose(t);
+//   return rc;
+// }
+// static int eandarn_attr_class(hid_t a) {
+//   hid_t t = H5Aget_type(a);
+//   if (t < 0) return -1;
+//   int c = (int)H5Tget_class(t);
+//   H5Tclose(t);
+//   return c;
+// }
+import "C"
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"unsafe"
+)
+
+// quiet turns off HDF5's printing of error stacks to stderr for the calling
+// OS thread and pins the goroutine to it until the returned function runs.
+// The binding silences errors once at init, but Debian's libhdf5 is built
+// thread-safe, where that setting is per thread, and goroutines move between
+// threads: without this, expected failures (a truncated file, a missing
+// attribute) would spray HDF5-DIAG stacks on stderr. Errors are returned, not
+// printed.
+func quiet() func() {
+	runtime.LockOSThread()
+	C.eandarn_quiet()
+	return runtime.UnlockOSThread
+}
+
+// objectIsGroup reports whether the object at path (absolute) is a group;
+// ok is false when there is no object there.
+func objectIsGroup(loc int64, path string) (group, ok bool) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	switch C.eandarn_obj_type(C.hid_t(loc), cpath) {
+	case C.H5I_GROUP:
+		return true, true
+	case C.H5I_DATASET:
+		return false, true
+	}
+	return false, false
+}
+
+var errHDF5 = errors.New("hdf5 library call failed")
+
+func status(rc C.herr_t) error {
+	if rc < 0 {
+		return errHDF5
+	}
+	return nil
+}
+
+// readF64 reads a whole dataset converted to native float64 into buf, which
+// must hold every element.
+func readF64(dset int64, buf []float64) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	return status(C.eandarn_read_f64(C.hid_t(dset), (*C.double)(unsafe.Pointer(&buf[0]))))
+}
+
+func writeF64(dset int64, buf []float64) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	return status(C.eandarn_write_f64(C.hid_t(dset), (*C.double)(unsafe.Pointer(&buf[0]))))
+}
+
+// readI64 reads a whole integer dataset converted to native int64 into buf.
+func readI64(dset int64, buf []int64) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	return status(C.eandarn_read_i64(C.hid_t(dset), (*C.longlong)(unsafe.Pointer(&buf[0]))))
+}
+
+func writeI64(dset int64, buf []int64) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	return status(C.eandarn_write_i64(C.hid_t(dset), (*C.longlong)(unsafe.Pointer(&buf[0]))))
+}
+
+// attrNames lists the attribute names of the object at obj (relative to
+// loc) in name order.
+func attrNames(loc int64, obj string) ([]string, error) {
+	cobj := C.CString(obj)
+	defer C.free(unsafe.Pointer(cobj))
+	var names []string
+	for i := 0; ; i++ {
+		n := C.eandarn_attr_name(C.hid_t(loc), cobj, C.hsize_t(i), nil, 0)
+		if n < 0 {
+			// H5Aget_name_by_idx fails past the last index: that ends the list.
+			return names, nil
+		}
+		buf := make([]byte, int(n)+1)
+		n = C.eandarn_attr_name(C.hid_t(loc), cobj, C.hsize_t(i), (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		if n < 0 {
+			return nil, errHDF5
+		}
+		names = append(names, string(buf[:n]))
+	}
+}
+
+func attrExists(loc int64, obj, name string) (bool, error) {
+	cobj, cname := C.CString(obj), C.CString(name)
+	defer C.free(unsafe.Pointer(cobj))
+	defer C.free(unsafe.Pointer(cname))
+	r := C.eandarn_attr_exists(C.hid_t(loc), cobj, cname)
+	if r < 0 {
+		return false, errHDF5
+	}
+	return r > 0, nil
+}
+
+func attrDelete(loc int64, obj, name string) error {
+	cobj, cname := C.CString(obj), C.CString(name)
+	defer C.free(unsafe.Pointer(cobj))
+	defer C.free(unsafe.Pointer(cname))
+	return status(C.eandarn_attr_delete(C.hid_t(loc), cobj, cname))
+}
+
+// attrClass returns the H5T class of an open attribute (hdf5.T_STRING,
+// hdf5.T_FLOAT, ...), or -1.
+func attrClass(attr int64) int {
+	return int(C.eandarn_attr_class(C.hid_t(attr)))
+}
+
+// readFixedString reads a fixed-length string attribute, dropping NUL
+// padding; ok is false for variable-length strings, which the binding reads.
+// (The binding's own fixed-length path leaves the C buffer unterminated when
+// the string fills its declared size, as h5py's np.bytes_ attributes do.)
+func readFixedString(attr int64) (s string, ok bool, err error) {
+	n := C.eandarn_attr_fixed_str_size(C.hid_t(attr))
+	switch {
+	case n < 0:
+		return "", false, errHDF5
+	case n == 0:
+		return "", false, nil
+	}
+	buf := make([]byte, int(n))
+	if err := status(C.eandarn_attr_read_fixed(C.hid_t(attr), (*C.char)(unsafe.Pointer(&buf[0])))); err != nil {
+		return "", true, err
+	}
+	return strings.TrimRight(string(buf), "\x00"), true, nil
+}

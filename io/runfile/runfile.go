@@ -1,0 +1,375 @@
+package runfile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/internal/atomic"
+	"github.com/eandarn/eandarn/io/npy"
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/mesh"
+)
+
+// AttrsFile is the name of the attribute file in an NPY run folder.
+const AttrsFile = "attrs.json"
+
+// errMissing is what a source returns for an absent dataset.
+var errMissing = errors.New("missing")
+
+// source is a run file being read: HDF5 or an NPY folder.
+type source interface {
+	file(ds string) string // the file holding dataset ds ("" = attributes)
+	floats(ds string) ([]float64, []int, error)
+	ints(ds string) ([]int, []int, error)
+	attrs() (map[string]string, error)
+}
+
+// Load reads and validates the run file at path: an HDF5 file, or a folder
+// of .npy files (see the package documentation). Any problem with the input
+// (missing, unreadable, truncated, breaking the schema) is a *SchemaError.
+func Load(path string) (*inverse.Problem, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &SchemaError{File: path, Want: "a run file (HDF5) or run folder (.npy)", Got: "nothing readable there: " + err.Error(), Err: err}
+	}
+	if st.IsDir() {
+		return load(npySource(path))
+	}
+	f, err := h5.Open(path)
+	if err != nil {
+		return nil, &SchemaError{File: path, Want: "a readable HDF5 file", Got: "unreadable, truncated or not HDF5", Err: err}
+	}
+	defer f.Close()
+	return load(h5Source{f})
+}
+
+// load reads every schema dataset from src, checks ranks and column counts,
+// builds the Problem and validates it.
+func load(src source) (*inverse.Problem, error) {
+	attrs, err := src.attrs()
+	if err != nil {
+		return nil, err
+	}
+	p := &inverse.Problem{Attrs: attrs}
+	got := make(map[string][]float64)
+	gotInt := make(map[string][]int)
+	shapes := make(map[string][]int)
+	for _, s := range schema {
+		var vals []float64
+		var ints []int
+		var shape []int
+		var err error
+		dtype := "float"
+		if s.integer {
+			dtype = "integer"
+			ints, shape, err = src.ints(s.path)
+		} else {
+			vals, shape, err = src.floats(s.path)
+		}
+		want := fmt.Sprintf("a %d-D %s dataset (%s)", s.rank, dtype, s.what)
+		switch {
+		case errors.Is(err, errMissing) && s.optional:
+			continue
+		case errors.Is(err, errMissing):
+			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: want, Got: "missing"}
+		case err != nil:
+			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: want, Got: "unreadable: " + err.Error(), Err: err}
+		case len(shape) != s.rank:
+			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: want, Got: "shape " + shapeString(shape)}
+		case s.cols > 0 && shape[1] != s.cols:
+			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: fmt.Sprintf("Kx%d (%s)", s.cols, s.what), Got: shapeString(shape)}
+		case s.rank == 2 && (shape[0] == 0 || shape[1] == 0):
+			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: "a non-empty " + want, Got: shapeString(shape)}
+		}
+		got[s.path], gotInt[s.path], shapes[s.path] = vals, ints, shape
+	}
+	dense := func(ds string) *mat.Dense {
+		if got[ds] == nil {
+			return nil
+		}
+		return mat.NewDense(shapes[ds][0], shapes[ds][1], got[ds])
+	}
+	p.Heart = toMesh(got[HeartNodes], gotInt[HeartTris])
+	p.Torso = toMesh(got[TorsoNodes], gotInt[TorsoTris])
+	p.Leads = gotInt[Leads]
+	p.R = dense(Forward)
+	p.BSPM = dense(BSPM)
+	p.Time = got[Time]
+	p.TruthU = dense(TruthU)
+	p.TruthV = dense(TruthV)
+	if err := validate(src.file, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// toMesh builds a mesh from row-major n x 3 coordinates and F x 3 indices.
+func toMesh(nodes []float64, tris []int) *mesh.Mesh {
+	m := &mesh.Mesh{Nodes: make([][3]float64, len(nodes)/3), Tris: make([][3]int, len(tris)/3)}
+	for i := range m.Nodes {
+		m.Nodes[i] = [3]float64(nodes[3*i : 3*i+3])
+	}
+	for i := range m.Tris {
+		m.Tris[i] = [3]int(tris[3*i : 3*i+3])
+	}
+	return m
+}
+
+type h5Source struct{ f *h5.File }
+
+func (s h5Source) file(string) string { return s.f.Name() }
+
+func (s h5Source) floats(ds string) ([]float64, []int, error) {
+	v, shape, err := s.f.ReadFloats(ds)
+	if errors.Is(err, h5.ErrNotFound) {
+		return nil, nil, errMissing
+	}
+	return v, shape, err
+}
+
+func (s h5Source) ints(ds string) ([]int, []int, error) {
+	v, shape, err := s.f.ReadInts(ds)
+	if errors.Is(err, h5.ErrNotFound) {
+		return nil, nil, errMissing
+	}
+	return v, shape, err
+}
+
+func (s h5Source) attrs() (map[string]string, error) {
+	names, err := s.f.AttrNames("")
+	if err != nil {
+		return nil, &SchemaError{File: s.f.Name(), Want: "readable root attributes", Got: err.Error(), Err: err}
+	}
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		v, err := s.f.Text("", n)
+		switch {
+		case err == nil:
+			out[n] = v
+		case n == "units":
+			return nil, &SchemaError{File: s.f.Name(), Attr: n, Want: "a string", Got: err.Error(), Err: err}
+		}
+		// Other attributes that are not text or one number (arrays that
+		// h5py users attach, say) are provenance this program does not use:
+		// they are left out rather than failing the load.
+	}
+	return out, nil
+}
+
+type npySource string
+
+func (d npySource) file(ds string) string {
+	if ds == "" {
+		return filepath.Join(string(d), AttrsFile)
+	}
+	return filepath.Join(string(d), filepath.FromSlash(ds)+".npy")
+}
+
+func (d npySource) floats(ds string) ([]float64, []int, error) {
+	v, shape, err := npy.ReadFloats(d.file(ds))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errMissing
+	}
+	return v, shape, err
+}
+
+func (d npySource) ints(ds string) ([]int, []int, error) {
+	v, shape, err := npy.ReadInts(d.file(ds))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errMissing
+	}
+	return v, shape, err
+}
+
+// attrs reads attrs.json. Non-string values (numbers, objects) are kept as
+// their JSON text so that a hand-written {"seed": 1} works.
+func (d npySource) attrs() (map[string]string, error) {
+	name := d.file("")
+	b, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil // validate reports the missing units
+	}
+	if err != nil {
+		return nil, &SchemaError{File: name, Want: "a readable JSON object", Got: err.Error(), Err: err}
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, &SchemaError{File: name, Want: "a JSON object of attributes", Got: err.Error(), Err: err}
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			out[k] = s
+		} else {
+			out[k] = string(v)
+		}
+	}
+	return out, nil
+}
+
+// sink is a run file being written.
+type sink interface {
+	dense(ds string, m mat.Matrix) error
+	vector(ds string, v []float64) error
+	ints(ds string, rows, cols int, v []int) error
+	intVector(ds string, v []int) error
+	attrs(a map[string]string) error
+}
+
+// IsHDF5Path reports whether Save writes path as HDF5 (extension .h5,
+// .hdf5 or .he5) rather than as an NPY folder.
+func IsHDF5Path(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".h5", ".hdf5", ".he5":
+		return true
+	}
+	return false
+}
+
+// Save validates p and writes it to path: an HDF5 file when the extension
+// is .h5, .hdf5 or .he5, otherwise an NPY folder. The output is written
+// under a temporary name in the same folder and renamed when complete, so
+// an existing file stays untouched on failure. The parent folder must
+// exist. An existing NPY folder is replaced only if it holds attrs.json.
+func Save(path string, p *inverse.Problem) error {
+	if err := Validate(path, p); err != nil {
+		return err
+	}
+	if IsHDF5Path(path) {
+		return atomic.WriteFile(path, func(tmp string) error {
+			f, err := h5.Create(tmp)
+			if err != nil {
+				return err
+			}
+			err = put(h5Sink{f}, p)
+			return errors.Join(err, f.Close())
+		})
+	}
+	isRunDir := func(dir string) bool {
+		_, err := os.Stat(filepath.Join(dir, AttrsFile))
+		return err == nil
+	}
+	return atomic.WriteDir(path, isRunDir, func(tmp string) error {
+		return put(npySink(tmp), p)
+	})
+}
+
+// put writes every dataset and attribute of p to s.
+func put(s sink, p *inverse.Problem) error {
+	meshOut := func(m *mesh.Mesh, nodesDS, trisDS string) error {
+		nodes := mat.NewDense(len(m.Nodes), 3, nil)
+		for i, x := range m.Nodes {
+			nodes.SetRow(i, x[:])
+		}
+		tris := make([]int, 0, 3*len(m.Tris))
+		for _, t := range m.Tris {
+			tris = append(tris, t[:]...)
+		}
+		return errors.Join(s.dense(nodesDS, nodes), s.ints(trisDS, len(m.Tris), 3, tris))
+	}
+	err := errors.Join(
+		meshOut(p.Heart, HeartNodes, HeartTris),
+		meshOut(p.Torso, TorsoNodes, TorsoTris),
+		s.intVector(Leads, p.Leads),
+		s.dense(Forward, p.R),
+		s.dense(BSPM, p.BSPM),
+		s.vector(Time, p.Time),
+		s.attrs(p.Attrs),
+	)
+	if err != nil {
+		return err
+	}
+	if p.TruthU != nil {
+		if err := s.dense(TruthU, p.TruthU); err != nil {
+			return err
+		}
+	}
+	if p.TruthV != nil {
+		return s.dense(TruthV, p.TruthV)
+	}
+	return nil
+}
+
+type h5Sink struct{ f *h5.File }
+
+func (s h5Sink) dense(ds string, m mat.Matrix) error     { return s.f.WriteDense(ds, m) }
+func (s h5Sink) vector(ds string, v []float64) error     { return s.f.WriteVector(ds, v) }
+func (s h5Sink) intVector(ds string, v []int) error      { return s.f.WriteIntVector(ds, v) }
+func (s h5Sink) ints(ds string, r, c int, v []int) error { return s.f.WriteInts(ds, r, c, v) }
+func (s h5Sink) attrs(a map[string]string) error {
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := s.f.SetString("", k, a[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// npySink writes into a folder; each dataset's parent folders are made on
+// demand.
+type npySink string
+
+func (d npySink) path(ds string) (string, error) {
+	p := filepath.Join(string(d), filepath.FromSlash(ds)+".npy")
+	return p, os.MkdirAll(filepath.Dir(p), 0o755)
+}
+
+func (d npySink) dense(ds string, m mat.Matrix) error {
+	p, err := d.path(ds)
+	if err != nil {
+		return err
+	}
+	return npy.WriteDense(p, m)
+}
+
+func (d npySink) vector(ds string, v []float64) error {
+	p, err := d.path(ds)
+	if err != nil {
+		return err
+	}
+	return npy.WriteVector(p, v)
+}
+
+func (d npySink) ints(ds string, r, c int, v []int) error {
+	p, err := d.path(ds)
+	if err != nil {
+		return err
+	}
+	return npy.WriteInts(p, r, c, v)
+}
+
+func (d npySink) intVector(ds string, v []int) error {
+	p, err := d.path(ds)
+	if err != nil {
+		return err
+	}
+	return npy.WriteIntVector(p, v)
+}
+
+func (d npySink) attrs(a map[string]string) error {
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(string(d), AttrsFile))
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	return errors.Join(err, f.Sync(), f.Close())
+}

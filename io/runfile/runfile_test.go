@@ -1,0 +1,573 @@
+package runfile
+
+import (
+	"errors"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/solver/geometry"
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/mesh"
+)
+
+var update = flag.Bool("update", false, "regenerate testdata/io/tiny_run.h5")
+
+const fixture = "../../testdata/io/tiny_run.h5"
+
+// tinyProblem is the fixture run: an icosphere heart (42 nodes, radius 40
+// mm) inside an icosphere torso (162 nodes, radius 150 mm), every 5th torso
+// node a lead (33 leads), a random positive R with rows summing to 1 (as a
+// potential-based transfer matrix does), 12 frames 0.125 AP units apart, a
+// travelling-wave U, V = U/10 and BSPM = R U. Deterministic (PCG seed 2026).
+func tinyProblem() *inverse.Problem {
+	heart := geometry.Icosphere(1, 40)
+	torso := geometry.Icosphere(2, 150)
+	var leads []int
+	for i := 0; i < len(torso.Nodes); i += 5 {
+		leads = append(leads, i)
+	}
+	n, m, T := len(heart.Nodes), len(leads), 12
+	rng := rand.New(rand.NewPCG(2026, 1))
+	R := mat.NewDense(m, n, nil)
+	for i := 0; i < m; i++ {
+		row := R.RawRowView(i)
+		s := 0.0
+		for j := range row {
+			row[j] = rng.Float64()
+			s += row[j]
+		}
+		for j := range row {
+			row[j] /= s
+		}
+	}
+	time := make([]float64, T)
+	U := mat.NewDense(n, T, nil)
+	for k := range time {
+		time[k] = 0.125 * float64(k)
+		for i, x := range heart.Nodes {
+			U.Set(i, k, 1/(1+math.Exp(-(time[k]-0.7-x[2]/80)/0.1)))
+		}
+	}
+	V := mat.NewDense(n, T, nil)
+	V.Scale(0.1, U)
+	Y := mat.NewDense(m, T, nil)
+	Y.Mul(R, U)
+	return &inverse.Problem{
+		Heart: heart, Torso: torso, Leads: leads,
+		R: R, BSPM: Y, Time: time, TruthU: U, TruthV: V,
+		Attrs: map[string]string{
+			"units":      "normalized",
+			"generator":  "io/runfile tinyProblem (test fixture)",
+			"version":    "0",
+			"seed":       "2026",
+			"parameters": `{"heart":"icosphere(1, 40 mm)","torso":"icosphere(2, 150 mm)","leads":"every 5th torso node","T":12,"dt":0.125}`,
+		},
+	}
+}
+
+// equalBits compares two problems exactly, float64 bit patterns included.
+func equalBits(t *testing.T, got, want *inverse.Problem) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Heart, want.Heart) || !reflect.DeepEqual(got.Torso, want.Torso) {
+		t.Error("meshes differ")
+	}
+	if !reflect.DeepEqual(got.Leads, want.Leads) || !reflect.DeepEqual(got.Time, want.Time) || !reflect.DeepEqual(got.Attrs, want.Attrs) {
+		t.Errorf("leads, time or attrs differ: attrs %v vs %v", got.Attrs, want.Attrs)
+	}
+	for _, c := range []struct {
+		name string
+		g, w *mat.Dense
+	}{{"R", got.R, want.R}, {"BSPM", got.BSPM, want.BSPM}, {"U", got.TruthU, want.TruthU}, {"V", got.TruthV, want.TruthV}} {
+		if (c.g == nil) != (c.w == nil) {
+			t.Errorf("%s: presence differs", c.name)
+			continue
+		}
+		if c.g == nil {
+			continue
+		}
+		gr, gc := c.g.Dims()
+		wr, wc := c.w.Dims()
+		if gr != wr || gc != wc {
+			t.Errorf("%s: %dx%d vs %dx%d", c.name, gr, gc, wr, wc)
+			continue
+		}
+		for i := 0; i < gr; i++ {
+			for j := 0; j < gc; j++ {
+				if math.Float64bits(c.g.At(i, j)) != math.Float64bits(c.w.At(i, j)) {
+					t.Fatalf("%s[%d,%d] = %v, want %v", c.name, i, j, c.g.At(i, j), c.w.At(i, j))
+				}
+			}
+		}
+	}
+}
+
+func TestFixture(t *testing.T) {
+	want := tinyProblem()
+	if *update {
+		if err := Save(fixture, want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := os.Stat(fixture)
+	if err != nil {
+		t.Fatalf("%v (regenerate with go test ./io/runfile -run TestFixture -update)", err)
+	}
+	if st.Size() > 100<<10 {
+		t.Errorf("fixture is %d bytes, keep it under 100 KiB", st.Size())
+	}
+	got, err := Load(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalBits(t, got, want)
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "run.h5"), filepath.Join(dir, "run")} {
+		p := tinyProblem()
+		if err := Save(path, p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalBits(t, got, p)
+		// Without truth, the truth datasets are absent and load as nil.
+		p.TruthU, p.TruthV = nil, nil
+		if err := Save(path, p); err != nil {
+			t.Fatalf("overwrite %s: %v", path, err)
+		}
+		got, err = Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalBits(t, got, p)
+	}
+	for _, f := range []string{"attrs.json", "forward/R.npy", "geometry/heart/nodes.npy", "geometry/heart/triangles.npy",
+		"geometry/torso/nodes.npy", "geometry/torso/triangles.npy", "geometry/torso/leads.npy", "signals/bspm.npy", "signals/time.npy"} {
+		if _, err := os.Stat(filepath.Join(dir, "run", f)); err != nil {
+			t.Errorf("NPY folder: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "truth")); err == nil {
+		t.Error("NPY folder kept truth/ from the replaced run")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+// TestRoundTripPaperSize saves a paper-sized problem (1094 heart nodes,
+// 2184 triangles, 661 frames) in both formats and reads it back bit-exact.
+func TestRoundTripPaperSize(t *testing.T) {
+	const n, F, T, m = 1094, 2184, 661, 40
+	rng := rand.New(rand.NewPCG(9, 9))
+	heart := &mesh.Mesh{Nodes: make([][3]float64, n), Tris: make([][3]int, F)}
+	for i := range heart.Nodes {
+		heart.Nodes[i] = [3]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+	}
+	for i := range heart.Tris {
+		heart.Tris[i] = [3]int{rng.IntN(n), rng.IntN(n), rng.IntN(n)}
+	}
+	randDense := func(r, c int) *mat.Dense {
+		d := mat.NewDense(r, c, nil)
+		for i := range d.RawMatrix().Data {
+			d.RawMatrix().Data[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(40)-20))
+		}
+		return d
+	}
+	time := make([]float64, T)
+	for k := range time {
+		time[k] = 56 * float64(k) / (T - 1)
+	}
+	torso := geometry.Icosphere(2, 150)
+	leads := make([]int, m)
+	for i := range leads {
+		leads[i] = 4 * i
+	}
+	p := &inverse.Problem{Heart: heart, Torso: torso, Leads: leads, R: randDense(m, n), BSPM: randDense(m, T),
+		Time: time, TruthU: randDense(n, T), TruthV: randDense(n, T), Attrs: map[string]string{"units": "normalized"}}
+	dir := t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "big.h5"), filepath.Join(dir, "big")} {
+		if err := Save(path, p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalBits(t, got, p)
+	}
+}
+
+// filterSink writes through to s except dataset skip, then runs extra.
+type filterSink struct {
+	sink
+	skip string
+}
+
+func (f filterSink) dense(ds string, m mat.Matrix) error {
+	if ds == f.skip {
+		return nil
+	}
+	return f.sink.dense(ds, m)
+}
+
+func (f filterSink) vector(ds string, v []float64) error {
+	if ds == f.skip {
+		return nil
+	}
+	return f.sink.vector(ds, v)
+}
+
+func (f filterSink) ints(ds string, r, c int, v []int) error {
+	if ds == f.skip {
+		return nil
+	}
+	return f.sink.ints(ds, r, c, v)
+}
+
+func (f filterSink) intVector(ds string, v []int) error {
+	if ds == f.skip {
+		return nil
+	}
+	return f.sink.intVector(ds, v)
+}
+
+// writeUnchecked writes p without validation (Save refuses bad problems),
+// leaving out dataset skip and then calling extra on the raw sink.
+func writeUnchecked(t *testing.T, path string, p *inverse.Problem, skip string, extra func(sink) error) {
+	t.Helper()
+	var s sink
+	var closeFn func() error
+	if IsHDF5Path(path) {
+		f, err := h5.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, closeFn = h5Sink{f}, f.Close
+	} else {
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s, closeFn = npySink(path), func() error { return nil }
+	}
+	err := put(filterSink{s, skip}, p)
+	if extra != nil {
+		err = errors.Join(err, extra(s))
+	}
+	if err := errors.Join(err, closeFn()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBadRunFiles checks that each defect gives its own one-line
+// *SchemaError, in both formats. In want, {file} stands for the file the
+// message must name: the .h5 file, or the .npy file (or attrs.json) of the
+// dataset in a folder.
+func TestBadRunFiles(t *testing.T) {
+	cases := []struct {
+		name   string
+		edit   func(p *inverse.Problem)        // breaks the problem before writing
+		skip   string                          // dataset left out
+		extra  func(s sink) error              // written after the rest
+		damage func(t *testing.T, path string) // applied to the written file(s)
+		ds     string                          // dataset whose .npy is named in folder form ("" = attrs.json)
+		want   string                          // the whole message, or its start when prefix is set
+		prefix bool
+	}{
+		{name: "missing dataset", skip: BSPM, ds: BSPM,
+			want: "{file}: dataset signals/bspm: want a 2-D float dataset (leads x frames), got missing"},
+		{name: "missing leads", skip: Leads, ds: Leads,
+			want: "{file}: dataset geometry/torso/leads: want a 1-D integer dataset (leads), got missing"},
+		{name: "wrong shape of R", ds: Forward,
+			edit: func(p *inverse.Problem) { p.R = mat.DenseCopyOf(p.R.Slice(0, 33, 0, 40)) },
+			want: "{file}: dataset forward/R: want 33x42 (leads x heart nodes), got 33x40"},
+		{name: "BSPM rows differ from leads", ds: BSPM,
+			edit: func(p *inverse.Problem) { p.BSPM = mat.DenseCopyOf(p.BSPM.Slice(0, 30, 0, 12)) },
+			want: "{file}: dataset signals/bspm: want 33xT (leads x frames), got 30x12"},
+		{name: "heart nodes not x 3", ds: HeartNodes, skip: HeartNodes,
+			extra: func(s sink) error { return s.dense(HeartNodes, mat.NewDense(42, 2, nil)) },
+			want:  "{file}: dataset geometry/heart/nodes: want Kx3 (heart nodes x 3), got 42x2"},
+		{name: "time is 2-D", ds: Time, skip: Time,
+			extra: func(s sink) error { return s.dense(Time, mat.NewDense(12, 1, nil)) },
+			want:  "{file}: dataset signals/time: want a 1-D float dataset (frames), got shape 12x1"},
+		{name: "NaN in BSPM", ds: BSPM,
+			edit: func(p *inverse.Problem) { p.BSPM.Set(3, 7, math.NaN()) },
+			want: "{file}: dataset signals/bspm: want finite values, got NaN at [3,7]"},
+		{name: "Inf in R", ds: Forward,
+			edit: func(p *inverse.Problem) { p.R.Set(0, 41, math.Inf(-1)) },
+			want: "{file}: dataset forward/R: want finite values, got -Inf at [0,41]"},
+		{name: "NaN in truth", ds: TruthV,
+			edit: func(p *inverse.Problem) { p.TruthV.Set(41, 11, math.NaN()) },
+			want: "{file}: dataset truth/v: want finite values, got NaN at [41,11]"},
+		{name: "triangle index out of range", ds: HeartTris,
+			edit: func(p *inverse.Problem) { p.Heart.Tris[5][1] = 42 },
+			want: "{file}: dataset geometry/heart/triangles: want indices in [0, 42) (heart nodes), got 42 at [5,1]"},
+		{name: "negative torso triangle index", ds: TorsoTris,
+			edit: func(p *inverse.Problem) { p.Torso.Tris[319][2] = -1 },
+			want: "{file}: dataset geometry/torso/triangles: want indices in [0, 162) (torso nodes), got -1 at [319,2]"},
+		{name: "T < 5", ds: BSPM,
+			edit: func(p *inverse.Problem) {
+				p.BSPM = mat.DenseCopyOf(p.BSPM.Slice(0, 33, 0, 3))
+				p.Time = p.Time[:3]
+				p.TruthU, p.TruthV = nil, nil
+			},
+			want: "{file}: dataset signals/bspm: want at least 5 frames (columns), got 3"},
+		{name: "time length differs", ds: Time,
+			edit: func(p *inverse.Problem) { p.Time = p.Time[:11] },
+			want: "{file}: dataset signals/time: want 12 values (frames of signals/bspm), got 11"},
+		{name: "time not increasing", ds: Time,
+			edit: func(p *inverse.Problem) { p.Time[4] = p.Time[3] },
+			want: "{file}: dataset signals/time: want strictly increasing times, got t[4] = 0.375 after t[3] = 0.375"},
+		{name: "truth shape", ds: TruthU,
+			edit: func(p *inverse.Problem) { p.TruthU = mat.DenseCopyOf(p.TruthU.Slice(0, 42, 0, 11)) },
+			want: "{file}: dataset truth/u: want 42x12 (heart nodes x frames), got 42x11"},
+		{name: "lead index out of range", ds: Leads,
+			edit: func(p *inverse.Problem) { p.Leads[3] = 162 },
+			want: "{file}: dataset geometry/torso/leads: want indices in [0, 162) (torso nodes), got 162 at [3]"},
+		{name: "duplicate lead", ds: Leads,
+			edit: func(p *inverse.Problem) { p.Leads[4] = p.Leads[3] },
+			want: "{file}: dataset geometry/torso/leads: want distinct torso nodes, got node 15 at [3] and [4]"},
+		{name: "unknown units",
+			edit: func(p *inverse.Problem) { p.Attrs["units"] = "furlongs" },
+			want: `{file}: attribute units: want one of normalized, mV, uV, got "furlongs"`},
+		{name: "missing units",
+			edit: func(p *inverse.Problem) { delete(p.Attrs, "units") },
+			want: "{file}: attribute units: want one of normalized, mV, uV, got missing"},
+		{name: "truncated file", ds: Forward,
+			damage: func(t *testing.T, path string) {
+				if !IsHDF5Path(path) {
+					path = filepath.Join(path, "forward", "R.npy")
+				}
+				truncate(t, path)
+			},
+			want: "{file}: want a readable HDF5 file, got unreadable, truncated or not HDF5"},
+	}
+	for _, c := range cases {
+		for _, form := range []string{"h5", "npy"} {
+			t.Run(c.name+"/"+form, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "run.h5")
+				file := path
+				want := c.want
+				if form == "npy" {
+					path = filepath.Join(dir, "run")
+					file = filepath.Join(path, AttrsFile)
+					if c.ds != "" {
+						file = filepath.Join(path, filepath.FromSlash(c.ds)+".npy")
+					}
+					if c.damage != nil {
+						// A damaged .npy is reported as an unreadable dataset.
+						want = "{file}: dataset forward/R: want a 2-D float dataset (leads x heart nodes), got unreadable: read {file}: truncated"
+						c.prefix = true
+					}
+				}
+				want = strings.ReplaceAll(want, "{file}", file)
+				p := tinyProblem()
+				if c.edit != nil {
+					c.edit(p)
+				}
+				writeUnchecked(t, path, p, c.skip, c.extra)
+				if c.damage != nil {
+					c.damage(t, path)
+				}
+				_, err := Load(path)
+				var se *SchemaError
+				if !errors.As(err, &se) {
+					t.Fatalf("Load: %v (%T), want a *SchemaError", err, err)
+				}
+				msg := err.Error()
+				if strings.Contains(msg, "\n") {
+					t.Errorf("message spans lines: %q", msg)
+				}
+				if c.prefix && !strings.HasPrefix(msg, want) || !c.prefix && msg != want {
+					t.Errorf("error\n got: %s\nwant: %s", msg, want)
+				}
+			})
+		}
+	}
+}
+
+// truncate cuts a file to half its size.
+func truncate(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadMissingAndForeign(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "run.csv")
+	if err := os.WriteFile(text, []byte("1,2,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{filepath.Join(dir, "nope.h5"), filepath.Join(dir, "nope.h5") + ": want a run file (HDF5) or run folder (.npy), got nothing readable there: stat "},
+		{text, text + ": want a readable HDF5 file, got unreadable, truncated or not HDF5"},
+	} {
+		_, err := Load(c.path)
+		var se *SchemaError
+		if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("Load(%s) = %v, want prefix %q", c.path, err, c.want)
+		}
+	}
+}
+
+// TestSaveRefusesAndKeepsOld: an invalid problem, or a missing output
+// folder, writes nothing and leaves an existing output as it was.
+func TestSaveRefusesAndKeepsOld(t *testing.T) {
+	dir := t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "run.h5"), filepath.Join(dir, "run")} {
+		good := tinyProblem()
+		if err := Save(path, good); err != nil {
+			t.Fatal(err)
+		}
+		bad := tinyProblem()
+		bad.BSPM.Set(0, 0, math.NaN())
+		err := Save(path, bad)
+		var se *SchemaError
+		if !errors.As(err, &se) || se.Dataset != BSPM {
+			t.Fatalf("Save of a NaN BSPM: %v", err)
+		}
+		got, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		equalBits(t, got, good)
+	}
+	missing := filepath.Join(dir, "no", "such", "run.h5")
+	if err := Save(missing, tinyProblem()); err == nil {
+		t.Error("Save into a missing folder succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "no")); err == nil {
+		t.Error("Save created the missing folder")
+	}
+	// A folder that is not a run folder is never replaced.
+	other := filepath.Join(dir, "notes")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(other, tinyProblem()); err == nil {
+		t.Error("Save replaced a folder without attrs.json")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("want run.h5, run, notes; got %v", entries)
+	}
+}
+
+// TestReadableByPython checks the h5py and NumPy views of both formats:
+// shapes (n, 3), (m, n), dtypes int64/float64, 0-based indices, attributes.
+func TestReadableByPython(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import h5py, numpy").Run(); err != nil {
+		t.Skipf("%s with h5py and numpy not available: %v", py, err)
+	}
+	dir := t.TempDir()
+	p := tinyProblem()
+	h5path, npyDir := filepath.Join(dir, "run.h5"), filepath.Join(dir, "run")
+	if err := errors.Join(Save(h5path, p), Save(npyDir, p)); err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import sys, os, json, h5py, numpy as np
+h5path, d = sys.argv[1], sys.argv[2]
+with h5py.File(h5path, "r") as f:
+    assert f["geometry/heart/nodes"].shape == (42, 3) and f["geometry/heart/nodes"].dtype == np.float64
+    assert f["geometry/heart/triangles"].shape == (80, 3) and f["geometry/heart/triangles"].dtype == np.int64
+    assert f["geometry/torso/leads"].shape == (33,) and f["geometry/torso/leads"][1] == 5
+    assert f["forward/R"].shape == (33, 42) and f["signals/bspm"].shape == (33, 12)
+    assert f["signals/time"].shape == (12,) and f["truth/u"].shape == (42, 12)
+    assert f.attrs["units"] == "normalized" and json.loads(f.attrs["parameters"])["T"] == 12
+    R, U, Y = f["forward/R"][()], f["truth/u"][()], f["signals/bspm"][()]
+    assert np.array_equal(R @ U, Y) or np.allclose(R @ U, Y, rtol=1e-14, atol=1e-15)
+    tri = f["geometry/heart/triangles"][()]
+    assert tri.min() == 0 and tri.max() == 41
+    for k in ["geometry/heart/nodes", "geometry/torso/triangles", "forward/R", "signals/bspm", "signals/time", "truth/v"]:
+        assert np.array_equal(f[k][()], np.load(os.path.join(d, k + ".npy"))), k
+with open(os.path.join(d, "attrs.json")) as a:
+    assert json.load(a)["seed"] == "2026"
+`
+	if out, err := exec.Command(py, "-c", script, h5path, npyDir).CombinedOutput(); err != nil {
+		t.Fatalf("python check: %v\n%s", err, out)
+	}
+
+	// A run file made in Python the way a user would: int32 indices,
+	// fixed-length string units, a numeric seed and an array attribute.
+	pyPath := filepath.Join(dir, "py.h5")
+	script = `
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as src, h5py.File(sys.argv[2], "w") as dst:
+    def copy(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            a = obj[()]
+            dst[name] = a.astype(np.int32) if a.dtype.kind == "i" else a
+    src.visititems(copy)
+    dst.attrs["units"] = np.bytes_(b"normalized")
+    dst.attrs["seed"] = np.int64(2026)
+    dst.attrs["electrode_xyz"] = np.zeros((2, 3))
+`
+	if out, err := exec.Command(py, "-c", script, h5path, pyPath).CombinedOutput(); err != nil {
+		t.Fatalf("python writer: %v\n%s", err, out)
+	}
+	got, err := Load(pyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Attrs = map[string]string{"units": "normalized", "seed": "2026"}
+	equalBits(t, got, p)
+}
+
+// TestH5dumpRunFile checks that the C tools see every schema dataset with
+// its shape and type.
+func TestH5dumpRunFile(t *testing.T) {
+	h5dump, err := exec.LookPath("h5dump")
+	if err != nil {
+		t.Skip("h5dump not installed (apt-get install hdf5-tools)")
+	}
+	out, err := exec.Command(h5dump, "-H", fixture).CombinedOutput()
+	if err != nil {
+		t.Fatalf("h5dump -H: %v\n%s", err, out)
+	}
+	// h5dump -H prints each dataset's name and, after its type, its shape.
+	txt := string(out)
+	for _, c := range []struct{ name, typ, shape string }{
+		{"nodes", "H5T_IEEE_F64LE", "( 42, 3 )"},
+		{"triangles", "H5T_STD_I64LE", "( 80, 3 )"},
+		{"leads", "H5T_STD_I64LE", "( 33 )"},
+		{"R", "H5T_IEEE_F64LE", "( 33, 42 )"},
+		{"bspm", "H5T_IEEE_F64LE", "( 33, 12 )"},
+		{"time", "H5T_IEEE_F64LE", "( 12 )"},
+		{"u", "H5T_IEEE_F64LE", "( 42, 12 )"},
+	} {
+		i := strings.Index(txt, "DATASET \""+c.name+"\"")
+		if i < 0 {
+			t.Errorf("h5dump -H: no dataset %s", c.name)
+			continue
+		}
+		block := txt[i:]
+		block = block[:strings.Index(block, "}\n   }")+1]
+		if !strings.Contains(block, c.typ) || !strings.Contains(block, c.shape) {
+			t.Errorf("dataset %s: want %s %s in\n%s", c.name, c.typ, c.shape, block)
+		}
+	}
+}
