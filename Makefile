@@ -1,0 +1,98 @@
+# eandarn — make targets (see README.md):
+#   deps      check/install system packages and Go >= 1.26 (installs only as root, only what is missing)
+#   build     binaries into bin/ with the version from git describe
+#   test      deps + go vet ./... + go test ./...
+#   run       default dataset (cached) -> tikhonov2, stre, ... at σ = 0.01 -> table; results in out/
+#   fmt       gofmt -w
+#   lint      gofmt -l (must be empty) + go vet
+#   bench     every benchmark, no tests
+#   accuracy  the long accuracy tests (EANDARN_ACCURACY=1)
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+
+GO      ?= go
+MODULE  := github.com/eandarn/eandarn
+VERSION ?= $(or $(shell git describe --tags --always --dirty 2>/dev/null),devel)
+LDFLAGS := -X $(MODULE)/cmd/internal/cli.Version=$(VERSION)
+BIN     := bin
+
+# make run: where the default dataset is cached (keyed by a hash of its
+# generation parameters and the version), where results go, and what runs.
+EANDARN_CACHE ?= .cache/eandarn
+RUN_OUT       ?= out
+RUN_NOISE     ?= 0.01
+RUN_SEED      ?= 1
+RUN_METHODS   ?= tikhonov2 stre eandarn
+
+APT_PACKAGES := libhdf5-dev hdf5-tools pkg-config python3-torch python3-numpy python3-h5py \
+                slurmctld slurmd slurm-client munge
+GO_MIN_MINOR := 26
+
+.PHONY: deps build test run fmt lint bench accuracy
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "deps: installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing \
+	      || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; } \
+	      || { echo "deps: apt-get install failed for:$$missing" >&2; exit 1; }; \
+	  else \
+	    echo "deps: missing Debian packages; install them with:"; \
+	    echo "  sudo apt-get install -y --no-install-recommends$$missing"; \
+	  fi; \
+	fi; \
+	if ! command -v $(GO) >/dev/null; then \
+	  echo "deps: Go >= 1.$(GO_MIN_MINOR) not found at /usr/local/go/bin or on PATH; install it from https://go.dev/dl/ into /usr/local/go" >&2; exit 1; \
+	fi; \
+	v=$$($(GO) env GOVERSION); minor=$$(echo "$$v" | sed -n 's/^go1\.\([0-9]*\).*/\1/p'); \
+	if [ -z "$$minor" ] || [ "$$minor" -lt $(GO_MIN_MINOR) ]; then \
+	  echo "deps: $$v found, need Go >= 1.$(GO_MIN_MINOR) (install from https://go.dev/dl/ into /usr/local/go)" >&2; exit 1; \
+	fi
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test ./...
+
+# run: generate or reuse the default dataset, then run each method of
+# RUN_METHODS at σ = RUN_NOISE and print a table from their JSON lines.
+run: build
+	@mkdir -p $(RUN_OUT) $(EANDARN_CACHE)
+	@set -o pipefail; \
+	data=$$($(BIN)/eandarn-synth -cache $(EANDARN_CACHE) | sed -n 's/.*"out":"\([^"]*\)".*/\1/p') \
+	  && [ -n "$$data" ] || { echo "run: eandarn-synth failed" >&2; exit 1; }; \
+	echo "dataset: $$data"; \
+	: > $(RUN_OUT)/summary.jsonl; \
+	for m in $(RUN_METHODS); do \
+	  $(BIN)/eandarn-batch -in "$$data" -out $(RUN_OUT)/$$m.h5 -method $$m \
+	    -noise $(RUN_NOISE) -seed $(RUN_SEED) >> $(RUN_OUT)/summary.jsonl || exit 1; \
+	done; \
+	awk 'function f(k) { if (!match($$0, "\"" k "\":[^,}]*")) return "null"; \
+	                     return substr($$0, RSTART + length(k) + 3, RLENGTH - length(k) - 3) } \
+	     function num(k, fmt) { return f(k) == "null" ? "-" : sprintf(fmt, f(k)) } \
+	     BEGIN { printf "\n%-10s %8s %8s %10s %9s\n", "method", "RE", "CC", "MSE", "seconds" } \
+	     { m = f("method"); gsub(/"/, "", m); \
+	       printf "%-10s %8s %8s %10s %9s\n", m, num("re", "%.4f"), num("cc", "%.4f"), num("mse", "%.3g"), num("seconds", "%.1f") }' \
+	  $(RUN_OUT)/summary.jsonl; \
+	echo; echo "results: $(RUN_OUT)/*.h5, JSON lines: $(RUN_OUT)/summary.jsonl"
+
+fmt:
+	gofmt -w .
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . ./...
+
+accuracy:
+	EANDARN_ACCURACY=1 $(GO) test -run Accuracy -v -timeout 60m ./solver/...

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/eandarn/eandarn/cmd/internal/cli"
+)
+
+// config is one batch job: every flag, validated. It is written to the
+// result file as JSON ("config"), so a result names everything that made it.
+// A sweep task is a config too: the sweep builds one argument list per task
+// and calls parseArgs.
+type config struct {
+	In       string  `json:"in"`
+	Out      string  `json:"out"`
+	Method   string  `json:"method"`
+	Noise    float64 `json:"noise"`
+	Seed     uint64  `json:"seed"`
+	Lambda   string  `json:"lambda"`   // "auto" or a positive number
+	Select   string  `json:"select"`   // gcv | lcurve | discrepancy
+	LambdaS  float64 `json:"lambda_s"` // STRE spatial weight; 0 = GCV
+	LambdaT  float64 `json:"lambda_t"` // STRE temporal weight; 0 = GCV
+	Window   int     `json:"window"`   // STRE temporal half-window; 0 = GCV
+	Device   string  `json:"device"`
+	LogLevel string  `json:"log_level"`
+
+	// Resume and Pinn (the PINN flags given, by name) apply to the PINN
+	// methods only.
+	Resume bool              `json:"resume,omitempty"`
+	Pinn   map[string]string `json:"pinn,omitempty"`
+
+	lambda float64     // Lambda parsed; 0 means "choose by Select"
+	pinn   []*pinnFlag // the PINN flags, applied by pinnMethod
+	given  []string    // names of the flags given on the command line
+}
+
+// selectors are the accepted -select values (the λ choice of the
+// regularization methods).
+var selectors = []string{"gcv", "lcurve", "discrepancy"}
+
+// newFlagSet declares every flag on a fresh FlagSet bound to c, with the
+// defaults a bare invocation gets.
+func newFlagSet(c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.StringVar(&c.In, "in", "", "input run file: .h5, or a folder of .npy files (required)")
+	fs.StringVar(&c.Out, "out", "", "result file (.h5) to write atomically; its folder must exist (required)")
+	fs.StringVar(&c.Method, "method", "", "inverse method, one of: "+strings.Join(methodNames(), ", ")+" (required; -methods describes them)")
+	fs.Float64Var(&c.Noise, "noise", 0.01, "std σ of the Gaussian noise added to the BSPM before solving (≥ 0; 0 = clean)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the noise (PCG) and of any randomized method")
+	fs.StringVar(&c.Lambda, "lambda", "auto", "Tikhonov λ: a positive number, or auto to choose it by -select (the PINN methods weight their EP loss by -ep-lambda)")
+	fs.StringVar(&c.Select, "select", "gcv", "how auto chooses λ: "+strings.Join(selectors, ", ")+" (discrepancy uses σ = -noise)")
+	fs.Float64Var(&c.LambdaS, "lambda-s", 0, "STRE spatial weight λs (> 0), or 0 to choose it by GCV")
+	fs.Float64Var(&c.LambdaT, "lambda-t", 0, "STRE temporal weight λt (> 0), or 0 to choose it by GCV")
+	fs.IntVar(&c.Window, "window", 0, "STRE temporal half-window w (≥ 1 frames), or 0 to choose it by GCV")
+	fs.StringVar(&c.Device, "device", "cpu", "compute backend: cpu")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
+	addPinnFlags(fs, c)
+	return fs
+}
+
+// parseArgs parses and validates args. help is true after -h (usage printed
+// on stdout) or -methods (method list printed); err is a BadInput error for
+// any usage problem.
+func parseArgs(args []string, stdout io.Writer) (c *config, help bool, err error) {
+	c = new(config)
+	fs := newFlagSet(c)
+	listMethods := fs.Bool("methods", false, "list the methods with one line each and exit")
+	cli.SetUsage(fs, prog+" -in run.h5|DIR -out result.h5 -method M [flags]\n       "+sweepSynopsis)
+	if help, err := cli.Parse(fs, args, stdout); help || err != nil {
+		return nil, help, err
+	}
+	if *listMethods {
+		printMethods(stdout)
+		return nil, true, nil
+	}
+	fs.Visit(func(f *flag.Flag) { c.given = append(c.given, f.Name) })
+	c.Pinn = pinnSettings(c.pinn)
+	return c, false, c.validate()
+}
+
+// validate checks the flags that need no file: required ones, ranges, names.
+func (c *config) validate() error {
+	switch {
+	case c.In == "":
+		return cli.BadInputf("no input (-in run.h5|DIR)")
+	case c.Method == "":
+		return cli.BadInputf("no method (-method %s)", strings.Join(methodNames(), "|"))
+	case lookupMethod(c.Method) == nil:
+		return cli.BadInputf("unknown method %q: want one of %s", c.Method, strings.Join(methodNames(), ", "))
+	case math.IsNaN(c.Noise) || math.IsInf(c.Noise, 0) || c.Noise < 0:
+		return cli.BadInputf("-noise %v: want a finite σ ≥ 0", c.Noise)
+	case !slices.Contains(selectors, c.Select):
+		return cli.BadInputf("-select %q: want one of %s", c.Select, strings.Join(selectors, ", "))
+	case c.Select == "discrepancy" && c.Lambda == "auto" && c.Noise == 0:
+		return cli.BadInputf("-select discrepancy needs the noise level: -noise must be > 0")
+	case !(c.LambdaS >= 0) || !(c.LambdaT >= 0) || math.IsInf(c.LambdaS+c.LambdaT, 0) || c.Window < 0:
+		return cli.BadInputf("-lambda-s %v, -lambda-t %v, -window %d: want finite values ≥ 0 (0 = GCV)", c.LambdaS, c.LambdaT, c.Window)
+	case c.Device != "cpu":
+		return cli.BadInputf("-device %q: this build has the cpu backend only", c.Device)
+	}
+	for _, name := range c.given {
+		if owners := flagOwners(name); owners != nil && !slices.Contains(owners, c.Method) {
+			return cli.BadInputf("-%s does not apply to %s; it applies to %s", name, c.Method, strings.Join(owners, ", "))
+		}
+	}
+	if c.Lambda != "auto" {
+		x, err := strconv.ParseFloat(c.Lambda, 64)
+		if err != nil || !(x > 0) || math.IsInf(x, 0) {
+			return cli.BadInputf("-lambda %q: want auto or a finite number > 0", c.Lambda)
+		}
+		c.lambda = x
+	}
+	return cli.CheckOutput(c.Out)
+}
+
+// printMethods writes the registry, one method per line.
+func printMethods(w io.Writer) {
+	for _, m := range registry {
+		fmt.Fprintf(w, "%-10s %s\n", m.name, m.doc)
+	}
+}

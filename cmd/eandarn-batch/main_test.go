@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/eandarn/eandarn/io/npy"
+	"github.com/eandarn/eandarn/io/resultfile"
+	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/geometry"
+	"github.com/eandarn/eandarn/solver/inverse"
+)
+
+// tinyProblem is a 42-node heart (icosphere, r = 20 mm) inside a 42-node
+// torso (r = 60 mm) with a smooth travelling wave as truth and a random but
+// well-conditioned R (identity plus small PCG entries), 20 frames.
+func tinyProblem() *inverse.Problem {
+	heart := geometry.Icosphere(1, 20)
+	torso := geometry.Icosphere(1, 60)
+	n, m, T := len(heart.Nodes), len(torso.Nodes), 20
+	rng := rand.New(rand.NewPCG(7, 7))
+	R := mat.NewDense(m, n, nil)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			R.Set(i, j, 0.05*rng.NormFloat64())
+		}
+		R.Set(i, i, R.At(i, i)+1)
+	}
+	time := make([]float64, T)
+	U, V := mat.NewDense(n, T, nil), mat.NewDense(n, T, nil)
+	for f := range time {
+		time[f] = 0.5 * float64(f)
+	}
+	for i, x := range heart.Nodes {
+		for f, t := range time {
+			U.Set(i, f, 0.5+0.5*math.Sin(x[2]/10-0.4*t))
+			V.Set(i, f, 0.2+0.1*math.Cos(x[0]/10-0.4*t))
+		}
+	}
+	var Y mat.Dense
+	Y.Mul(R, U)
+	leads := make([]int, m)
+	for i := range leads {
+		leads[i] = i
+	}
+	return &inverse.Problem{
+		Heart: heart, Torso: torso, Leads: leads,
+		R: R, BSPM: &Y, Time: time, TruthU: U, TruthV: V,
+		Attrs: map[string]string{"units": "normalized", "generator": "main_test"},
+	}
+}
+
+// writeRun saves tinyProblem as path (.h5 file, or a .npy folder).
+func writeRun(t *testing.T, path string) {
+	t.Helper()
+	if err := runfile.Save(path, tinyProblem()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// call runs the program in-process and returns the exit status, stdout and
+// stderr.
+func call(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpListsEveryFlagWithDefault(t *testing.T) {
+	code, out, errs := call("-h")
+	if code != 0 || errs != "" {
+		t.Fatalf("-h: exit %d, stderr %q", code, errs)
+	}
+	var c config
+	fs := newFlagSet(&c)
+	fs.Bool("methods", false, "") // declared by parseArgs
+	lines := flagLines(out)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		def := f.DefValue
+		if def == "" {
+			def = `""`
+		}
+		line, ok := lines[f.Name]
+		switch {
+		case !ok:
+			t.Errorf("-h does not list -%s", f.Name)
+		case !strings.HasSuffix(line, "(default "+def+")"):
+			t.Errorf("-h line of -%s is %q, want it to end in (default %s)", f.Name, line, def)
+		}
+	})
+	if len(lines) != n {
+		t.Errorf("-h lists %d flags, the flag set has %d", len(lines), n)
+	}
+	for _, name := range []string{"in", "out", "method", "noise", "seed", "lambda", "select", "device",
+		"epochs", "lr", "batch-frames", "collocation", "ep-lambda", "layers", "width", "blocks",
+		"checkpoint", "checkpoint-every", "resume"} {
+		if fs.Lookup(name) == nil {
+			t.Errorf("flag -%s is missing", name)
+		}
+	}
+	if !strings.Contains(out, "(default 0.01)") {
+		t.Errorf("-noise default 0.01 not shown:\n%s", out)
+	}
+	t.Logf("-h lists %d flags", n)
+}
+
+// flagLines maps each flag name of a usage text to its "  -name ..." line.
+func flagLines(usage string) map[string]string {
+	m := make(map[string]string)
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  -") {
+			m[strings.TrimPrefix(strings.Fields(line)[0], "-")] = line
+		}
+	}
+	return m
+}
+
+func TestMethodsListsRegistry(t *testing.T) {
+	code, out, _ := call("-methods")
+	if code != 0 {
+		t.Fatalf("-methods: exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(registry) {
+		t.Fatalf("-methods printed %d lines, want %d:\n%s", len(lines), len(registry), out)
+	}
+	for i, m := range registry {
+		if f := strings.Fields(lines[i]); len(f) < 2 || f[0] != m.name {
+			t.Errorf("line %d = %q, want method %s and its description", i, lines[i], m.name)
+		}
+	}
+	for _, want := range []string{"tikhonov0", "tikhonov1", "tikhonov2", "stre", "epdl-ad", "epdl-dnd", "epdl-nd", "eandarn"} {
+		if lookupMethod(want) == nil {
+			t.Errorf("method %s not registered", want)
+		}
+	}
+}
+
+// TestBadInput: every bad flag or file gets exit status 2, exactly one line
+// on stderr naming the problem, nothing on stdout, no output file, and an
+// existing output file left as it was.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "run.h5")
+	writeRun(t, good)
+
+	// A .npy run folder whose R has one row too many for the BSPM.
+	badR := filepath.Join(dir, "badR")
+	writeRun(t, badR)
+	p := tinyProblem()
+	m, n := p.R.Dims()
+	if err := npy.WriteDense(filepath.Join(badR, "forward", "R.npy"), mat.NewDense(m+1, n, nil)); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.h5")
+	if err := os.WriteFile(garbage, []byte("not an HDF5 file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string // after -out
+		want string   // substring of the one stderr line
+	}{
+		{"unknown method", []string{"-in", good, "-method", "tikhonov9"}, `unknown method "tikhonov9"`},
+		{"no method", []string{"-in", good}, "no method"},
+		{"negative noise", []string{"-in", good, "-method", "tikhonov2", "-noise", "-0.1"}, "-noise -0.1"},
+		{"NaN noise", []string{"-in", good, "-method", "tikhonov2", "-noise", "NaN"}, "-noise NaN"},
+		{"R does not match BSPM", []string{"-in", badR, "-method", "tikhonov2"}, "forward/R"},
+		{"missing file", []string{"-in", filepath.Join(dir, "nope.h5"), "-method", "tikhonov2"}, "nope.h5"},
+		{"not HDF5", []string{"-in", garbage, "-method", "tikhonov2"}, "garbage.h5"},
+		{"bad lambda", []string{"-in", good, "-method", "tikhonov2", "-lambda", "-3"}, "-lambda"},
+		{"bad select", []string{"-in", good, "-method", "tikhonov2", "-select", "best"}, "-select"},
+		{"bad device", []string{"-in", good, "-method", "tikhonov2", "-device", "tpu"}, "-device"},
+		{"unknown flag", []string{"-in", good, "-method", "tikhonov2", "-frobnicate"}, "frobnicate"},
+		{"stray argument", []string{"-in", good, "-method", "tikhonov2", "extra"}, "extra"},
+		{"PINN flag on tikhonov", []string{"-in", good, "-method", "tikhonov2", "-epochs", "3"}, "-epochs does not apply to tikhonov2; it applies to epdl-ad, epdl-dnd, epdl-nd, eandarn"},
+		{"Tikhonov flag on PINN", []string{"-in", good, "-method", "eandarn", "-lambda", "0.1"}, "-lambda does not apply to eandarn"},
+		{"STRE flag on Tikhonov", []string{"-in", good, "-method", "tikhonov1", "-window", "2"}, "-window does not apply to tikhonov1; it applies to stre"},
+		{"resume without checkpoint", []string{"-in", good, "-method", "eandarn", "-resume"}, "-resume needs -checkpoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, existing := range []bool{false, true} {
+				out := filepath.Join(t.TempDir(), "result.h5")
+				if existing {
+					if err := os.WriteFile(out, []byte("keep me"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				code, stdout, stderr := call(append([]string{"-out", out}, tc.args...)...)
+				checkRefused(t, code, stdout, stderr, tc.want)
+				checkOutput(t, out, existing)
+			}
+		})
+	}
+
+	t.Run("output folder missing", func(t *testing.T) {
+		out := filepath.Join(dir, "missing", "result.h5")
+		code, stdout, stderr := call("-in", good, "-method", "tikhonov2", "-out", out)
+		checkRefused(t, code, stdout, stderr, "does not exist")
+		checkOutput(t, out, false)
+	})
+}
+
+// checkRefused asserts exit status 2, one stderr line containing want and
+// an empty stdout.
+func checkRefused(t *testing.T, code int, stdout, stderr, want string) {
+	t.Helper()
+	if code != 2 {
+		t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q, want nothing", stdout)
+	}
+	if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, prog+": ") || !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want one line %q containing %q", stderr, prog+": ...", want)
+	}
+}
+
+// checkOutput asserts that out still holds "keep me" when it existed, and
+// does not exist otherwise; and that no temporary file was left beside it.
+func checkOutput(t *testing.T, out string, existed bool) {
+	t.Helper()
+	b, err := os.ReadFile(out)
+	switch {
+	case existed && (err != nil || string(b) != "keep me"):
+		t.Errorf("existing output changed: %q, %v", b, err)
+	case !existed && err == nil:
+		t.Errorf("output %s was written", out)
+	}
+	if ents, err := os.ReadDir(filepath.Dir(out)); err == nil && len(ents) > map[bool]int{true: 1}[existed] {
+		t.Errorf("files left in the output folder: %v", ents)
+	}
+}
+
+// TestTikhonovJob runs a whole job in-process and checks the JSON line, the
+// result file and the noise determinism.
+func TestTikhonovJob(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "run.h5")
+	writeRun(t, in)
+	job := func(seed string, noise string) map[string]any {
+		t.Helper()
+		out := filepath.Join(dir, "r-"+seed+"-"+noise+".h5")
+		code, stdout, stderr := call("-in", in, "-out", out, "-method", "tikhonov2", "-seed", seed, "-noise", noise, "-log-level", "warn")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if strings.Count(stdout, "\n") != 1 {
+			t.Fatalf("stdout is not one line: %q", stdout)
+		}
+		var s map[string]any
+		if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"method", "noise", "seed", "re", "cc", "mse", "seconds", "version", "out"} {
+			if _, ok := s[k]; !ok {
+				t.Errorf("summary lacks %q: %s", k, stdout)
+			}
+		}
+		if _, err := os.Stat(out); err != nil {
+			t.Errorf("no result file: %v", err)
+		}
+		return s
+	}
+	a, b, c := job("1", "0.01"), job("1", "0.01"), job("2", "0.01")
+	clean := job("1", "0")
+	if a["re"] != b["re"] {
+		t.Errorf("same seed, different RE: %v vs %v", a["re"], b["re"])
+	}
+	if a["re"] == c["re"] {
+		t.Errorf("seeds 1 and 2 gave the same RE %v: is the noise seeded?", a["re"])
+	}
+	for _, s := range []map[string]any{a, clean} {
+		re, ok := s["re"].(float64)
+		if !ok || !(re < 0.5) {
+			t.Errorf("σ = %v: RE %v, want a finite RE < 0.5 on this well-posed toy", s["noise"], s["re"])
+		}
+	}
+	if a["method"] != "tikhonov2" || a["noise"] != 0.01 || a["seed"] != 1.0 {
+		t.Errorf("summary echoes method %v noise %v seed %v", a["method"], a["noise"], a["seed"])
+	}
+}
+
+func TestAddNoise(t *testing.T) {
+	y := mat.NewDense(200, 300, nil)
+	a, b := addNoise(y, 0.1, 5), addNoise(y, 0.1, 5)
+	if !mat.Equal(a, b) {
+		t.Error("same seed gave different noise")
+	}
+	if mat.Equal(a, addNoise(y, 0.1, 6)) {
+		t.Error("different seeds gave the same noise")
+	}
+	if sd := stat.StdDev(a.RawMatrix().Data, nil); math.Abs(sd-0.1) > 0.002 {
+		t.Errorf("noise std %g, want 0.1 ± 0.002 (60000 draws)", sd)
+	}
+	if addNoise(y, 0, 5) != y {
+		t.Error("σ = 0 must leave the BSPM as it is")
+	}
+	if y.At(3, 4) != 0 {
+		t.Error("addNoise modified its input")
+	}
+}
+
+// TestPinnJob runs a two-epoch eandarn job in-process and reads the result
+// back: the reconstruction has v, the loss history and the step-0 ratio
+// are recorded, and the PINN flags given reach the method's configuration.
+func TestPinnJob(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "run.h5"), filepath.Join(dir, "result.h5")
+	writeRun(t, in)
+	code, stdout, stderr := call("-in", in, "-out", out, "-method", "eandarn", "-epochs", "2", "-batch-frames", "5",
+		"-width", "6", "-ep-lambda", "0.3", "-seed", "4", "-log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil || s.RE == nil {
+		t.Fatalf("summary %q: %v", stdout, err)
+	}
+	f, err := resultfile.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Matrices["reconstruction/v"]; !ok {
+		t.Error("no reconstruction/v")
+	}
+	for _, k := range []string{"series/loss_data", "series/loss_ep"} {
+		if len(f.Vectors[k]) != 2 {
+			t.Errorf("%s has %d entries, want one per epoch (2)", k, len(f.Vectors[k]))
+		}
+	}
+	// RE of Eq. 19 by hand: ‖û − u‖_F / ‖u‖_F against the truth.
+	truth := tinyProblem().TruthU
+	var d mat.Dense
+	d.Sub(f.Matrices["reconstruction/u"], truth)
+	re := mat.Norm(&d, 2) / mat.Norm(truth, 2)
+	if math.Abs(*s.RE-re) > 1e-12*re || math.Abs(f.Scalars["metrics/re"]-re) > 1e-12*re {
+		t.Errorf("RE: summary %v, file %v, by hand %v", *s.RE, f.Scalars["metrics/re"], re)
+	}
+	if _, ok := f.Scalars["values/ratio0"]; !ok {
+		t.Error("no values/ratio0")
+	}
+	var cfg struct {
+		Batch  config         `json:"batch"`
+		Method map[string]any `json:"method"`
+	}
+	if err := json.Unmarshal([]byte(f.Attrs["config"]), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Method["Width"] != 6.0 || cfg.Method["Lambda"] != 0.3 || cfg.Method["Epochs"] != 2.0 || cfg.Method["Seed"] != 4.0 {
+		t.Errorf("method config %v does not carry -width 6 -ep-lambda 0.3 -epochs 2 -seed 4", cfg.Method)
+	}
+	if cfg.Batch.Pinn["width"] != "6" || f.Attrs["seed"] != "4" {
+		t.Errorf("batch config %+v, seed attribute %q", cfg.Batch, f.Attrs["seed"])
+	}
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/pinn"
+)
+
+// pinnFlag is a PINN setting on the command line. Its default depends on
+// the method (pinn.DefaultConfig), so it is applied only when given; -h
+// shows each method's default.
+type pinnFlag struct {
+	name, usage string
+	field       func(*pinn.Config) any // pointer to the pinn.Config field it sets
+	value       string                 // as given on the command line
+	set         bool
+}
+
+// pinnFlags returns fresh PINN flags (one set per parse, so concurrent
+// sweep tasks never share them).
+func pinnFlags() []*pinnFlag {
+	return []*pinnFlag{
+		{name: "epochs", usage: "training epochs (passes over all frames)", field: func(c *pinn.Config) any { return &c.Epochs }},
+		{name: "lr", usage: "Adam learning rate at epoch 0", field: func(c *pinn.Config) any { return &c.LR }},
+		{name: "lr-final", usage: "learning rate at the last epoch (exponential decay)", field: func(c *pinn.Config) any { return &c.LRFinal }},
+		{name: "batch-frames", usage: "frames per mini-batch", field: func(c *pinn.Config) any { return &c.BatchFrames }},
+		{name: "collocation", usage: "collocation points N_c per mini-batch (0: every node x frame of the batch)", field: func(c *pinn.Config) any { return &c.Collocation }},
+		{name: "ep-lambda", usage: "λ of Eq. 4, the weight of the EP loss: L = L_D + λ L_EP", field: func(c *pinn.Config) any { return &c.Lambda }},
+		{name: "layers", usage: "dense layers, counting those inside residual blocks (paper Table I)", field: func(c *pinn.Config) any { return &c.Layers }},
+		{name: "width", usage: "neurons per layer", field: func(c *pinn.Config) any { return &c.Width }},
+		{name: "blocks", usage: "adaptive residual blocks (Eq. 11); 0 = plain FNN", field: func(c *pinn.Config) any { return &c.Blocks }},
+		{name: "boundary", usage: "add r_b = n·∇u (Eq. 8) to the EP loss", field: func(c *pinn.Config) any { return &c.Boundary }},
+		{name: "eps-delta", usage: "guard of the pole of ε at u = −μ2: ε evaluated at max(u, −μ2 + δ); 0 = the paper's raw ε", field: func(c *pinn.Config) any { return &c.EpsDelta }},
+		{name: "bad-init-ratio", usage: "step-0 λ·L_EP/L_D above which the run is flagged bad_init", field: func(c *pinn.Config) any { return &c.BadInitRatio }},
+		{name: "max-retries", usage: "non-finite losses tolerated (roll back, halve lr) before failing", field: func(c *pinn.Config) any { return &c.MaxRetries }},
+		{name: "monitor-every", usage: "record RE against truth (monitoring only) every this many epochs; 0 = never", field: func(c *pinn.Config) any { return &c.MonitorEvery }},
+		{name: "checkpoint", usage: "checkpoint file, written atomically every -checkpoint-every steps and on SIGTERM/SIGINT; empty = none", field: func(c *pinn.Config) any { return &c.Checkpoint }},
+		{name: "checkpoint-every", usage: "checkpoint cadence in steps (0: only on SIGTERM/SIGINT)", field: func(c *pinn.Config) any { return &c.CheckpointEvery }},
+	}
+}
+
+// String is the flag's default as -h shows it: the common default of the
+// PINN methods, or each method's when they differ.
+func (f *pinnFlag) String() string {
+	if f == nil || f.field == nil {
+		return ""
+	}
+	if f.set {
+		return f.value
+	}
+	defs := make([]string, len(pinn.Names))
+	for i, name := range pinn.Names {
+		c, _ := pinn.DefaultConfig(name)
+		defs[i] = fieldString(f.field(&c))
+	}
+	if slices.Min(defs) == slices.Max(defs) {
+		return defs[0]
+	}
+	for i, name := range pinn.Names {
+		defs[i] = name + " " + defs[i]
+	}
+	return strings.Join(defs, ", ")
+}
+
+// Set checks that s parses as the field's type and records it.
+func (f *pinnFlag) Set(s string) error {
+	var c pinn.Config
+	if err := setField(f.field(&c), s); err != nil {
+		return err
+	}
+	f.value, f.set = s, true
+	return nil
+}
+
+// TypeName names the argument type in -h.
+func (f *pinnFlag) TypeName() string {
+	var c pinn.Config
+	switch f.field(&c).(type) {
+	case *int:
+		return "int"
+	case *float64:
+		return "float"
+	case *string:
+		return "string"
+	}
+	return "" // a bool flag takes no argument
+}
+
+// IsBoolFlag lets a bool setting be given as -boundary alone.
+func (f *pinnFlag) IsBoolFlag() bool {
+	var c pinn.Config
+	_, ok := f.field(&c).(*bool)
+	return ok
+}
+
+func fieldString(p any) string {
+	switch p := p.(type) {
+	case *int:
+		return strconv.Itoa(*p)
+	case *float64:
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *string:
+		if *p == "" {
+			return `""`
+		}
+		return *p
+	}
+	panic(fmt.Sprintf("pinn flag of type %T", p))
+}
+
+func setField(p any, s string) error {
+	var err error
+	switch p := p.(type) {
+	case *int:
+		*p, err = strconv.Atoi(s)
+	case *float64:
+		*p, err = strconv.ParseFloat(s, 64)
+	case *bool:
+		*p, err = strconv.ParseBool(s)
+	case *string:
+		*p = s
+	default:
+		panic(fmt.Sprintf("pinn flag of type %T", p))
+	}
+	return err
+}
+
+// addPinnFlags declares the PINN flags and -resume on fs.
+func addPinnFlags(fs *flag.FlagSet, c *config) {
+	c.pinn = pinnFlags()
+	for _, f := range c.pinn {
+		fs.Var(f, f.name, "PINN: "+f.usage)
+	}
+	fs.BoolVar(&c.Resume, "resume", false, "PINN: continue from -checkpoint when that file exists (a requeued Slurm task reruns the same command)")
+}
+
+// pinnSettings returns the PINN flags given on the command line, for the
+// result file's config record.
+func pinnSettings(fs []*pinnFlag) map[string]string {
+	m := make(map[string]string)
+	for _, f := range fs {
+		if f.set {
+			m[f.name] = f.value
+		}
+	}
+	return m
+}
+
+// pinnMethod builds a PINN method: its default configuration, then the
+// flags given, the seed, the logger and the resume decision.
+func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
+	cfg, err := pinn.DefaultConfig(c.Method)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range c.pinn {
+		if f.set {
+			if err := setField(f.field(&cfg), f.value); err != nil {
+				return nil, fmt.Errorf("-%s %q: %w", f.name, f.value, err)
+			}
+		}
+	}
+	cfg.Seed = c.Seed
+	cfg.Logger = log
+	if c.Resume {
+		if cfg.Checkpoint == "" {
+			return nil, fmt.Errorf("-resume needs -checkpoint PATH")
+		}
+		if _, err := os.Stat(cfg.Checkpoint); err == nil {
+			cfg.Resume = cfg.Checkpoint
+		}
+	}
+	return pinn.New(c.Method, cfg)
+}

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/io/resultfile"
+	"github.com/eandarn/eandarn/slurm"
+)
+
+// sweepDir makes a folder holding the tiny run file (run.h5) and a spec
+// with the given body, whose input is run.h5 and output res unless the
+// body sets them; it returns the spec path.
+func sweepDir(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeRun(t, filepath.Join(dir, "run.h5"))
+	spec := filepath.Join(dir, "spec.toml")
+	if !strings.Contains(body, "output =") {
+		body = "output = \"res\"\n" + body
+	}
+	if !strings.Contains(body, "input =") {
+		body = "input = \"run.h5\"\n" + body
+	}
+	if err := os.WriteFile(spec, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+const regSweep = `
+[[axis]]
+name = "method"
+values = ["tikhonov2", "stre"]
+[[axis]]
+name = "seed"
+values = [1, 2]
+`
+
+// TestSweepMalformed: a malformed spec, a bad task index or a task whose
+// flags a batch run would refuse gets one line on stderr and exit status
+// 2, and no result is written.
+func TestSweepMalformed(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, body string
+		args       []string
+		want       string
+	}{
+		{"unknown axis", "[[axis]]\nname = \"colour\"\nvalues = [1]\n", []string{"-task", "0"}, `axis "colour": unknown axis`},
+		{"empty axis", "[[axis]]\nname = \"seed\"\nvalues = []\n", []string{"-list"}, `axis "seed": empty`},
+		{"reserved axis", "[[axis]]\nname = \"checkpoint\"\nvalues = [\"x\"]\n", []string{"-sbatch"}, `axis "checkpoint": unknown axis`},
+		{"index out of range", regSweep, []string{"-task", "4"}, "task 4 out of range: want 0..3"},
+		{"negative index", regSweep, []string{"-task", "-1"}, "task -1 out of range"},
+		{"index not a number", regSweep, []string{"-task", "two"}, `-task "two": want a task index, or all`},
+		{"no task", regSweep, nil, "no task: give -task i"},
+		{"-j without all", regSweep, []string{"-task", "1", "-j", "2"}, "-j 2 applies to -task all only"},
+		{"-list and -task", regSweep, []string{"-list", "-task", "1"}, "exclude each other"},
+		{"flag of another method", "[fixed]\nepochs = 3\n" + regSweep, []string{"-task", "all"}, "task 0 (method=tikhonov2 seed=1): -epochs does not apply to tikhonov2"},
+		{"bad value", "[fixed]\nmethod = \"stre\"\n[[axis]]\nname = \"noise\"\nvalues = [0.1, -1.0]\n", []string{"-task", "0"}, "task 1 (noise=-1): -noise -1"},
+		{"input missing", "input = \"gone.h5\"\n" + regSweep, []string{"-task", "all"}, "input: stat "},
+		{"no method", "[[axis]]\nname = \"seed\"\nvalues = [1]\n", []string{"-task", "0"}, "no method"},
+		{"output not writable", fmt.Sprintf("output = %q\n", filepath.Join(blocker, "sub")) + regSweep, []string{"-task", "0"}, "output folder"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := sweepDir(t, tc.body)
+			t.Setenv("SLURM_ARRAY_TASK_ID", "")
+			code, stdout, stderr := call(append([]string{"-sweep", spec}, tc.args...)...)
+			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			if code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], prog+": ") || !strings.Contains(lines[0], tc.want) {
+				t.Errorf("exit %d, stderr %q: want 2 and one line containing %q", code, stderr, tc.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+			if res, _ := filepath.Glob(filepath.Join(filepath.Dir(spec), "res", "*.h5")); len(res) > 0 {
+				t.Errorf("results written: %v", res)
+			}
+		})
+	}
+}
+
+// TestSweepListRunSkip: -list, a task chosen by $SLURM_ARRAY_TASK_ID, the
+// skip of a task whose result exists, -task all -j 2 for the rest, and
+// -sbatch.
+func TestSweepListRunSkip(t *testing.T) {
+	spec := sweepDir(t, regSweep)
+	res := filepath.Join(filepath.Dir(spec), "res")
+	code, out, errs := call("-sweep", spec, "-list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 5 || lines[0] != "4" {
+		t.Fatalf("-list: exit %d, stdout %q, stderr %q: want N = 4 then 4 lines", code, out, errs)
+	}
+	if want := "2\t" + filepath.Join(res, "task-00002.h5") + "\tmethod=stre\tseed=1\ttodo"; lines[3] != want {
+		t.Errorf("-list line of task 2 = %q, want %q", lines[3], want)
+	}
+
+	t.Setenv("SLURM_ARRAY_TASK_ID", "2")
+	code, out, errs = call("-sweep", spec)
+	if code != 0 || !strings.Contains(out, `"method":"stre"`) || !strings.Contains(out, `"seed":1`) {
+		t.Fatalf("task 2 from $SLURM_ARRAY_TASK_ID: exit %d, stdout %q, stderr %s", code, out, errs)
+	}
+	st, err := os.Stat(filepath.Join(res, "task-00002.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = call("-sweep", spec)
+	if code != 0 || out != "" || !strings.Contains(errs, "result exists: task skipped") {
+		t.Errorf("rerun of a finished task: exit %d, stdout %q, stderr %q: want a logged skip", code, out, errs)
+	}
+	if st2, _ := os.Stat(filepath.Join(res, "task-00002.h5")); !st2.ModTime().Equal(st.ModTime()) {
+		t.Error("the skipped task rewrote its result")
+	}
+
+	code, out, errs = call("-sweep", spec, "-task", "all", "-j", "2")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("-task all: exit %d, %d JSON lines (want 3: one task was done)\n%s", code, strings.Count(out, "\n"), errs)
+	}
+	for i := range 4 {
+		if _, err := resultfile.Read(filepath.Join(res, fmt.Sprintf("task-%05d.h5", i))); err != nil {
+			t.Errorf("task %d: %v", i, err)
+		}
+	}
+	if logs, _ := filepath.Glob(filepath.Join(res, "logs", "task-*.log")); len(logs) != 3 {
+		t.Errorf("task logs %v: want one per task run by -task all", logs)
+	}
+	if _, out, _ = call("-sweep", spec, "-list"); strings.Count(out, "\tdone\n") != 4 {
+		t.Errorf("-list after the sweep:\n%s", out)
+	}
+
+	code, out, _ = call("-sweep", spec, "-sbatch")
+	for _, w := range []string{"#SBATCH --array=0-3%8", "#SBATCH --signal=B:TERM@120", "#SBATCH --requeue", "-sweep " + spec, "scontrol requeue"} {
+		if code != 0 || !strings.Contains(out, w) {
+			t.Errorf("-sbatch: exit %d, script lacks %q", code, w)
+		}
+	}
+	if !strings.Contains(out, fmt.Sprintf(`"$rc" -eq %d`, slurm.InterruptedStatus)) || slurm.InterruptedStatus != 3 {
+		t.Errorf("the script requeues on status %d, eandarn-batch exits 3 when interrupted", slurm.InterruptedStatus)
+	}
+}
+
+// TestExperimentSpecs loads every spec of slurm/experiments (copied, so
+// that Load's folders land in a temporary folder) with the batch flags,
+// checks every task's flags as a batch run would, and the task counts of
+// the paper's experiments with its repeat counts.
+func TestExperimentSpecs(t *testing.T) {
+	want := map[string]int{
+		"fig6.toml":   3 * 10,     // EP-DL_AD, _ΔND, _ND x 10 repeats
+		"fig7.toml":   3 * 10,     // width 5, 10, 15 x 10
+		"fig8.toml":   6 * 10,     // NN1–NN6 x 10
+		"table2.toml": 6 * 30,     // NN1–NN6 x 30 runs
+		"fig9.toml":   4 * 3 * 10, // 4 methods x 3 σ x 10
+		"table3.toml": 5 * 10,     // 5 λ x 10
+	}
+	src := filepath.Join(repoRoot(t), "slurm", "experiments")
+	files, _ := filepath.Glob(filepath.Join(src, "*.toml"))
+	if len(files) != len(want) {
+		t.Errorf("slurm/experiments has %d specs, want %d", len(files), len(want))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), name)
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, tasks, err := loadSweep(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tasks) != want[name] {
+				t.Errorf("%d tasks, want %d", len(tasks), want[name])
+			}
+			if s.InputPath() != filepath.Join(filepath.Dir(p), "default.h5") {
+				t.Errorf("input %s, want default.h5 next to the spec", s.InputPath())
+			}
+			if v, _ := s.Value(tasks[0], "seed"); v != "1" {
+				t.Errorf("task 0 seed %q, want 1", v)
+			}
+		})
+	}
+}
+
+// TestBatchSubprocess is not a test: the subprocess tests run the test
+// binary with EANDARN_BATCH_SUBPROCESS=1 and the batch arguments after
+// "--", and this is eandarn-batch's main then.
+func TestBatchSubprocess(t *testing.T) {
+	if os.Getenv("EANDARN_BATCH_SUBPROCESS") != "1" {
+		t.Skip("runs only as the subprocess of TestSweepInterrupted")
+	}
+	args := os.Args[slices.Index(os.Args, "--")+1:]
+	os.Exit(run(args, os.Stdout, os.Stderr))
+}
+
+// batchProcess starts eandarn-batch args as a subprocess (the test binary,
+// see TestBatchSubprocess), its stderr going to the file errPath.
+func batchProcess(t *testing.T, errPath string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestBatchSubprocess$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "EANDARN_BATCH_SUBPROCESS=1")
+	f, err := os.Create(errPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	cmd.Stderr = f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// waitFile polls until path exists and contains text.
+func waitFile(t *testing.T, path, text string) {
+	t.Helper()
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), text) {
+			return
+		}
+	}
+	b, _ := os.ReadFile(path)
+	t.Fatalf("no %q in %s after 60 s:\n%s", text, path, b)
+}
+
+// TestSweepInterrupted: a PINN sweep task killed with SIGKILL between
+// checkpoints leaves no result file (results are written under a
+// temporary name and renamed) and resumes from its last checkpoint, losing
+// at most -checkpoint-every steps; SIGTERM to a local -task all run makes
+// every running task checkpoint and the run exit with status 3; both
+// resumed results equal an uninterrupted run's bit for bit.
+func TestSweepInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the interruption tests (a few seconds of training)")
+	}
+	const epochs, every = 1500, 40
+	spec := sweepDir(t, fmt.Sprintf(`
+[fixed]
+method = "eandarn"
+epochs = %d
+checkpoint-every = %d
+[[axis]]
+name = "seed"
+values = [1, 2]
+`, epochs, every))
+	dir := filepath.Dir(spec)
+	res := filepath.Join(dir, "res")
+	ref := filepath.Join(dir, "reference.h5")
+	if code, _, errs := call("-in", filepath.Join(dir, "run.h5"), "-out", ref, "-method", "eandarn",
+		"-epochs", strconv.Itoa(epochs), "-seed", "1"); code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", code, errs)
+	}
+	resumedStep := regexp.MustCompile(`msg=resumed .* step=(\d+)`)
+
+	t.Run("SIGKILL", func(t *testing.T) {
+		log := filepath.Join(dir, "kill.log")
+		cmd := batchProcess(t, log, "-sweep", spec, "-task", "0", "-log-level", "debug")
+		ckpt := filepath.Join(res, "checkpoints", "task-00000.ckpt")
+		for end := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(ckpt); err == nil {
+				break
+			}
+			if time.Now().After(end) {
+				cmd.Process.Kill()
+				t.Fatal("no checkpoint after 60 s")
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // several checkpoints later
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			t.Fatalf("the task ended before SIGKILL (%v): raise epochs", err)
+		}
+		if _, err := os.Stat(filepath.Join(res, "task-00000.h5")); err == nil {
+			t.Fatal("a result file exists after SIGKILL mid-training")
+		}
+		// The last epoch logged before the kill bounds the steps done from
+		// below.
+		killed, _ := os.ReadFile(log)
+		epochsDone := regexp.MustCompile(`msg=epoch .*?epoch=(\d+)`).FindAllSubmatch(killed, -1)
+		if len(epochsDone) == 0 {
+			t.Fatalf("no epoch logged before the kill:\n%s", killed)
+		}
+		lastEpoch, _ := strconv.Atoi(string(epochsDone[len(epochsDone)-1][1]))
+
+		code, _, errs := call("-sweep", spec, "-task", "0")
+		if code != 0 {
+			t.Fatalf("rerun after SIGKILL: exit %d\n%s", code, errs)
+		}
+		m := resumedStep.FindStringSubmatch(errs)
+		if m == nil {
+			t.Fatalf("the rerun did not resume from the checkpoint:\n%s", errs)
+		}
+		step, _ := strconv.Atoi(m[1])
+		stepsPerEpoch := (20 + 7) / 8 // tinyProblem: 20 frames, -batch-frames 8
+		if done := (lastEpoch + 1) * stepsPerEpoch; step%every != 0 || step <= done-every {
+			t.Errorf("resumed at step %d: want a multiple of %d above %d (%d steps were done at the kill)", step, every, done-every, done)
+		}
+		t.Logf("killed after ≥ %d steps, resumed at step %d", (lastEpoch+1)*stepsPerEpoch, step)
+		sameResult(t, ref, filepath.Join(res, "task-00000.h5"))
+		if _, err := os.Stat(ckpt); err == nil {
+			t.Error("the checkpoint of a finished task is left behind")
+		}
+	})
+
+	t.Run("SIGTERM -task all", func(t *testing.T) {
+		os.Remove(filepath.Join(res, "task-00000.h5"))
+		log := filepath.Join(dir, "term.log")
+		cmd := batchProcess(t, log, "-sweep", spec, "-task", "all", "-j", "2")
+		for i := range 2 {
+			waitFile(t, filepath.Join(res, "logs", fmt.Sprintf("task-%05d.log", i)), "initial loss ratio")
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if code := cmd.ProcessState.ExitCode(); code != 3 {
+			b, _ := os.ReadFile(log)
+			t.Fatalf("interrupted -task all: exit %d, want 3\n%s", code, b)
+		}
+		for i := range 2 {
+			if _, err := os.Stat(filepath.Join(res, "checkpoints", fmt.Sprintf("task-%05d.ckpt", i))); err != nil {
+				t.Errorf("task %d: no checkpoint after SIGTERM: %v", i, err)
+			}
+			if _, err := os.Stat(filepath.Join(res, fmt.Sprintf("task-%05d.h5", i))); err == nil {
+				t.Errorf("task %d: a result after SIGTERM", i)
+			}
+		}
+		code, _, errs := call("-sweep", spec, "-task", "all", "-j", "2")
+		if code != 0 {
+			t.Fatalf("rerun: exit %d\n%s", code, errs)
+		}
+		for i := range 2 {
+			b, _ := os.ReadFile(filepath.Join(res, "logs", fmt.Sprintf("task-%05d.log", i)))
+			if !resumedStep.Match(b) {
+				t.Errorf("task %d did not resume:\n%s", i, b)
+			}
+		}
+		sameResult(t, ref, filepath.Join(res, "task-00000.h5"))
+	})
+}
+
+// sameResult fails unless two result files hold bit-identical
+// reconstructions and loss histories.
+func sameResult(t *testing.T, want, got string) {
+	t.Helper()
+	a, err := resultfile.Read(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := resultfile.Read(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"reconstruction/u", "reconstruction/v"} {
+		if !mat.Equal(a.Matrices[k], b.Matrices[k]) {
+			t.Errorf("%s differs between the uninterrupted run and the resumed one", k)
+		}
+	}
+	for _, k := range []string{"series/loss_data", "series/loss_ep"} {
+		if !slices.Equal(a.Vectors[k], b.Vectors[k]) {
+			t.Errorf("%s differs between the uninterrupted run and the resumed one", k)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/ap"
+)
+
+// config is one generation: every flag, validated. Params (everything but
+// where the file goes and how chatty the log is) is the generation key: it is
+// hashed for -cache and written as JSON into the run file's provenance.
+type config struct {
+	Out      string
+	Cache    string
+	LogLevel string
+	Params   params
+}
+
+// params are the generation parameters.
+type params struct {
+	Heart     string  `json:"heart"`     // "default" or a mesh path
+	Torso     string  `json:"torso"`     // "default" or a mesh path
+	Leads     string  `json:"leads"`     // "" (default torso's leads, else every torso node) or a path of lead indices
+	Pace      string  `json:"pace"`      // "apex", a heart node index or "x,y,z"
+	Frames    int     `json:"frames"`    // output frames T
+	TEnd      float64 `json:"tend"`      // time of the last frame, AP units
+	Dt        float64 `json:"dt"`        // largest integration step, AP units
+	Laplacian string  `json:"laplacian"` // cotangent | eq15
+	Seed      uint64  `json:"seed"`
+}
+
+var laplacians = []string{"cotangent", "eq15"}
+
+func newFlagSet(c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	p := &c.Params
+	fs.StringVar(&c.Out, "out", "", "run file (.h5) to write atomically; its folder must exist (this or -cache)")
+	fs.StringVar(&c.Cache, "cache", "", "instead of -out: write or reuse DIR/<default|custom>-<key>.h5, key = hash of the parameters, meshes and version")
+	fs.StringVar(&p.Heart, "heart", "default", "heart surface: default (built-in, ~1094 nodes), or a mesh: CSV prefix/folder, .h5 or .npy (see README)")
+	fs.StringVar(&p.Torso, "torso", "default", "torso surface: default (built-in, 352 lead nodes around the heart), or a mesh path as for -heart")
+	fs.StringVar(&p.Leads, "leads", "", "lead node indices into the torso (0-based; .csv, .npy or .h5 dataset leads); empty: the default torso's leads, or every node of a torso file")
+	fs.StringVar(&p.Pace, "pace", "apex", "pacing site: apex, a heart node index (0-based), or x,y,z in mm (the nearest node)")
+	fs.IntVar(&p.Frames, "frames", 661, fmt.Sprintf("output frames T (≥ %d), uniform over [0, tend]", runfile.MinFrames))
+	fs.Float64Var(&p.TEnd, "tend", 56, "time of the last frame, AP time units (1 unit ≈ 12.9 ms)")
+	fs.Float64Var(&p.Dt, "dt", ap.DefaultConfig().Dt, "largest explicit Euler step, AP time units (the step used divides the frame spacing); an unstable step is refused")
+	fs.StringVar(&p.Laplacian, "laplacian", "cotangent", "simulation Laplacian: cotangent (Laplace–Beltrami; no inverse crime) or eq15 (paper Eq. 15, as the inverse methods use)")
+	fs.Uint64Var(&p.Seed, "seed", 1, "seed recorded in the provenance (the generator itself is deterministic)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
+	return fs
+}
+
+// parseArgs parses and validates args; help is true after -h.
+func parseArgs(args []string, stdout io.Writer) (*config, bool, error) {
+	c := new(config)
+	fs := newFlagSet(c)
+	cli.SetUsage(fs, prog+" -out run.h5 | -cache DIR [flags]")
+	if help, err := cli.Parse(fs, args, stdout); help || err != nil {
+		return nil, help, err
+	}
+	return c, false, c.validate()
+}
+
+func (c *config) validate() error {
+	p := &c.Params
+	switch {
+	case (c.Out == "") == (c.Cache == ""):
+		return cli.BadInputf("give exactly one of -out FILE and -cache DIR")
+	case p.Frames < runfile.MinFrames:
+		return cli.BadInputf("-frames %d: want ≥ %d (the time-derivative stencil of Eq. 17–18 spans 5 frames)", p.Frames, runfile.MinFrames)
+	case !(p.TEnd > 0) || math.IsInf(p.TEnd, 0):
+		return cli.BadInputf("-tend %v: want a finite time > 0", p.TEnd)
+	case !(p.Dt > 0) || math.IsInf(p.Dt, 0):
+		return cli.BadInputf("-dt %v: want a finite step > 0", p.Dt)
+	case !slices.Contains(laplacians, p.Laplacian):
+		return cli.BadInputf("-laplacian %q: want one of %s", p.Laplacian, strings.Join(laplacians, ", "))
+	case p.Heart == "":
+		return cli.BadInputf("-heart: want default or a mesh path")
+	case p.Torso == "":
+		return cli.BadInputf("-torso: want default or a mesh path")
+	case p.Leads != "" && p.Torso == "default":
+		return cli.BadInputf("-leads needs -torso PATH (the default torso has its own leads)")
+	}
+	if _, err := ap.ParsePacing(p.Pace); err != nil {
+		return cli.BadInputf("-pace: %w", err)
+	}
+	if c.Out != "" {
+		return cli.CheckOutput(c.Out)
+	}
+	return nil
+}

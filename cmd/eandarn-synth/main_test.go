@@ -1,0 +1,355 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/npy"
+	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/io/shareddata"
+	"github.com/eandarn/eandarn/solver/geometry"
+	"github.com/eandarn/eandarn/solver/mesh"
+)
+
+// call runs the program in-process: exit status, stdout, stderr.
+func call(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// writeMesh writes m as FILE.h5 with root datasets nodes and triangles.
+func writeMesh(t *testing.T, path string, m *mesh.Mesh) {
+	t.Helper()
+	f, err := h5.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := mat.NewDense(len(m.Nodes), 3, nil)
+	for i, x := range m.Nodes {
+		nodes.SetRow(i, x[:])
+	}
+	tris := make([]int, 0, 3*len(m.Tris))
+	for _, tr := range m.Tris {
+		tris = append(tris, tr[:]...)
+	}
+	if err := f.WriteDense("nodes", nodes); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteInts("triangles", len(m.Tris), 3, tris); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// smallCase writes a 162-node icosphere heart (r = 20 mm) and a 162-node
+// icosphere torso (r = 80 mm) and returns the flags of a quick generation:
+// 30 frames over 20 AP time units.
+func smallCase(t *testing.T, dir string) []string {
+	t.Helper()
+	heart, torso := filepath.Join(dir, "heart.h5"), filepath.Join(dir, "torso.h5")
+	writeMesh(t, heart, geometry.Icosphere(2, 20))
+	writeMesh(t, torso, geometry.Icosphere(2, 80))
+	return []string{"-heart", heart, "-torso", torso, "-frames", "30", "-tend", "20", "-pace", "0", "-log-level", "warn"}
+}
+
+func TestHelpListsEveryFlagWithDefault(t *testing.T) {
+	code, out, errs := call("-h")
+	if code != 0 || errs != "" {
+		t.Fatalf("-h: exit %d, stderr %q", code, errs)
+	}
+	lines := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "  -") {
+			lines[strings.TrimPrefix(strings.Fields(line)[0], "-")] = line
+		}
+	}
+	var c config
+	fs := newFlagSet(&c)
+	fs.VisitAll(func(f *flag.Flag) {
+		def := f.DefValue
+		if def == "" {
+			def = `""`
+		}
+		if line, ok := lines[f.Name]; !ok || !strings.HasSuffix(line, "(default "+def+")") {
+			t.Errorf("-h line of -%s is %q, want it to end in (default %s)", f.Name, line, def)
+		}
+	})
+	for _, name := range []string{"out", "cache", "heart", "torso", "leads", "pace", "frames", "tend", "dt", "laplacian", "seed"} {
+		if _, ok := lines[name]; !ok {
+			t.Errorf("-h does not list -%s", name)
+		}
+	}
+}
+
+// TestSmallDataset generates a small dataset and checks the run file: R·1 = 1
+// (a constant heart potential gives the same constant on the torso), the
+// BSPM equals R·U, the truth stays in the physical range and the pacing node
+// activates first, and the provenance is recorded.
+func TestSmallDataset(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run.h5")
+	code, stdout, stderr := call(append(smallCase(t, dir), "-out", out, "-seed", "9")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil || strings.Count(stdout, "\n") != 1 {
+		t.Fatalf("stdout is not one JSON line: %q (%v)", stdout, err)
+	}
+	p, err := runfile.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, n := p.R.Dims()
+	if n != 162 || m != 162 || s.Nodes != 162 || s.Leads != 162 || s.Frames != 30 || len(p.Time) != 30 {
+		t.Fatalf("R %dx%d, %d frames, summary %+v: want 162x162, 30 frames", m, n, len(p.Time), s)
+	}
+	for i := 0; i < m; i++ {
+		if sum := mat.Sum(p.R.RowView(i)); math.Abs(sum-1) > 1e-9 {
+			t.Fatalf("row %d of R sums to %.12g, want 1", i, sum)
+		}
+	}
+	var ru mat.Dense
+	ru.Mul(p.R, p.TruthU)
+	ru.Sub(&ru, p.BSPM)
+	if d := mat.Norm(&ru, math.Inf(1)); d > 1e-12 {
+		t.Errorf("BSPM differs from R·U by %g: noise must not be added here", d)
+	}
+	if lo, hi := mat.Min(p.TruthU), mat.Max(p.TruthU); lo < -0.05 || hi > 1.05 || hi < 0.9 {
+		t.Errorf("u in [%g, %g], want a full action potential within [-0.05, 1.05]", lo, hi)
+	}
+	if p.TruthU.At(0, 1) <= p.TruthU.At(100, 1) {
+		t.Errorf("the pacing node 0 (u = %g) is not ahead of node 100 (u = %g) at frame 1", p.TruthU.At(0, 1), p.TruthU.At(100, 1))
+	}
+	for _, k := range []string{"generator", "version", "parameters", "seed", "units", "key"} {
+		if p.Attrs[k] == "" {
+			t.Errorf("attribute %q missing", k)
+		}
+	}
+	if p.Attrs["seed"] != "9" || !strings.Contains(p.Attrs["parameters"], `"frames":30`) {
+		t.Errorf("provenance seed %q parameters %q", p.Attrs["seed"], p.Attrs["parameters"])
+	}
+}
+
+// TestCacheReuse: -cache writes DIR/custom-<key>.h5 once and reuses it; a
+// different parameter gives a different key.
+func TestCacheReuse(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	args := append(smallCase(t, dir), "-cache", cache)
+	var first summary
+	for i, wantReused := range []bool{false, true} {
+		code, stdout, stderr := call(args...)
+		if code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i, code, stderr)
+		}
+		var s summary
+		if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Reused != wantReused {
+			t.Errorf("run %d: reused = %v, want %v", i, s.Reused, wantReused)
+		}
+		if i == 0 {
+			first = s
+		} else if s.Out != first.Out {
+			t.Errorf("second run used %s, first %s", s.Out, first.Out)
+		}
+	}
+	if want := filepath.Join(cache, "custom-"+first.Key+".h5"); first.Out != want {
+		t.Errorf("cache file %s, want %s", first.Out, want)
+	}
+	code, stdout, _ := call(append(args, "-frames", "31")...)
+	var other summary
+	if code != 0 || json.Unmarshal([]byte(stdout), &other) != nil || other.Key == first.Key || other.Reused {
+		t.Errorf("changing -frames: exit %d, key %s (first %s), reused %v", code, other.Key, first.Key, other.Reused)
+	}
+}
+
+// TestBadInput: each bad geometry or flag gets exit status 2, one line on
+// stderr, nothing on stdout, no output file, an existing one untouched.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	base := smallCase(t, dir)
+	open := geometry.Icosphere(2, 20)
+	open.Tris = open.Tris[1:]
+	openHeart := filepath.Join(dir, "open.h5")
+	writeMesh(t, openHeart, open)
+	tinyTorso := filepath.Join(dir, "tinytorso.h5")
+	writeMesh(t, tinyTorso, geometry.Icosphere(2, 10))
+	// with replaces (or adds) flag=value in the small case's arguments.
+	with := func(kv ...string) []string {
+		args := append([]string(nil), base...)
+		for i := 0; i < len(kv); i += 2 {
+			found := false
+			for j := 0; j+1 < len(args); j += 2 {
+				if args[j] == kv[i] {
+					args[j+1], found = kv[i+1], true
+				}
+			}
+			if !found {
+				args = append(args, kv[i], kv[i+1])
+			}
+		}
+		return args
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the one stderr line
+	}{
+		{"heart not closed", with("-heart", openHeart), "not closed"},
+		{"torso does not enclose the heart", with("-torso", tinyTorso), "does not enclose"},
+		{"pacing node out of range", with("-pace", "162"), "out of range"},
+		{"pacing site unparsable", with("-pace", "top"), "-pace"},
+		{"unstable step", with("-dt", "5"), "unstable"},
+		{"missing heart file", with("-heart", filepath.Join(dir, "nope.h5")), "nope.h5"},
+		{"too few frames", with("-frames", "4"), "-frames 4"},
+		{"zero step", with("-dt", "0"), "-dt 0"},
+		{"bad laplacian", with("-laplacian", "fem"), "-laplacian"},
+		{"leads with default torso", with("-torso", "default", "-leads", filepath.Join(dir, "l.csv")), "-leads"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, existing := range []bool{false, true} {
+				out := filepath.Join(t.TempDir(), "run.h5")
+				if existing {
+					if err := os.WriteFile(out, []byte("keep me"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				code, stdout, stderr := call(append(tc.args, "-out", out)...)
+				if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 ||
+					!strings.HasPrefix(stderr, prog+": ") || !strings.Contains(stderr, tc.want) {
+					t.Errorf("exit %d, stdout %q, stderr %q: want 2, nothing, one line with %q", code, stdout, stderr, tc.want)
+				}
+				ents, _ := os.ReadDir(filepath.Dir(out))
+				b, err := os.ReadFile(out)
+				switch {
+				case existing && (err != nil || string(b) != "keep me"):
+					t.Errorf("existing output changed: %q, %v", b, err)
+				case !existing && err == nil:
+					t.Errorf("output written")
+				case len(ents) > map[bool]int{true: 1}[existing]:
+					t.Errorf("files left behind: %v", ents)
+				}
+			}
+		})
+	}
+	t.Run("neither -out nor -cache", func(t *testing.T) {
+		code, _, stderr := call(base...)
+		if code != 2 || !strings.Contains(stderr, "-cache") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
+	t.Run("output folder missing", func(t *testing.T) {
+		code, _, stderr := call(append(base, "-out", filepath.Join(dir, "no", "run.h5"))...)
+		if code != 2 || !strings.Contains(stderr, "does not exist") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
+}
+
+// TestMeshPaths reads one mesh through every accepted path form and gets
+// the same nodes and triangles back.
+func TestMeshPaths(t *testing.T) {
+	dir := t.TempDir()
+	want := geometry.Icosphere(1, 20)
+	nodes := mat.NewDense(len(want.Nodes), 3, nil)
+	for i, x := range want.Nodes {
+		nodes.SetRow(i, x[:])
+	}
+	var tris []int
+	for _, tr := range want.Tris {
+		tris = append(tris, tr[:]...)
+	}
+	var csvNodes, csvFaces strings.Builder
+	for _, x := range want.Nodes {
+		fmt.Fprintf(&csvNodes, "%.17g,%.17g,%.17g\n", x[0], x[1], x[2])
+	}
+	for _, tr := range want.Tris {
+		fmt.Fprintf(&csvFaces, "%d,%d,%d\n", tr[0], tr[1], tr[2])
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeMesh(t, filepath.Join(dir, "m.h5"), want)
+	must(os.MkdirAll(filepath.Join(dir, "npydir"), 0o755))
+	must(npy.WriteDense(filepath.Join(dir, "npydir", "nodes.npy"), nodes))
+	must(npy.WriteInts(filepath.Join(dir, "npydir", "triangles.npy"), len(want.Tris), 3, tris))
+	must(npy.WriteDense(filepath.Join(dir, "heart_nodes.npy"), nodes))
+	must(npy.WriteInts(filepath.Join(dir, "heart_triangles.npy"), len(want.Tris), 3, tris))
+	must(os.WriteFile(filepath.Join(dir, "h_nodes.csv"), []byte(csvNodes.String()), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "h_faces.csv"), []byte(csvFaces.String()), 0o644))
+	must(os.MkdirAll(filepath.Join(dir, "csvdir"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "csvdir", "nodes.csv"), []byte(csvNodes.String()), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "csvdir", "faces.csv"), []byte(csvFaces.String()), 0o644))
+	run := filepath.Join(dir, "run.h5")
+	code, _, stderr := call("-heart", filepath.Join(dir, "m.h5"), "-torso", "default", "-frames", "5", "-tend", "1", "-out", run, "-log-level", "warn")
+	if code != 0 {
+		t.Fatalf("making a run file: %s", stderr)
+	}
+
+	for _, path := range []string{
+		"m.h5", "run.h5:geometry/heart", "npydir", "heart_nodes.npy", "heart", "h_nodes.csv", "h", "csvdir",
+	} {
+		got, err := readMesh(filepath.Join(dir, path))
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if len(got.Nodes) != len(want.Nodes) || len(got.Tris) != len(want.Tris) {
+			t.Errorf("%s: %d nodes %d triangles, want %d, %d", path, len(got.Nodes), len(got.Tris), len(want.Nodes), len(want.Tris))
+			continue
+		}
+		for i := range want.Nodes {
+			if got.Nodes[i] != want.Nodes[i] {
+				t.Errorf("%s: node %d = %v, want %v", path, i, got.Nodes[i], want.Nodes[i])
+				break
+			}
+		}
+	}
+	if _, err := readMesh(filepath.Join(dir, "nothing")); err == nil {
+		t.Error("a path with no mesh was accepted")
+	}
+}
+
+// TestRealGeometry generates a short dataset on the Utah torso-tank heart
+// (337 nodes) and tank (284 nodes) with the 191 jacket electrodes as leads,
+// read from the shared CSV files (skipped when ../shared is absent).
+func TestRealGeometry(t *testing.T) {
+	d := shareddata.Dir(t, "utah_torso_tank_heart337")
+	out := filepath.Join(t.TempDir(), "utah.h5")
+	code, _, stderr := call("-heart", filepath.Join(d, "heart_closed"), "-torso", filepath.Join(d, "tank_closed"),
+		"-leads", filepath.Join(d, "jacket_electrode_node_index.csv"), "-frames", "20", "-tend", "10", "-out", out, "-log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	p, err := runfile.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, n := p.R.Dims(); m != 191 || n != 337 {
+		t.Fatalf("R is %dx%d, want 191x337", m, n)
+	}
+	for i := 0; i < 191; i++ {
+		if s := mat.Sum(p.R.RowView(i)); math.Abs(s-1) > 1e-9 {
+			t.Fatalf("row %d of R sums to %.12g, want 1", i, s)
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/eandarn/eandarn/io/csvmesh"
+	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/npy"
+	"github.com/eandarn/eandarn/solver/mesh"
+)
+
+// Mesh paths accepted by -heart and -torso (coordinates in mm, triangle
+// indices 0-based):
+//
+//	FILE.h5          datasets nodes (N x 3) and triangles (F x 3) at the root
+//	FILE.h5:GROUP    the same inside GROUP, e.g. run.h5:geometry/heart
+//	DIR              DIR/nodes.npy + DIR/triangles.npy (the run-file .npy
+//	                 layout, e.g. run/geometry/heart), or DIR/nodes.csv +
+//	                 DIR/faces.csv
+//	P_nodes.npy      with P_triangles.npy beside it (also Pnodes.npy)
+//	P_nodes.csv      with P_faces.csv beside it, as in ../shared/data
+//	P                a prefix: P_nodes.npy + P_triangles.npy, or
+//	                 P_nodes.csv + P_faces.csv (e.g. .../heart_closed)
+
+// arrays reads float and integer arrays by name from one container (an
+// HDF5 file or a folder of .npy files).
+type arrays interface {
+	ReadFloats(name string) ([]float64, []int, error)
+	ReadInts(name string) ([]int, []int, error)
+}
+
+// npyDir reads NAME as DIR/NAME.npy.
+type npyDir string
+
+func (d npyDir) ReadFloats(name string) ([]float64, []int, error) {
+	return npy.ReadFloats(filepath.Join(string(d), name+".npy"))
+}
+
+func (d npyDir) ReadInts(name string) ([]int, []int, error) {
+	return npy.ReadInts(filepath.Join(string(d), name+".npy"))
+}
+
+// h5Group reads NAME as GROUP/NAME of an open HDF5 file.
+type h5Group struct {
+	f     *h5.File
+	group string
+}
+
+func (g h5Group) ReadFloats(name string) ([]float64, []int, error) {
+	return g.f.ReadFloats(g.group + "/" + name)
+}
+
+func (g h5Group) ReadInts(name string) ([]int, []int, error) {
+	return g.f.ReadInts(g.group + "/" + name)
+}
+
+// readMesh reads a surface mesh from one of the accepted paths.
+func readMesh(path string) (*mesh.Mesh, error) {
+	if file, group, ok := splitH5(path); ok {
+		f, err := h5.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return meshFrom(h5Group{f, group}, "nodes", "triangles")
+	}
+	var pairs [][2]string // candidate (nodes, triangles) files, .npy or .csv
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		pairs = [][2]string{
+			{filepath.Join(path, "nodes.npy"), filepath.Join(path, "triangles.npy")},
+			{filepath.Join(path, "nodes.csv"), filepath.Join(path, "faces.csv")},
+		}
+	} else if p, ok := strings.CutSuffix(path, "nodes.npy"); ok {
+		pairs = [][2]string{{path, p + "triangles.npy"}}
+	} else if p, ok := strings.CutSuffix(path, "nodes.csv"); ok {
+		pairs = [][2]string{{path, p + "faces.csv"}}
+	} else {
+		pairs = [][2]string{{path + "_nodes.npy", path + "_triangles.npy"}, {path + "_nodes.csv", path + "_faces.csv"}}
+	}
+	for _, pr := range pairs {
+		if _, err := os.Stat(pr[0]); err != nil {
+			continue
+		}
+		if strings.HasSuffix(pr[0], ".csv") {
+			return csvmesh.Load(pr[0], pr[1])
+		}
+		dir := npyDir(filepath.Dir(pr[0]))
+		return meshFrom(dir, strings.TrimSuffix(filepath.Base(pr[0]), ".npy"), strings.TrimSuffix(filepath.Base(pr[1]), ".npy"))
+	}
+	return nil, fmt.Errorf("no mesh there: want FILE.h5[:GROUP], a folder with nodes.npy/triangles.npy or nodes.csv/faces.csv, or a prefix P of P_nodes.npy/P_triangles.npy or P_nodes.csv/P_faces.csv")
+}
+
+// splitH5 splits "FILE.h5[:GROUP]" into the file and the group ("" for the
+// root); ok is false for a path that names no .h5 file.
+func splitH5(path string) (file, group string, ok bool) {
+	if strings.HasSuffix(path, ".h5") {
+		return path, "", true
+	}
+	if i := strings.LastIndex(path, ".h5:"); i >= 0 {
+		return path[:i+3], strings.Trim(path[i+4:], "/"), true
+	}
+	return "", "", false
+}
+
+// meshFrom reads an N x 3 node array and an F x 3 triangle array.
+func meshFrom(a arrays, nodesName, trisName string) (*mesh.Mesh, error) {
+	xs, shape, err := a.ReadFloats(nodesName)
+	if err != nil {
+		return nil, err
+	}
+	if len(shape) != 2 || shape[1] != 3 {
+		return nil, fmt.Errorf("%s: want N x 3 node coordinates, got shape %v", nodesName, shape)
+	}
+	ts, tshape, err := a.ReadInts(trisName)
+	if err != nil {
+		return nil, err
+	}
+	if len(tshape) != 2 || tshape[1] != 3 {
+		return nil, fmt.Errorf("%s: want F x 3 triangle indices, got shape %v", trisName, tshape)
+	}
+	m := &mesh.Mesh{Nodes: make([][3]float64, shape[0]), Tris: make([][3]int, tshape[0])}
+	for i := range m.Nodes {
+		m.Nodes[i] = [3]float64{xs[3*i], xs[3*i+1], xs[3*i+2]}
+	}
+	for i := range m.Tris {
+		m.Tris[i] = [3]int{ts[3*i], ts[3*i+1], ts[3*i+2]}
+	}
+	return m, nil
+}
+
+// readLeads reads 0-based torso node indices of the leads from a .npy file,
+// FILE.h5[:DATASET] (default dataset "leads"), or a one-column CSV file,
+// and checks them against the torso's n nodes.
+func readLeads(path string, n int) ([]int, error) {
+	var leads []int
+	var err error
+	switch file, dset, isH5 := splitH5(path); {
+	case isH5:
+		var f *h5.File
+		if f, err = h5.Open(file); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if dset == "" {
+			dset = "leads"
+		}
+		leads, _, err = f.ReadInts(dset)
+	case strings.HasSuffix(path, ".npy"):
+		leads, _, err = npy.ReadInts(path)
+	default:
+		leads, err = csvmesh.ReadIndices(path, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(leads) == 0 {
+		return nil, errors.New("no lead indices")
+	}
+	seen := make(map[int]bool, len(leads))
+	for i, l := range leads {
+		switch {
+		case l < 0 || l >= n:
+			return nil, fmt.Errorf("lead %d is torso node %d, want 0..%d", i, l, n-1)
+		case seen[l]:
+			return nil, fmt.Errorf("lead %d repeats torso node %d", i, l)
+		}
+		seen[l] = true
+	}
+	return leads, nil
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/solver/forward"
+	"github.com/eandarn/eandarn/solver/geometry"
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/mesh"
+	"github.com/eandarn/eandarn/solver/sparse"
+)
+
+// summary is the one JSON line on stdout.
+type summary struct {
+	Out     string  `json:"out"`
+	Reused  bool    `json:"reused"` // -cache found the file and did not regenerate it
+	Key     string  `json:"key"`
+	Nodes   int     `json:"nodes"`
+	Leads   int     `json:"leads"`
+	Frames  int     `json:"frames"`
+	Pace    int     `json:"pace_node"`
+	Step    float64 `json:"dt"` // the Euler step used (0 when reused)
+	Seconds float64 `json:"seconds"`
+	Version string  `json:"version"`
+}
+
+// geom is the resolved geometry of a generation.
+type geom struct {
+	heart, torso *mesh.Mesh
+	leads        []int
+	pace         int
+}
+
+// synthesize makes (or, with -cache, reuses) the run file of c.
+func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
+	start := time.Now()
+	g, err := resolveGeometry(c.Params)
+	if err != nil {
+		return nil, err
+	}
+	key := generationKey(c.Params, g)
+	sum := &summary{Key: key, Nodes: len(g.heart.Nodes), Leads: len(g.leads), Frames: c.Params.Frames,
+		Pace: g.pace, Version: cli.BuildVersion()}
+	sum.Out = c.Out
+	if c.Cache != "" {
+		if err := os.MkdirAll(c.Cache, 0o755); err != nil {
+			return nil, cli.BadInputf("cache folder %s: %w", c.Cache, err)
+		}
+		sum.Out = filepath.Join(c.Cache, cacheName(c.Params)+"-"+key+".h5")
+		if _, err := os.Stat(sum.Out); err == nil {
+			if _, err := runfile.Load(sum.Out); err != nil {
+				log.Warn("cached dataset unreadable: regenerating", "out", sum.Out, "err", err)
+			} else {
+				log.Info("reusing cached dataset", "out", sum.Out)
+				sum.Reused = true
+				sum.Seconds = time.Since(start).Seconds()
+				return sum, nil
+			}
+		}
+	}
+
+	lap := laplacian(c.Params.Laplacian, g.heart)
+	apc := ap.DefaultConfig()
+	apc.Frames, apc.Tend, apc.Heart = c.Params.Frames, c.Params.TEnd, g.heart
+	apc.Stim.Pacing = ap.Pacing{Kind: ap.PaceNode, Node: g.pace}
+	apc.Dt = c.Params.Dt
+	// The step is checked here, not only inside Simulate, so that an
+	// unstable step is the caller's error (exit 2) before the BEM runs.
+	if lim := ap.StepLimits(lap, apc.Params); apc.Dt > lim.Combined {
+		return nil, cli.BadInputf("-dt %g is unstable on this heart: the explicit Euler limit is %.4g (diffusion alone %.4g, reaction alone %.4g)",
+			apc.Dt, lim.Combined, lim.Diffusion, lim.Reaction)
+	}
+
+	t0 := time.Now()
+	// TransferMatrix checks the geometry before assembling: both surfaces
+	// closed, the heart inside the torso, the leads in range. Its errors are
+	// about the geometry the user gave, hence bad input.
+	R, err := forward.TransferMatrix(g.heart, g.torso, g.leads)
+	if err != nil {
+		return nil, cli.BadInput(err)
+	}
+	log.Info("transfer matrix", "leads", len(g.leads), "nodes", len(g.heart.Nodes), "seconds", time.Since(t0).Seconds())
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted: %w", err)
+	}
+
+	t0 = time.Now()
+	sol, err := ap.Simulate(lap, apc)
+	if err != nil {
+		return nil, fmt.Errorf("simulation: %w", err)
+	}
+	sum.Step = sol.Step
+	log.Info("simulation", "frames", len(sol.Time), "dt", sol.Step, "pace", g.pace, "seconds", time.Since(t0).Seconds())
+
+	var Y mat.Dense
+	Y.Mul(R, sol.U)
+	p := &inverse.Problem{
+		Heart: g.heart, Torso: g.torso, Leads: g.leads,
+		R: R, BSPM: &Y, Time: sol.Time,
+		TruthU: sol.U, TruthV: sol.V,
+		Attrs: provenance(c.Params, key, sol),
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted: %w", err)
+	}
+	// Save writes under a temporary name and renames: a failed or
+	// interrupted run leaves nothing, and an existing file stays untouched.
+	if err := runfile.Save(sum.Out, p); err != nil {
+		return nil, fmt.Errorf("write %s: %w", sum.Out, err)
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	log.Info("wrote", "out", sum.Out, "seconds", sum.Seconds)
+	return sum, nil
+}
+
+// resolveGeometry reads or builds the heart and the torso, checks them, and
+// resolves the leads and the pacing node. Every failure is bad input.
+func resolveGeometry(p params) (*geom, error) {
+	g := new(geom)
+	var err error
+	if p.Heart == "default" {
+		g.heart = geometry.Heart()
+	} else if g.heart, err = readMesh(p.Heart); err != nil {
+		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
+	}
+	if err := g.heart.Orient(); err != nil {
+		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
+	}
+	switch {
+	case p.Torso == "default":
+		g.torso, g.leads = geometry.Torso(g.heart)
+	default:
+		if g.torso, err = readMesh(p.Torso); err != nil {
+			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
+		}
+		if p.Leads == "" {
+			g.leads = make([]int, len(g.torso.Nodes))
+			for i := range g.leads {
+				g.leads[i] = i
+			}
+		} else if g.leads, err = readLeads(p.Leads, len(g.torso.Nodes)); err != nil {
+			return nil, cli.BadInputf("-leads %s: %w", p.Leads, err)
+		}
+	}
+	if err := g.torso.Orient(); err != nil {
+		return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
+	}
+	pc, err := ap.ParsePacing(p.Pace)
+	if err != nil {
+		return nil, cli.BadInputf("-pace: %w", err)
+	}
+	if g.pace, err = pc.Site(g.heart, len(g.heart.Nodes)); err != nil {
+		return nil, cli.BadInputf("-pace %s: %w", p.Pace, err)
+	}
+	return g, nil
+}
+
+// laplacian returns the simulation's surface Laplacian by name.
+func laplacian(name string, heart *mesh.Mesh) *sparse.CSR {
+	if name == "eq15" {
+		return mesh.Laplacian(heart)
+	}
+	return mesh.LaplaceBeltrami(heart)
+}
+
+// cacheName is "default" for the built-in dataset's parameters and
+// "custom" otherwise, so the cache folder says what each file is.
+func cacheName(p params) string {
+	var d config
+	newFlagSet(&d)
+	if p == d.Params {
+		return "default"
+	}
+	return "custom"
+}
+
+// generationKey hashes everything that determines the run file's numbers:
+// the parameters (as JSON), the generator version, and the resolved meshes,
+// leads and pacing node (so a mesh file edited in place gets a new key).
+// 16 hex digits of SHA-256.
+func generationKey(p params, g *geom) string {
+	h := sha256.New()
+	b, _ := json.Marshal(p)
+	h.Write(b)
+	h.Write([]byte(cli.BuildVersion()))
+	var buf [8]byte
+	put := func(x uint64) {
+		binary.LittleEndian.PutUint64(buf[:], x)
+		h.Write(buf[:])
+	}
+	for _, m := range []*mesh.Mesh{g.heart, g.torso} {
+		put(uint64(len(m.Nodes)))
+		for _, x := range m.Nodes {
+			put(math.Float64bits(x[0]))
+			put(math.Float64bits(x[1]))
+			put(math.Float64bits(x[2]))
+		}
+		put(uint64(len(m.Tris)))
+		for _, t := range m.Tris {
+			put(uint64(t[0]))
+			put(uint64(t[1]))
+			put(uint64(t[2]))
+		}
+	}
+	put(uint64(len(g.leads)))
+	for _, l := range g.leads {
+		put(uint64(l))
+	}
+	put(uint64(g.pace))
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// provenance returns the run file's attributes: what made it and how.
+func provenance(p params, key string, sol *ap.Solution) map[string]string {
+	b, _ := json.Marshal(p)
+	return map[string]string{
+		"generator":  prog,
+		"version":    cli.BuildVersion(),
+		"units":      "normalized",
+		"parameters": string(b),
+		"seed":       strconv.FormatUint(p.Seed, 10),
+		"key":        key,
+		"dt":         strconv.FormatFloat(sol.Step, 'g', -1, 64),
+		"pace_node":  strconv.Itoa(sol.Site),
+	}
+}
