@@ -2,7 +2,9 @@
 // and renders the sbatch script that runs them. Task i of N is the i-th point
 // of the cartesian product of the spec's axes; each task is one eandarn-batch
 // run writing one result file. Slurm is the scheduler: this package only
-// enumerates, names and skips tasks.
+// enumerates, names and skips tasks. eandarn-batch -sweep drives it
+// (cmd/eandarn-batch/sweep.go); experiments/ holds the sweeps of the
+// paper's experiments (Figs. 6–9, Tables II–III).
 package slurm
 
 import (
@@ -24,10 +26,14 @@ import (
 //	input  = "run.h5"            # relative to the spec file's folder
 //	output = "results/fig9"      # relative to the spec file's folder
 //	[fixed]                      # eandarn-batch flags common to every task
-//	epochs = 80
+//	noise = 0.05
 //	[[axis]]                     # axes in file order; the last varies fastest
 //	name   = "method"
 //	values = ["tikhonov2", "stre"]
+//	[[axis]]                     # a grouped axis: each value sets several flags
+//	name   = "net"               # a label only
+//	labels = ["NN1", "NN2"]      # optional names of the values, for listings
+//	values = [{layers = 4, blocks = 0}, {layers = 4, blocks = 1}]
 //	[slurm]                      # sbatch settings (all optional)
 //	partition = "cpu"
 //	concurrency = 8
@@ -42,10 +48,13 @@ type Spec struct {
 	path string // the spec file, for messages and relative paths
 }
 
-// Axis is one swept eandarn-batch flag and its values.
+// Axis is one swept eandarn-batch flag and its values. When the values are
+// tables ({layers = 4, blocks = 1}), each sets every flag it names and Name
+// is only a label; Labels optionally names the values in listings.
 type Axis struct {
-	Name   string `toml:"name"`
-	Values []any  `toml:"values"`
+	Name   string   `toml:"name"`
+	Values []any    `toml:"values"`
+	Labels []string `toml:"labels"`
 }
 
 // Options are the sbatch settings of a sweep. Zero values mean the defaults
@@ -76,16 +85,21 @@ func specErrorf(format string, args ...any) error {
 
 // Load reads and validates a sweep spec. known reports whether a name is an
 // eandarn-batch flag; every axis and fixed key must be one. The output folder
-// and its logs/ subfolder (Slurm does not create log folders) are created when
-// missing and must be writable.
+// and its logs/ (Slurm does not create log folders) and checkpoints/
+// subfolders are created when missing and must be writable.
 func Load(path string, known func(flag string) bool) (*Spec, error) {
 	var s Spec
 	md, err := toml.DecodeFile(path, &s)
 	if err != nil {
 		return nil, specErrorf("sweep %s: %v", path, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, specErrorf("sweep %s: unknown key %q", path, und[0].String())
+	for _, k := range md.Undecoded() {
+		// The toml decoder lists the keys of tables inside []any values
+		// (grouped axes) as undecoded although they were decoded.
+		if len(k) > 2 && k[0] == "axis" && k[1] == "values" {
+			continue
+		}
+		return nil, specErrorf("sweep %s: unknown key %q", path, k.String())
 	}
 	s.path = path
 	if s.Input == "" {
@@ -101,29 +115,91 @@ func Load(path string, known func(flag string) bool) (*Spec, error) {
 		return nil, specErrorf("sweep %s: no [[axis]]: want at least one", path)
 	}
 	seen := map[string]bool{}
-	for k := range s.Fixed {
+	for k, v := range s.Fixed {
 		if reserved[k] || !known(k) {
 			return nil, specErrorf("sweep %s: fixed.%s: not an eandarn-batch flag a sweep may set", path, k)
+		}
+		if !scalar(v) {
+			return nil, specErrorf("sweep %s: fixed.%s: want a string, number or boolean, got %T", path, k, v)
 		}
 		seen[k] = true
 	}
 	for i, a := range s.Axes {
-		switch {
-		case a.Name == "":
-			return nil, specErrorf("sweep %s: axis %d: no name", path, i)
-		case reserved[a.Name] || !known(a.Name):
-			return nil, specErrorf("sweep %s: axis %q: unknown axis (not an eandarn-batch flag a sweep may set)", path, a.Name)
-		case seen[a.Name]:
-			return nil, specErrorf("sweep %s: axis %q: set twice", path, a.Name)
-		case len(a.Values) == 0:
-			return nil, specErrorf("sweep %s: axis %q: empty: want at least one value", path, a.Name)
+		if err := s.checkAxis(i, a, known, seen); err != nil {
+			return nil, err
 		}
-		seen[a.Name] = true
 	}
-	if err := checkWritable(filepath.Join(s.OutputDir(), "logs")); err != nil {
-		return nil, specErrorf("sweep %s: output folder %s: %v", path, s.OutputDir(), err)
+	for _, sub := range []string{"logs", "checkpoints"} {
+		if err := checkWritable(filepath.Join(s.OutputDir(), sub)); err != nil {
+			return nil, specErrorf("sweep %s: output folder %s: %v", path, s.OutputDir(), err)
+		}
 	}
 	return &s, nil
+}
+
+// checkAxis validates axis i: a name, at least one value, labels matching
+// the values, and flags (the name, or every key of a table value) that are
+// known, settable and set by no other axis or fixed entry; seen collects
+// the flags set so far.
+func (s *Spec) checkAxis(i int, a Axis, known func(string) bool, seen map[string]bool) error {
+	flag := func(name string) error {
+		switch {
+		case reserved[name] || !known(name):
+			return specErrorf("sweep %s: axis %q: unknown axis (not an eandarn-batch flag a sweep may set)", s.path, name)
+		case seen[name]:
+			return specErrorf("sweep %s: axis %q: set twice", s.path, name)
+		}
+		return nil
+	}
+	switch {
+	case a.Name == "":
+		return specErrorf("sweep %s: axis %d: no name", s.path, i)
+	case len(a.Values) == 0:
+		return specErrorf("sweep %s: axis %q: empty: want at least one value", s.path, a.Name)
+	case a.Labels != nil && len(a.Labels) != len(a.Values):
+		return specErrorf("sweep %s: axis %q: %d labels for %d values", s.path, a.Name, len(a.Labels), len(a.Values))
+	}
+	if _, grouped := a.Values[0].(map[string]any); !grouped {
+		if err := flag(a.Name); err != nil {
+			return err
+		}
+		for _, v := range a.Values {
+			if !scalar(v) {
+				return specErrorf("sweep %s: axis %q: value %v: want strings, numbers or booleans, or tables of them", s.path, a.Name, v)
+			}
+		}
+		seen[a.Name] = true
+		return nil
+	}
+	set := map[string]bool{}
+	for _, v := range a.Values {
+		t, ok := v.(map[string]any)
+		if !ok || len(t) == 0 {
+			return specErrorf("sweep %s: axis %q: value %v: a grouped axis wants non-empty tables only", s.path, a.Name, v)
+		}
+		for k, x := range t {
+			if err := flag(k); err != nil {
+				return err
+			}
+			if !scalar(x) {
+				return specErrorf("sweep %s: axis %q: %s = %v: want a string, number or boolean", s.path, a.Name, k, x)
+			}
+			set[k] = true
+		}
+	}
+	for k := range set {
+		seen[k] = true
+	}
+	return nil
+}
+
+// scalar reports whether v is a TOML value a flag can take.
+func scalar(v any) bool {
+	switch v.(type) {
+	case string, int64, float64, bool:
+		return true
+	}
+	return false
 }
 
 func checkWritable(dir string) error {
@@ -166,47 +242,66 @@ type Param struct{ Name, Value string }
 
 // Task is one point of the sweep.
 type Task struct {
-	Index      int
-	Params     []Param // the axis values of this task, in axis order
-	Out        string  // result file
-	Checkpoint string  // checkpoint file (PINN methods resume from it)
+	Index int
+	// Point names the task's value on each axis, in axis order: the axis
+	// name and the value's label (or the value itself).
+	Point []Param
+	// Params are the flags the axes set, in axis order (a grouped axis
+	// sets its table's flags sorted by name).
+	Params     []Param
+	Out        string // result file
+	Checkpoint string // checkpoint file (PINN methods resume from it)
 }
 
 // Task returns task i (0 ≤ i < Len). The index is a mixed-radix number over
 // the axes in file order, the last axis varying fastest, as nested loops
-// written in the spec's order would enumerate them.
+// written in the spec's order would enumerate them:
+//
+//	i = ((k_0·n_1 + k_1)·n_2 + k_2)… ,  k_a the value index on axis a of n_a values.
 func (s *Spec) Task(i int) (Task, error) {
 	n := s.Len()
 	if i < 0 || i >= n {
 		return Task{}, specErrorf("sweep %s: task %d out of range: want 0..%d", s.path, i, n-1)
 	}
-	ps := make([]Param, len(s.Axes))
+	ks := make([]int, len(s.Axes))
 	r := i
-	for k := len(s.Axes) - 1; k >= 0; k-- {
-		a := s.Axes[k]
-		ps[k] = Param{Name: a.Name, Value: format(a.Values[r%len(a.Values)])}
-		r /= len(a.Values)
+	for a := len(s.Axes) - 1; a >= 0; a-- {
+		ks[a] = r % len(s.Axes[a].Values)
+		r /= len(s.Axes[a].Values)
+	}
+	t := Task{Index: i}
+	for a, ax := range s.Axes {
+		v := ax.Values[ks[a]]
+		var label string
+		if tab, ok := v.(map[string]any); ok {
+			var parts []string
+			for _, k := range sortedKeys(tab) {
+				t.Params = append(t.Params, Param{Name: k, Value: format(tab[k])})
+				parts = append(parts, k+"="+format(tab[k]))
+			}
+			label = strings.Join(parts, ",")
+		} else {
+			t.Params = append(t.Params, Param{Name: ax.Name, Value: format(v)})
+			label = format(v)
+		}
+		if ax.Labels != nil {
+			label = ax.Labels[ks[a]]
+		}
+		t.Point = append(t.Point, Param{Name: ax.Name, Value: label})
 	}
 	stem := fmt.Sprintf("task-%05d", i)
-	return Task{
-		Index:      i,
-		Params:     ps,
-		Out:        filepath.Join(s.OutputDir(), stem+".h5"),
-		Checkpoint: filepath.Join(s.OutputDir(), "checkpoints", stem+".ckpt"),
-	}, nil
+	t.Out = filepath.Join(s.OutputDir(), stem+".h5")
+	t.Checkpoint = filepath.Join(s.OutputDir(), "checkpoints", stem+".ckpt")
+	return t, nil
 }
 
 // Args returns the eandarn-batch arguments of task t: the input, the output,
-// the fixed flags (sorted by name), the task's axis values, and the
-// checkpoint with resume so that a requeued task continues.
+// the fixed flags (sorted by name) and the task's axis flags. The caller
+// adds -checkpoint t.Checkpoint -resume for methods that checkpoint, so
+// that a requeued task continues.
 func (s *Spec) Args(t Task) []string {
-	args := []string{"-in", s.InputPath(), "-out", t.Out, "-checkpoint", t.Checkpoint, "-resume"}
-	keys := make([]string, 0, len(s.Fixed))
-	for k := range s.Fixed {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	args := []string{"-in", s.InputPath(), "-out", t.Out}
+	for _, k := range sortedKeys(s.Fixed) {
 		args = append(args, "-"+k+"="+format(s.Fixed[k]))
 	}
 	for _, p := range t.Params {
@@ -215,11 +310,35 @@ func (s *Spec) Args(t Task) []string {
 	return args
 }
 
-// String is the task's line in a listing: index, result file, axis values.
+// Value returns the value task t gives flag name (from its axes, else from
+// [fixed]) and whether the spec sets it at all.
+func (s *Spec) Value(t Task, name string) (string, bool) {
+	for _, p := range t.Params {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	if v, ok := s.Fixed[name]; ok {
+		return format(v), true
+	}
+	return "", false
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// String is the task's line in a listing: index, result file, and its
+// point (axis=value, tab-separated).
 func (t Task) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d\t%s", t.Index, t.Out)
-	for _, p := range t.Params {
+	for _, p := range t.Point {
 		fmt.Fprintf(&b, "\t%s=%s", p.Name, p.Value)
 	}
 	return b.String()

@@ -3,6 +3,7 @@ package slurm
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,10 +67,27 @@ func TestTaskOrder(t *testing.T) {
 		}
 	}
 	args := strings.Join(s.Args(tk), " ")
-	for _, w := range []string{"-in " + filepath.Join(filepath.Dir(p), "run.h5"), "-epochs=3", "-method=eandarn", "-noise=0.01", "-seed=2", "-resume", "task-00007.h5", "task-00007.ckpt"} {
+	for _, w := range []string{"-in " + filepath.Join(filepath.Dir(p), "run.h5"), "-epochs=3", "-method=eandarn", "-noise=0.01", "-seed=2", "task-00007.h5"} {
 		if !strings.Contains(args, w) {
 			t.Errorf("args %q lack %q", args, w)
 		}
+	}
+	if want := filepath.Join(filepath.Dir(p), "res", "checkpoints", "task-00007.ckpt"); tk.Checkpoint != want {
+		t.Errorf("checkpoint %s, want %s", tk.Checkpoint, want)
+	}
+	for _, sub := range []string{"logs", "checkpoints"} {
+		if st, err := os.Stat(filepath.Join(filepath.Dir(p), "res", sub)); err != nil || !st.IsDir() {
+			t.Errorf("Load did not create res/%s: %v", sub, err)
+		}
+	}
+	if v, ok := s.Value(tk, "epochs"); !ok || v != "3" {
+		t.Errorf("Value(epochs) = %q, %v; want 3 from [fixed]", v, ok)
+	}
+	if v, ok := s.Value(tk, "method"); !ok || v != "eandarn" {
+		t.Errorf("Value(method) = %q, %v; want eandarn from the axis", v, ok)
+	}
+	if _, ok := s.Value(tk, "width"); ok {
+		t.Error("Value(width) found a flag the spec never sets")
 	}
 	seen := map[string]bool{}
 	for i := 0; i < s.Len(); i++ {
@@ -79,6 +97,44 @@ func TestTaskOrder(t *testing.T) {
 			t.Errorf("task %d repeats the point %s", i, key)
 		}
 		seen[key] = true
+	}
+}
+
+// TestGroupedAxis: a table-valued axis sets several flags per value, its
+// labels name the points, and its flags count against duplicates.
+func TestGroupedAxis(t *testing.T) {
+	s, err := Load(writeSpec(t, `
+input = "run.h5"
+output = "res"
+[[axis]]
+name = "net"
+labels = ["NN1", "NN2", "NN6"]
+values = [{layers = 4, blocks = 0}, {layers = 4, blocks = 1}, {layers = 10, blocks = 3}]
+[[axis]]
+name = "seed"
+values = [1, 2]
+`), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 6 {
+		t.Fatalf("Len = %d, want 6", s.Len())
+	}
+	tk, err := s.Task(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantParams := []Param{{"blocks", "3"}, {"layers", "10"}, {"seed", "2"}}
+	wantPoint := []Param{{"net", "NN6"}, {"seed", "2"}}
+	if fmt.Sprint(tk.Params) != fmt.Sprint(wantParams) || fmt.Sprint(tk.Point) != fmt.Sprint(wantPoint) {
+		t.Errorf("task 5: params %v point %v, want %v and %v", tk.Params, tk.Point, wantParams, wantPoint)
+	}
+	if !strings.HasSuffix(tk.String(), "\tnet=NN6\tseed=2") {
+		t.Errorf("listing line %q, want the labels", tk.String())
+	}
+	args := strings.Join(s.Args(tk), " ")
+	if !strings.Contains(args, "-blocks=3 -layers=10 -seed=2") {
+		t.Errorf("args %q lack the grouped flags", args)
 	}
 }
 
@@ -117,6 +173,11 @@ func TestMalformedSpecs(t *testing.T) {
 		{"unknown fixed", "input='r.h5'\noutput='o'\n[fixed]\ncolour=1\n[[axis]]\nname='seed'\nvalues=[1]\n", "fixed.colour"},
 		{"axis twice", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[[axis]]\nname='seed'\nvalues=[2]\n", `axis "seed": set twice`},
 		{"syntax", "input = \n", "sweep "},
+		{"grouped twice", "input='r.h5'\noutput='o'\n[fixed]\nlayers=4\n[[axis]]\nname='net'\nvalues=[{layers=4}]\n", `axis "layers": set twice`},
+		{"grouped unknown", "input='r.h5'\noutput='o'\n[[axis]]\nname='net'\nvalues=[{colour=4}]\n", `axis "colour": unknown axis`},
+		{"grouped mixed", "input='r.h5'\noutput='o'\n[[axis]]\nname='net'\nvalues=[{layers=4}, 3]\n", "non-empty tables only"},
+		{"labels", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nlabels=['a']\nvalues=[1, 2]\n", "1 labels for 2 values"},
+		{"array value", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[[1, 2]]\n", "want strings, numbers"},
 		{"output not writable", "input='r.h5'\noutput='" + filepath.Join(blocker, "sub") + "'\n[[axis]]\nname='seed'\nvalues=[1]\n", "output folder"},
 	}
 	for _, tc := range tests {
