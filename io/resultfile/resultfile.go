@@ -30,8 +30,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/io/atomicfile"
 	"github.com/eandarn/eandarn/io/h5"
-	"github.com/eandarn/eandarn/io/internal/atomic"
 )
 
 // File is the content of a result file. The zero value is not usable; call
@@ -110,7 +110,7 @@ func Save(name string, r *File) error {
 	if err := r.check(); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
-	return atomic.WriteFile(name, func(tmp string) error {
+	return atomicfile.WriteFile(name, func(tmp string) error {
 		f, err := h5.Create(tmp)
 		if err != nil {
 			return err

@@ -12,8 +12,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/io/atomicfile"
 	"github.com/eandarn/eandarn/io/h5"
-	"github.com/eandarn/eandarn/io/internal/atomic"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
@@ -246,7 +246,7 @@ func Save(path string, p *inverse.Problem) error {
 		return err
 	}
 	if IsHDF5Path(path) {
-		return atomic.WriteFile(path, func(tmp string) error {
+		return atomicfile.WriteFile(path, func(tmp string) error {
 			f, err := h5.Create(tmp)
 			if err != nil {
 				return err
@@ -259,7 +259,7 @@ func Save(path string, p *inverse.Problem) error {
 		_, err := os.Stat(filepath.Join(dir, AttrsFile))
 		return err == nil
 	}
-	return atomic.WriteDir(path, isRunDir, func(tmp string) error {
+	return atomicfile.WriteDir(path, isRunDir, func(tmp string) error {
 		return put(npySink(tmp), p)
 	})
 }

@@ -1,9 +1,9 @@
-// Package atomic writes output files and folders so that a reader never
+// Package atomicfile writes output files and folders so that a reader never
 // sees a half-written result: everything goes to a temporary name in the
 // target's own folder (same file system, so rename is atomic), is synced,
 // and is renamed onto the target only when complete. On any failure the
 // temporary is removed and an existing target is left untouched.
-package atomic
+package atomicfile
 
 import (
 	"errors"

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/io/vtk"
+)
+
+const synopsis = prog + ` -in DIR [-by KEY,...] [-format md|csv] [-out FILE] [-values NAME,...] [-strict]
+       ` + prog + ` -vtk OUTDIR -result result.h5 [-run run.h5] [-frames 0:661:10]
+
+Table mode: every *.h5 result file in DIR (not its subfolders; hidden and
+temporary files are skipped) is one run. Runs are grouped by the
+configuration keys that take more than one value across DIR, except seed and
+the per-task paths (out, checkpoint, ...), or by the -by keys. A key is a
+eandarn-batch flag name (method, noise, seed, lambda, width, layers,
+ep-lambda, ...) or method.NAME for a field of the method's configuration
+(method.Layers, method.EpsDelta, ...). Each row: the keys, n, RE, CC and MSE
+as mean ± sample std (n − 1; – when n = 1), the mean solve time in seconds,
+and the bad-initialization count and rate when the runs record
+values/bad_init. An unreadable file is reported on stderr and skipped
+(-strict: exit 2).
+
+VTK mode: writes OUTDIR/series.pvd and OUTDIR/frame_NNNNN.vtp for ParaView
+with the reconstruction u, the truth u_truth and u_abs_error = |u − u_truth|
+on the heart mesh of the run file (default: the result's input attribute).
+
+Exit status: 0 success, 1 internal failure, 2 bad input or usage (one line
+on stderr, nothing written).`
+
+// config is the command line, validated.
+type config struct {
+	// Table mode.
+	In           string
+	By           []string // grouping keys; nil: the varying ones
+	Format       string   // md | csv
+	Out          string   // "" = stdout
+	Values       []string // extra columns: values/<name> mean ± std
+	Strict       bool
+	BadInitRatio float64 // > 0: recompute bad_init as ratio0 > this
+
+	// VTK mode.
+	VTK    string // output folder
+	Result string
+	Run    string // "" = the result's input attribute
+	Frames string
+
+	LogLevel string
+}
+
+// modeFlags says which mode each mode-specific flag belongs to.
+var modeFlags = map[string]string{
+	"in": "table", "by": "table", "format": "table", "out": "table",
+	"values": "table", "strict": "table", "bad-init-ratio": "table",
+	"result": "vtk", "run": "vtk", "frames": "vtk",
+}
+
+// parseArgs parses and validates args; help is true after -h.
+func parseArgs(args []string, stdout io.Writer) (c *config, help bool, err error) {
+	c = new(config)
+	var by, values string
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.StringVar(&c.In, "in", "", "folder of result files (*.h5) to aggregate (table mode; required)")
+	fs.StringVar(&by, "by", "", "comma-separated grouping keys, in column order (default: every key that varies across the folder, except seed)")
+	fs.StringVar(&c.Format, "format", "md", "table format: md (Markdown) or csv")
+	fs.StringVar(&c.Out, "out", "", "write the table to this file atomically instead of stdout; its folder must exist")
+	fs.StringVar(&values, "values", "", "comma-separated names of values/<name> scalars to add as mean ± std columns (e.g. lambda,ratio0)")
+	fs.BoolVar(&c.Strict, "strict", false, "an unreadable file is an error (exit 2) instead of a skipped file")
+	fs.Float64Var(&c.BadInitRatio, "bad-init-ratio", 0, "count a run as a bad initialization when values/ratio0 exceeds this (or is NaN); 0 = use the recorded values/bad_init")
+	fs.StringVar(&c.VTK, "vtk", "", "VTK mode: folder to write the heart-map series into (its parent must exist)")
+	fs.StringVar(&c.Result, "result", "", "VTK mode: the result file to export (required)")
+	fs.StringVar(&c.Run, "run", "", "VTK mode: run file with the heart mesh and the truth (default: the result's input attribute)")
+	fs.StringVar(&c.Frames, "frames", "::10", "VTK mode: frames to export, comma-separated indices or start:stop:step ranges (stop excluded; empty start/stop = first/last)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
+	cli.SetUsage(fs, synopsis)
+	if help, err := cli.Parse(fs, args, stdout); help || err != nil {
+		return nil, help, err
+	}
+	mode := "table"
+	if c.VTK != "" {
+		mode = "vtk"
+	}
+	var wrong []string
+	fs.Visit(func(f *flag.Flag) {
+		if m, ok := modeFlags[f.Name]; ok && m != mode {
+			wrong = append(wrong, "-"+f.Name)
+		}
+	})
+	if wrong != nil {
+		return nil, false, cli.BadInputf("%s: not a %s-mode flag (see -h)", strings.Join(wrong, ", "), mode)
+	}
+	c.By, c.Values = splitList(by), splitList(values)
+	if mode == "vtk" {
+		return c, false, c.validateVTK()
+	}
+	return c, false, c.validateTable()
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (c *config) validateTable() error {
+	switch {
+	case c.In == "":
+		return cli.BadInputf("no input folder (-in DIR)")
+	case c.Format != "md" && c.Format != "csv":
+		return cli.BadInputf("-format %q: want md or csv", c.Format)
+	case math.IsNaN(c.BadInitRatio) || math.IsInf(c.BadInitRatio, 0) || c.BadInitRatio < 0:
+		return cli.BadInputf("-bad-init-ratio %v: want a finite value ≥ 0 (0 = the recorded bad_init)", c.BadInitRatio)
+	}
+	if st, err := os.Stat(c.In); err != nil {
+		return cli.BadInputf("-in %s: no such folder", c.In)
+	} else if !st.IsDir() {
+		return cli.BadInputf("-in %s: not a folder", c.In)
+	}
+	if c.Out != "" {
+		return cli.CheckOutput(c.Out)
+	}
+	return nil
+}
+
+func (c *config) validateVTK() error {
+	if c.Result == "" {
+		return cli.BadInputf("-vtk %s: no result file (-result result.h5)", c.VTK)
+	}
+	if _, err := parseFrames(c.Frames); err != nil {
+		return cli.BadInput(err) // syntax only; the range is checked against T later
+	}
+	dir := filepath.Dir(c.VTK)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return cli.BadInputf("-vtk %s: folder %s does not exist", c.VTK, dir)
+	}
+	if st, err := os.Stat(c.VTK); err == nil {
+		if _, perr := os.Stat(filepath.Join(c.VTK, vtk.CollectionName)); !st.IsDir() || perr != nil {
+			return cli.BadInputf("-vtk %s: exists and is not a series this program wrote (no %s); not replacing it", c.VTK, vtk.CollectionName)
+		}
+	}
+	return nil
+}
