@@ -1,0 +1,96 @@
+// Package reg holds the classical regularization baselines of the paper's
+// comparison (§IV): Tikhonov regularization of order 0, 1 and 2 (Eq. 10 of
+// the paper, Tikh_2nd being order 2) and spatiotemporal regularization STRE
+// (Yao & Yang 2016, in the formulation of DESIGN §2). Both implement
+// inverse.Method and choose their parameters from the data alone (GCV by
+// default), never from the truth.
+package reg
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Selection rules for the Tikhonov λ.
+const (
+	SelectGCV         = "gcv"         // minimize generalized cross-validation (default)
+	SelectLCurve      = "lcurve"      // an L-curve corner, see Options.Select
+	SelectDiscrepancy = "discrepancy" // ‖Y − RU‖_F² = m T σ² with the known σ
+)
+
+// Options configures Tikhonov and STRE. Zero values mean defaults.
+type Options struct {
+	// Lambda fixes the Tikhonov λ (> 0); 0 chooses it by Select.
+	Lambda float64
+	// Select is the λ rule: "gcv" (default), "lcurve" or "discrepancy".
+	// "lcurve" takes, among all corners (local maxima of the log-log
+	// curvature, all reported), the one with the smallest λ whose
+	// curvature is at least CornerFraction of the largest: the sharpest
+	// corner is often the over-smoothing one (DESIGN §2).
+	Select string
+	// CornerFraction is the curvature fraction of the "lcurve" rule
+	// (default 0.5; 1 gives the classical maximum-curvature corner).
+	CornerFraction float64
+	// Sigma is the noise standard deviation for "discrepancy".
+	Sigma float64
+	// GridSize is the number of λ values of the sweep (default 200).
+	GridSize int
+
+	// LambdaS, LambdaT fix the STRE spatial and temporal weights (> 0);
+	// 0 chooses them by GCV.
+	LambdaS, LambdaT float64
+	// Window fixes the STRE temporal half-window w ≥ 1; 0 chooses it by
+	// GCV among Windows.
+	Window int
+	// Windows is the STRE window grid (default 1, 2, 3, 5, 8).
+	Windows []int
+	// LambdaSGridSize and LambdaTGridSize are the STRE grid sizes
+	// (default 7 and 10); the best λt is then refined by golden section.
+	LambdaSGridSize, LambdaTGridSize int
+}
+
+// withDefaults returns o with zero fields replaced by defaults, or an error
+// for values out of range.
+func (o Options) withDefaults() (Options, error) {
+	if o.Select == "" {
+		o.Select = SelectGCV
+	}
+	if !slices.Contains([]string{SelectGCV, SelectLCurve, SelectDiscrepancy}, o.Select) {
+		return o, fmt.Errorf("reg: unknown λ selection %q (want gcv, lcurve or discrepancy)", o.Select)
+	}
+	if o.CornerFraction == 0 {
+		o.CornerFraction = 0.5
+	}
+	if o.GridSize == 0 {
+		o.GridSize = 200
+	}
+	if len(o.Windows) == 0 {
+		o.Windows = []int{1, 2, 3, 5, 8}
+	}
+	if o.LambdaSGridSize == 0 {
+		o.LambdaSGridSize = 7
+	}
+	if o.LambdaTGridSize == 0 {
+		o.LambdaTGridSize = 10
+	}
+	switch {
+	case o.Lambda < 0, o.LambdaS < 0, o.LambdaT < 0:
+		return o, fmt.Errorf("reg: negative regularization weight (λ %g, λs %g, λt %g)", o.Lambda, o.LambdaS, o.LambdaT)
+	case o.Sigma < 0:
+		return o, fmt.Errorf("reg: negative noise std %g", o.Sigma)
+	case o.Select == SelectDiscrepancy && o.Lambda == 0 && o.Sigma == 0:
+		return o, fmt.Errorf("reg: the discrepancy principle needs the noise std Sigma > 0")
+	case o.CornerFraction <= 0 || o.CornerFraction > 1:
+		return o, fmt.Errorf("reg: corner fraction %g outside (0, 1]", o.CornerFraction)
+	case o.GridSize < 3, o.LambdaSGridSize < 1, o.LambdaTGridSize < 3:
+		return o, fmt.Errorf("reg: grids too small (λ %d, λs %d, λt %d; want ≥ 3, 1, 3)", o.GridSize, o.LambdaSGridSize, o.LambdaTGridSize)
+	case o.Window < 0:
+		return o, fmt.Errorf("reg: negative STRE window %d", o.Window)
+	}
+	for _, w := range o.Windows {
+		if w < 1 {
+			return o, fmt.Errorf("reg: STRE window %d < 1", w)
+		}
+	}
+	return o, nil
+}
