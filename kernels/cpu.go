@@ -48,6 +48,17 @@ func (c *CPU) workers() int {
 	return runtime.GOMAXPROCS(0)
 }
 
+// eachRow calls fn(i) for every row i < rows, in blocks of 64 rows spread
+// over the workers: the row-parallel loop of SpMM and the stencils.
+func (c *CPU) eachRow(rows int, fn func(i int)) {
+	const rowsPer = 64
+	ParallelFor((rows+rowsPer-1)/rowsPer, c.workers(), func(_, k int) {
+		for i := k * rowsPer; i < min((k+1)*rowsPer, rows); i++ {
+			fn(i)
+		}
+	})
+}
+
 // Name returns "cpu".
 func (c *CPU) Name() string { return "cpu" }
 
@@ -301,16 +312,13 @@ func (c *CPU) SpMM(dst Mat, a CSR, x Mat) error {
 		return err
 	}
 	nc := x.Cols
-	const rowsPer = 64
-	ParallelFor((m.a.Rows+rowsPer-1)/rowsPer, c.workers(), func(_, k int) {
-		for i := k * rowsPer; i < min((k+1)*rowsPer, m.a.Rows); i++ {
-			row := dd[i*nc : (i+1)*nc]
-			clear(row)
-			for e := m.a.RowPtr[i]; e < m.a.RowPtr[i+1]; e++ {
-				v, xr := m.a.Val[e], xd[m.a.ColIdx[e]*nc:(m.a.ColIdx[e]+1)*nc]
-				for t := range row {
-					row[t] += v * xr[t]
-				}
+	c.eachRow(m.a.Rows, func(i int) {
+		row := dd[i*nc : (i+1)*nc]
+		clear(row)
+		for e := m.a.RowPtr[i]; e < m.a.RowPtr[i+1]; e++ {
+			v, xr := m.a.Val[e], xd[m.a.ColIdx[e]*nc:(m.a.ColIdx[e]+1)*nc]
+			for t := range row {
+				row[t] += v * xr[t]
 			}
 		}
 	})
@@ -338,32 +346,41 @@ func (c *CPU) NewStencil(start []int, w [][5]float64) (Stencil, error) {
 	return &cpuStencil{start: append([]int(nil), start...), w: append([][5]float64(nil), w...)}, nil
 }
 
-// ApplyStencil implements Backend.ApplyStencil, rows in parallel.
-func (c *CPU) ApplyStencil(dst, u Mat, s Stencil, scale float64) error {
+// stencilOperands checks that dst and src are rows x T for the T frames
+// of s (a cpu stencil) and returns the stencil and both host slices; op
+// ("stencil" or "stencil adjoint") and srcName name them in errors.
+func stencilOperands(dst, src Mat, s Stencil, op, srcName string) (*cpuStencil, []float64, []float64, error) {
 	st, ok := s.(*cpuStencil)
 	if !ok {
-		return fmt.Errorf("kernels: cpu: stencil: %T is not a cpu stencil", s)
+		return nil, nil, nil, fmt.Errorf("kernels: cpu: %s: %T is not a cpu stencil", op, s)
 	}
 	T := len(st.start)
-	if u.Cols != T || dst.Cols != T || dst.Rows != u.Rows {
-		return fmt.Errorf("kernels: cpu: stencil over %d frames: u %dx%d, dst %dx%d", T, u.Rows, u.Cols, dst.Rows, dst.Cols)
+	if src.Cols != T || dst.Cols != T || dst.Rows != src.Rows {
+		return nil, nil, nil, fmt.Errorf("kernels: cpu: %s over %d frames: %s %dx%d, dst %dx%d", op, T, srcName, src.Rows, src.Cols, dst.Rows, dst.Cols)
 	}
-	ud, err := hostMat(u, "stencil u")
+	sd, err := hostMat(src, op+" "+srcName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dd, err := hostMat(dst, op+" dst")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return st, sd, dd, nil
+}
+
+// ApplyStencil implements Backend.ApplyStencil, rows in parallel.
+func (c *CPU) ApplyStencil(dst, u Mat, s Stencil, scale float64) error {
+	st, ud, dd, err := stencilOperands(dst, u, s, "stencil", "u")
 	if err != nil {
 		return err
 	}
-	dd, err := hostMat(dst, "stencil dst")
-	if err != nil {
-		return err
-	}
-	const rowsPer = 64
-	ParallelFor((u.Rows+rowsPer-1)/rowsPer, c.workers(), func(_, k int) {
-		for i := k * rowsPer; i < min((k+1)*rowsPer, u.Rows); i++ {
-			ur, dr := ud[i*T:(i+1)*T], dd[i*T:(i+1)*T]
-			for t := range T {
-				w, v := &st.w[t], ur[st.start[t]:st.start[t]+5]
-				dr[t] = scale * (w[0]*v[0] + w[1]*v[1] + w[2]*v[2] + w[3]*v[3] + w[4]*v[4])
-			}
+	T := len(st.start)
+	c.eachRow(u.Rows, func(i int) {
+		ur, dr := ud[i*T:(i+1)*T], dd[i*T:(i+1)*T]
+		for t := range T {
+			w, v := &st.w[t], ur[st.start[t]:st.start[t]+5]
+			dr[t] = scale * (w[0]*v[0] + w[1]*v[1] + w[2]*v[2] + w[3]*v[3] + w[4]*v[4])
 		}
 	})
 	return nil
@@ -371,36 +388,22 @@ func (c *CPU) ApplyStencil(dst, u Mat, s Stencil, scale float64) error {
 
 // ApplyStencilT implements Backend.ApplyStencilT, rows in parallel.
 func (c *CPU) ApplyStencilT(dst, g Mat, s Stencil, scale float64) error {
-	st, ok := s.(*cpuStencil)
-	if !ok {
-		return fmt.Errorf("kernels: cpu: stencil adjoint: %T is not a cpu stencil", s)
+	st, gd, dd, err := stencilOperands(dst, g, s, "stencil adjoint", "g")
+	if err != nil {
+		return err
 	}
 	T := len(st.start)
-	if g.Cols != T || dst.Cols != T || dst.Rows != g.Rows {
-		return fmt.Errorf("kernels: cpu: stencil adjoint over %d frames: g %dx%d, dst %dx%d", T, g.Rows, g.Cols, dst.Rows, dst.Cols)
-	}
-	gd, err := hostMat(g, "stencil adjoint g")
-	if err != nil {
-		return err
-	}
-	dd, err := hostMat(dst, "stencil adjoint dst")
-	if err != nil {
-		return err
-	}
-	const rowsPer = 64
-	ParallelFor((g.Rows+rowsPer-1)/rowsPer, c.workers(), func(_, k int) {
-		for i := k * rowsPer; i < min((k+1)*rowsPer, g.Rows); i++ {
-			gr, dr := gd[i*T:(i+1)*T], dd[i*T:(i+1)*T]
-			clear(dr)
-			for t, v := range gr {
-				w, d := &st.w[t], dr[st.start[t]:st.start[t]+5]
-				v *= scale
-				d[0] += w[0] * v
-				d[1] += w[1] * v
-				d[2] += w[2] * v
-				d[3] += w[3] * v
-				d[4] += w[4] * v
-			}
+	c.eachRow(g.Rows, func(i int) {
+		gr, dr := gd[i*T:(i+1)*T], dd[i*T:(i+1)*T]
+		clear(dr)
+		for t, v := range gr {
+			w, d := &st.w[t], dr[st.start[t]:st.start[t]+5]
+			v *= scale
+			d[0] += w[0] * v
+			d[1] += w[1] * v
+			d[2] += w[2] * v
+			d[3] += w[3] * v
+			d[4] += w[4] * v
 		}
 	})
 	return nil

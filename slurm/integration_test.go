@@ -63,6 +63,21 @@ func TestSlurmIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// pinnSpec writes name.toml: one EAND-ARN task of the given seed, long
+	// enough to be interrupted mid-training, its results in dir/name.
+	pinnSpec := func(t *testing.T, name string, seed int) string {
+		return writeFile(t, dir, name+".toml", fmt.Sprintf(`
+input = "tiny_run.h5"
+output = %q
+[fixed]
+method = "eandarn"
+epochs = %s
+[[axis]]
+name = "seed"
+values = [%d]
+%s`, name, epochs, seed, c.slurmTable(bin)))
+	}
+
 	t.Run("array of 4", func(t *testing.T) {
 		spec := writeFile(t, dir, "four.toml", fmt.Sprintf(`
 input = "tiny_run.h5"
@@ -95,16 +110,7 @@ values = [1, 2]
 	})
 
 	t.Run("TERM, requeue, resume", func(t *testing.T) {
-		spec := writeFile(t, dir, "long.toml", fmt.Sprintf(`
-input = "tiny_run.h5"
-output = "long"
-[fixed]
-method = "eandarn"
-epochs = %s
-[[axis]]
-name = "seed"
-values = [1]
-%s`, epochs, c.slurmTable(bin)))
+		spec := pinnSpec(t, "long", 1)
 		id := c.submit(t, bin, spec)
 		task := id + "_0"
 		long := filepath.Join(dir, "long")
@@ -141,16 +147,7 @@ values = [1]
 	// A plain scancel also sends TERM (so the task checkpoints and exits
 	// with 3), but the job is cancelled: the script must not requeue it.
 	t.Run("scancel stays cancelled", func(t *testing.T) {
-		spec := writeFile(t, dir, "cancel.toml", fmt.Sprintf(`
-input = "tiny_run.h5"
-output = "cancel"
-[fixed]
-method = "eandarn"
-epochs = %s
-[[axis]]
-name = "seed"
-values = [2]
-%s`, epochs, c.slurmTable(bin)))
+		spec := pinnSpec(t, "cancel", 2)
 		id := c.submit(t, bin, spec)
 		out := filepath.Join(dir, "cancel")
 		c.waitLog(t, out, "initial loss ratio", 60*time.Second)

@@ -10,9 +10,10 @@ package slurm
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -275,7 +276,7 @@ func (s *Spec) Task(i int) (Task, error) {
 		var label string
 		if tab, ok := v.(map[string]any); ok {
 			var parts []string
-			for _, k := range sortedKeys(tab) {
+			for _, k := range slices.Sorted(maps.Keys(tab)) {
 				t.Params = append(t.Params, Param{Name: k, Value: format(tab[k])})
 				parts = append(parts, k+"="+format(tab[k]))
 			}
@@ -301,7 +302,7 @@ func (s *Spec) Task(i int) (Task, error) {
 // that a requeued task continues.
 func (s *Spec) Args(t Task) []string {
 	args := []string{"-in", s.InputPath(), "-out", t.Out}
-	for _, k := range sortedKeys(s.Fixed) {
+	for _, k := range slices.Sorted(maps.Keys(s.Fixed)) {
 		args = append(args, "-"+k+"="+format(s.Fixed[k]))
 	}
 	for _, p := range t.Params {
@@ -322,15 +323,6 @@ func (s *Spec) Value(t Task, name string) (string, bool) {
 		return format(v), true
 	}
 	return "", false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // String is the task's line in a listing: index, result file, and its

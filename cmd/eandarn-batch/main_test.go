@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"math"
@@ -14,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
+	"github.com/eandarn/eandarn/cmd/internal/clitest"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/resultfile"
 	"github.com/eandarn/eandarn/io/runfile"
@@ -70,11 +70,7 @@ func writeRun(t *testing.T, path string) {
 
 // call runs the program in-process and returns the exit status, stdout and
 // stderr.
-func call(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
-	return code, out.String(), errb.String()
-}
+func call(args ...string) (int, string, string) { return clitest.Call(run, args...) }
 
 func TestHelpListsEveryFlagWithDefault(t *testing.T) {
 	code, out, errs := call("-h")
@@ -192,57 +188,18 @@ func TestBadInput(t *testing.T) {
 		{"resume without checkpoint", []string{"-in", good, "-method", "eandarn", "-resume"}, "-resume needs -checkpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, existing := range []bool{false, true} {
-				out := filepath.Join(t.TempDir(), "result.h5")
-				if existing {
-					if err := os.WriteFile(out, []byte("keep me"), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				code, stdout, stderr := call(append([]string{"-out", out}, tc.args...)...)
-				checkRefused(t, code, stdout, stderr, tc.want)
-				checkOutput(t, out, existing)
-			}
+			clitest.RefusalKeepsOutput(t, prog, "result.h5", tc.want, func(out string) (int, string, string) {
+				return call(append([]string{"-out", out}, tc.args...)...)
+			})
 		})
 	}
 
 	t.Run("output folder missing", func(t *testing.T) {
 		out := filepath.Join(dir, "missing", "result.h5")
 		code, stdout, stderr := call("-in", good, "-method", "tikhonov2", "-out", out)
-		checkRefused(t, code, stdout, stderr, "does not exist")
-		checkOutput(t, out, false)
+		clitest.CheckRefused(t, prog, code, stdout, stderr, "does not exist")
+		clitest.CheckOutput(t, out, false)
 	})
-}
-
-// checkRefused asserts exit status 2, one stderr line containing want and
-// an empty stdout.
-func checkRefused(t *testing.T, code int, stdout, stderr, want string) {
-	t.Helper()
-	if code != 2 {
-		t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr)
-	}
-	if stdout != "" {
-		t.Errorf("stdout %q, want nothing", stdout)
-	}
-	if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, prog+": ") || !strings.Contains(stderr, want) {
-		t.Errorf("stderr %q, want one line %q containing %q", stderr, prog+": ...", want)
-	}
-}
-
-// checkOutput asserts that out still holds "keep me" when it existed, and
-// does not exist otherwise; and that no temporary file was left beside it.
-func checkOutput(t *testing.T, out string, existed bool) {
-	t.Helper()
-	b, err := os.ReadFile(out)
-	switch {
-	case existed && (err != nil || string(b) != "keep me"):
-		t.Errorf("existing output changed: %q, %v", b, err)
-	case !existed && err == nil:
-		t.Errorf("output %s was written", out)
-	}
-	if ents, err := os.ReadDir(filepath.Dir(out)); err == nil && len(ents) > map[bool]int{true: 1}[existed] {
-		t.Errorf("files left in the output folder: %v", ents)
-	}
 }
 
 // TestTikhonovJob runs a whole job in-process and checks the JSON line, the

@@ -13,23 +13,6 @@ import (
 	"time"
 )
 
-// repoRoot is the folder holding go.mod above the test's folder.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	d, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found")
-		}
-	}
-}
-
 // buildBinaries builds eandarn-synth and eandarn-batch into a temporary
 // folder, with a version set by -ldflags as the Makefile does.
 func buildBinaries(t *testing.T) string {
@@ -42,8 +25,7 @@ func buildBinaries(t *testing.T) string {
 	}
 	bin := t.TempDir()
 	cmd := exec.Command(goBin, "build", "-ldflags", "-X github.com/eandarn/eandarn/cmd/internal/cli.Version=roundtrip-test",
-		"-o", bin+string(filepath.Separator), "./cmd/eandarn-synth", "./cmd/eandarn-batch")
-	cmd.Dir = repoRoot(t)
+		"-o", bin+string(filepath.Separator), "github.com/eandarn/eandarn/cmd/eandarn-synth", "github.com/eandarn/eandarn/cmd/eandarn-batch")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -167,7 +167,7 @@ func TestExperimentSpecs(t *testing.T) {
 		"fig9.toml":   4 * 3 * 10, // 4 methods x 3 σ x 10
 		"table3.toml": 5 * 10,     // 5 λ x 10
 	}
-	src := filepath.Join(repoRoot(t), "slurm", "experiments")
+	src := filepath.Join("..", "..", "slurm", "experiments")
 	files, _ := filepath.Glob(filepath.Join(src, "*.toml"))
 	if len(files) != len(want) {
 		t.Errorf("slurm/experiments has %d specs, want %d", len(files), len(want))

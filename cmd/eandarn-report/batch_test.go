@@ -16,23 +16,6 @@ import (
 	"github.com/eandarn/eandarn/io/vtk"
 )
 
-// repoRoot is the folder holding go.mod above the test's folder.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	d, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("go.mod not found")
-		}
-	}
-}
-
 // TestWithEandarnBatch runs the real eandarn-batch on io's tiny run file,
 // as a sweep (tikhonov0 and tikhonov2 x σ 0.01, 0.1 x 3 seeds, with its
 // logs/ folder beside the results) plus three EAND-ARN runs with no
@@ -46,8 +29,7 @@ func TestWithEandarnBatch(t *testing.T) {
 	}
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	bin := filepath.Join(t.TempDir(), "eandarn-batch")
-	build := exec.Command(goBin, "build", "-o", bin, "./cmd/eandarn-batch")
-	build.Dir = repoRoot(t)
+	build := exec.Command(goBin, "build", "-o", bin, "github.com/eandarn/eandarn/cmd/eandarn-batch")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

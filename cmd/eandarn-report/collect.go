@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
@@ -225,11 +225,7 @@ func checkKeys(recs []*record, by []string) error {
 	}
 	for _, k := range by {
 		if !have[k] {
-			var all []string
-			for k := range have {
-				all = append(all, k)
-			}
-			sort.Strings(all)
+			all := slices.Sorted(maps.Keys(have))
 			return cli.BadInputf("-by %s: no result file has this key; keys: %s", k, strings.Join(all, ", "))
 		}
 	}

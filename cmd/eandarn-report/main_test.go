@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"math"
@@ -13,16 +12,13 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/cmd/internal/clitest"
 	"github.com/eandarn/eandarn/io/resultfile"
 )
 
 // call runs the program in-process and returns the exit status, stdout and
 // stderr.
-func call(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
-	return code, out.String(), errb.String()
-}
+func call(args ...string) (int, string, string) { return clitest.Call(run, args...) }
 
 // fakeRun describes one synthetic result file.
 type fakeRun struct {

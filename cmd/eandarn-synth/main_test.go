@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/cmd/internal/clitest"
 	"github.com/eandarn/eandarn/io/h5"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/runfile"
@@ -22,11 +22,7 @@ import (
 )
 
 // call runs the program in-process: exit status, stdout, stderr.
-func call(args ...string) (int, string, string) {
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
-	return code, out.String(), errb.String()
-}
+func call(args ...string) (int, string, string) { return clitest.Call(run, args...) }
 
 // writeMesh writes m as FILE.h5 with root datasets nodes and triangles.
 func writeMesh(t *testing.T, path string, m *mesh.Mesh) {
@@ -223,29 +219,9 @@ func TestBadInput(t *testing.T) {
 		{"leads with default torso", with("-torso", "default", "-leads", filepath.Join(dir, "l.csv")), "-leads"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, existing := range []bool{false, true} {
-				out := filepath.Join(t.TempDir(), "run.h5")
-				if existing {
-					if err := os.WriteFile(out, []byte("keep me"), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				code, stdout, stderr := call(append(tc.args, "-out", out)...)
-				if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 ||
-					!strings.HasPrefix(stderr, prog+": ") || !strings.Contains(stderr, tc.want) {
-					t.Errorf("exit %d, stdout %q, stderr %q: want 2, nothing, one line with %q", code, stdout, stderr, tc.want)
-				}
-				ents, _ := os.ReadDir(filepath.Dir(out))
-				b, err := os.ReadFile(out)
-				switch {
-				case existing && (err != nil || string(b) != "keep me"):
-					t.Errorf("existing output changed: %q, %v", b, err)
-				case !existing && err == nil:
-					t.Errorf("output written")
-				case len(ents) > map[bool]int{true: 1}[existing]:
-					t.Errorf("files left behind: %v", ents)
-				}
-			}
+			clitest.RefusalKeepsOutput(t, prog, "run.h5", tc.want, func(out string) (int, string, string) {
+				return call(append(tc.args, "-out", out)...)
+			})
 		})
 	}
 	t.Run("neither -out nor -cache", func(t *testing.T) {

@@ -191,30 +191,26 @@ func (f *File) createDataset(path string, dtype *hdf5.Datatype, dims []int) (*hd
 }
 
 func (f *File) writeFloats(path string, dims []int, data []float64) error {
-	defer quiet()()
-	ds, err := f.createDataset(path, hdf5.T_IEEE_F64LE, dims)
-	if err != nil {
-		return err
-	}
-	werr := writeF64(ds.ID(), data)
-	cerr := ds.Close()
-	if werr != nil || cerr != nil {
-		return fmt.Errorf("%s: write dataset %s: %v", f.name, clean(path), errors.Join(werr, cerr))
-	}
-	return nil
+	return f.writeDataset(path, hdf5.T_IEEE_F64LE, dims, func(id int64) error { return writeF64(id, data) })
 }
 
 func (f *File) writeInts(path string, dims []int, data []int) error {
-	defer quiet()()
 	buf := make([]int64, len(data))
 	for i, v := range data {
 		buf[i] = int64(v)
 	}
-	ds, err := f.createDataset(path, hdf5.T_STD_I64LE, dims)
+	return f.writeDataset(path, hdf5.T_STD_I64LE, dims, func(id int64) error { return writeI64(id, buf) })
+}
+
+// writeDataset creates a dataset of file type dtype and the given dims at
+// path and fills it with write(dataset id).
+func (f *File) writeDataset(path string, dtype *hdf5.Datatype, dims []int, write func(id int64) error) error {
+	defer quiet()()
+	ds, err := f.createDataset(path, dtype, dims)
 	if err != nil {
 		return err
 	}
-	werr := writeI64(ds.ID(), buf)
+	werr := write(ds.ID())
 	cerr := ds.Close()
 	if werr != nil || cerr != nil {
 		return fmt.Errorf("%s: write dataset %s: %v", f.name, clean(path), errors.Join(werr, cerr))

@@ -75,7 +75,7 @@ func WriteInts(path string, rows, cols int, data []int) error {
 		return fmt.Errorf("write %s: no rows", path)
 	}
 	// npyio writes the shape of nested slices: rows views into one buffer.
-	flat := toInt64(data)
+	flat := convert[int, int64](data)
 	nested := make([][]int64, rows)
 	for i := range nested {
 		nested[i] = flat[i*cols : (i+1)*cols]
@@ -85,16 +85,8 @@ func WriteInts(path string, rows, cols int, data []int) error {
 
 // WriteIntVector writes v as a 1-D int64 array.
 func WriteIntVector(path string, v []int) error {
-	flat := toInt64(v)
+	flat := convert[int, int64](v)
 	return create(path, func(w io.Writer) error { return npyio.Write(w, flat) })
-}
-
-func toInt64(v []int) []int64 {
-	out := make([]int64, len(v))
-	for i, x := range v {
-		out[i] = int64(x)
-	}
-	return out
 }
 
 // countingReader counts the bytes npyio consumes, to find the header length
@@ -130,12 +122,47 @@ func readTyped[T any](r *npyio.Reader, n int) ([]T, error) {
 	return buf, nil
 }
 
-func convert[T, U int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | float32 | float64](in []T) []U {
+// convert widens (or narrows) every element of in to U; a slice that is
+// already []U is returned as it is, not copied.
+func convert[T, U int | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | float32 | float64](in []T) []U {
+	if out, ok := any(in).([]U); ok {
+		return out
+	}
 	out := make([]U, len(in))
 	for i, x := range in {
 		out[i] = U(x)
 	}
 	return out
+}
+
+// dtypes maps the last two characters of a dtype string (kind and size) to
+// the element size in bytes and a decoder of n elements into a.vals (float
+// kinds) or a.ints (integer kinds).
+var dtypes = map[string]struct {
+	size   int
+	decode func(r *npyio.Reader, n int, a *array) error
+}{
+	"f8": {8, decodeFloats[float64]},
+	"f4": {4, decodeFloats[float32]},
+	"i8": {8, decodeInts[int64]},
+	"i4": {4, decodeInts[int32]},
+	"i2": {2, decodeInts[int16]},
+	"i1": {1, decodeInts[int8]},
+	"u4": {4, decodeInts[uint32]},
+	"u2": {2, decodeInts[uint16]},
+	"u1": {1, decodeInts[uint8]},
+}
+
+func decodeFloats[T float32 | float64](r *npyio.Reader, n int, a *array) error {
+	v, err := readTyped[T](r, n)
+	a.vals = convert[T, float64](v)
+	return err
+}
+
+func decodeInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32](r *npyio.Reader, n int, a *array) error {
+	v, err := readTyped[T](r, n)
+	a.ints = convert[T, int64](v)
+	return err
 }
 
 // newReader parses the header. npyio v0.14.0 panics (slice bounds) on some
@@ -178,57 +205,15 @@ func read(path string) (*array, error) {
 	if len(dtype) < 2 {
 		return nil, fmt.Errorf("unsupported dtype %q", h.Type)
 	}
-	a := &array{shape: h.Shape}
-	var size int
-	switch code := dtype[len(dtype)-2:]; code {
-	case "f8":
-		size = 8
-		a.vals, err = readTyped[float64](r, n)
-	case "f4":
-		size = 4
-		var v []float32
-		v, err = readTyped[float32](r, n)
-		a.vals = convert[float32, float64](v)
-	case "i8":
-		size = 8
-		a.ints, err = readTyped[int64](r, n)
-	case "i4":
-		size = 4
-		var v []int32
-		v, err = readTyped[int32](r, n)
-		a.ints = convert[int32, int64](v)
-	case "i2":
-		size = 2
-		var v []int16
-		v, err = readTyped[int16](r, n)
-		a.ints = convert[int16, int64](v)
-	case "i1":
-		size = 1
-		var v []int8
-		v, err = readTyped[int8](r, n)
-		a.ints = convert[int8, int64](v)
-	case "u4":
-		size = 4
-		var v []uint32
-		v, err = readTyped[uint32](r, n)
-		a.ints = convert[uint32, int64](v)
-	case "u2":
-		size = 2
-		var v []uint16
-		v, err = readTyped[uint16](r, n)
-		a.ints = convert[uint16, int64](v)
-	case "u1":
-		size = 1
-		var v []uint8
-		v, err = readTyped[uint8](r, n)
-		a.ints = convert[uint8, int64](v)
-	default:
+	dt, ok := dtypes[dtype[len(dtype)-2:]]
+	if !ok {
 		return nil, fmt.Errorf("unsupported dtype %q (want f8, f4 or an integer type)", h.Type)
 	}
-	if err != nil {
+	a := &array{shape: h.Shape}
+	if err := dt.decode(r, n, a); err != nil {
 		return nil, fmt.Errorf("truncated or unreadable data: %w", err)
 	}
-	if want := hdrLen + int64(n*size); cr.n != want || st.Size() != want {
+	if want := hdrLen + int64(n*dt.size); cr.n != want || st.Size() != want {
 		return nil, fmt.Errorf("truncated or padded: header promises %d bytes (%v %s), file has %d", want, h.Shape, dtype, st.Size())
 	}
 	if h.Fortran && len(h.Shape) == 2 {

@@ -24,8 +24,9 @@ package resultfile
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -53,15 +54,6 @@ func New() *File {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // check rejects empty paths and a dataset path used twice or used as a
 // group of another dataset, before anything is written.
 func (r *File) check() error {
@@ -78,24 +70,24 @@ func (r *File) check() error {
 		return nil
 	}
 	var errs []error
-	for _, k := range sortedKeys(r.Matrices) {
+	for _, k := range slices.Sorted(maps.Keys(r.Matrices)) {
 		errs = append(errs, add(k, "matrix"))
 	}
-	for _, k := range sortedKeys(r.Vectors) {
+	for _, k := range slices.Sorted(maps.Keys(r.Vectors)) {
 		errs = append(errs, add(k, "vector"))
 	}
-	for _, k := range sortedKeys(r.Scalars) {
+	for _, k := range slices.Sorted(maps.Keys(r.Scalars)) {
 		errs = append(errs, add(k, "scalar"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(r.Attrs) {
+	for _, k := range slices.Sorted(maps.Keys(r.Attrs)) {
 		if _, name := splitAttr(k); name == "" {
 			return fmt.Errorf("attribute key %q has no name", k)
 		}
 	}
-	for _, p := range sortedKeys(kind) {
+	for _, p := range slices.Sorted(maps.Keys(kind)) {
 		for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
 			if other, ok := kind[dir]; ok {
 				return fmt.Errorf("%s %s lies under %s %s", kind[p], p, other, dir)
@@ -127,22 +119,22 @@ func Save(name string, r *File) error {
 }
 
 func (r *File) write(f *h5.File) error {
-	for _, k := range sortedKeys(r.Matrices) {
+	for _, k := range slices.Sorted(maps.Keys(r.Matrices)) {
 		if err := f.WriteDense(k, r.Matrices[k]); err != nil {
 			return err
 		}
 	}
-	for _, k := range sortedKeys(r.Vectors) {
+	for _, k := range slices.Sorted(maps.Keys(r.Vectors)) {
 		if err := f.WriteVector(k, r.Vectors[k]); err != nil {
 			return err
 		}
 	}
-	for _, k := range sortedKeys(r.Scalars) {
+	for _, k := range slices.Sorted(maps.Keys(r.Scalars)) {
 		if err := f.WriteScalar(k, r.Scalars[k]); err != nil {
 			return err
 		}
 	}
-	for _, k := range sortedKeys(r.Attrs) {
+	for _, k := range slices.Sorted(maps.Keys(r.Attrs)) {
 		obj, name := splitAttr(k)
 		if !f.Exists(obj) {
 			if err := f.CreateGroup(obj); err != nil {

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -307,12 +308,7 @@ func (s h5Sink) vector(ds string, v []float64) error     { return s.f.WriteVecto
 func (s h5Sink) intVector(ds string, v []int) error      { return s.f.WriteIntVector(ds, v) }
 func (s h5Sink) ints(ds string, r, c int, v []int) error { return s.f.WriteInts(ds, r, c, v) }
 func (s h5Sink) attrs(a map[string]string) error {
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(a)) {
 		if err := s.f.SetString("", k, a[k]); err != nil {
 			return err
 		}

@@ -75,6 +75,20 @@ func tinyProblem() *inverse.Problem {
 	}
 }
 
+// roundTrip saves p at path (an .h5 file or an NPY folder, replacing what
+// is there), loads it back and requires it bit-identical.
+func roundTrip(t *testing.T, path string, p *inverse.Problem) {
+	t.Helper()
+	if err := Save(path, p); err != nil {
+		t.Fatalf("save %s: %v", path, err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	equalBits(t, got, p)
+}
+
 // equalBits compares two problems exactly, float64 bit patterns included.
 func equalBits(t *testing.T, got, want *inverse.Problem) {
 	t.Helper()
@@ -136,24 +150,11 @@ func TestRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	for _, path := range []string{filepath.Join(dir, "run.h5"), filepath.Join(dir, "run")} {
 		p := tinyProblem()
-		if err := Save(path, p); err != nil {
-			t.Fatal(err)
-		}
-		got, err := Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		equalBits(t, got, p)
-		// Without truth, the truth datasets are absent and load as nil.
+		roundTrip(t, path, p)
+		// Without truth, the truth datasets are absent and load as nil;
+		// the second save overwrites the first.
 		p.TruthU, p.TruthV = nil, nil
-		if err := Save(path, p); err != nil {
-			t.Fatalf("overwrite %s: %v", path, err)
-		}
-		got, err = Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		equalBits(t, got, p)
+		roundTrip(t, path, p)
 	}
 	for _, f := range []string{"attrs.json", "forward/R.npy", "geometry/heart/nodes.npy", "geometry/heart/triangles.npy",
 		"geometry/torso/nodes.npy", "geometry/torso/triangles.npy", "geometry/torso/leads.npy", "signals/bspm.npy", "signals/time.npy"} {
@@ -202,14 +203,7 @@ func TestRoundTripPaperSize(t *testing.T) {
 		Time: time, TruthU: randDense(n, T), TruthV: randDense(n, T), Attrs: map[string]string{"units": "normalized"}}
 	dir := t.TempDir()
 	for _, path := range []string{filepath.Join(dir, "big.h5"), filepath.Join(dir, "big")} {
-		if err := Save(path, p); err != nil {
-			t.Fatal(err)
-		}
-		got, err := Load(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		equalBits(t, got, p)
+		roundTrip(t, path, p)
 	}
 }
 

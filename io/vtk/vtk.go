@@ -16,10 +16,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,7 +47,7 @@ func WriteVTP(path string, m *mesh.Mesh, fields map[string][]float64) error {
 	if err := checkMesh(m); err != nil {
 		return fmt.Errorf("vtk %s: %w", path, err)
 	}
-	names := sortedNames(fields)
+	names := slices.Sorted(maps.Keys(fields))
 	for _, name := range names {
 		if err := checkField(name, fields[name], len(m.Nodes)); err != nil {
 			return fmt.Errorf("vtk %s: %w", path, err)
@@ -71,7 +72,7 @@ func WriteSeries(dir string, m *mesh.Mesh, frames []int, time []float64, fields 
 	if len(frames) == 0 {
 		return fmt.Errorf("vtk series %s: no frames", dir)
 	}
-	names := sortedNames(fields)
+	names := slices.Sorted(maps.Keys(fields))
 	T := -1
 	for _, name := range names {
 		r, c := fields[name].Dims()
@@ -164,15 +165,6 @@ func checkField(name string, v []float64, n int) error {
 	return nil
 }
 
-func sortedNames[V any](fields map[string]V) []string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // writeFile creates path, lets encode fill a buffered writer and reports
 // the first write or close error.
 func writeFile(path string, encode func(w *bufio.Writer)) error {
@@ -201,23 +193,17 @@ func attr(s string) string {
 
 // floats writes values on one line per group of per values, indented.
 func floats(w io.Writer, v []float64, per int) {
-	var buf []byte
-	for i, x := range v {
-		switch {
-		case i == 0:
-			buf = append(buf, "          "...)
-		case i%per == 0:
-			buf = append(buf, "\n          "...)
-		default:
-			buf = append(buf, ' ')
-		}
-		buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
-	}
-	buf = append(buf, '\n')
-	w.Write(buf)
+	values(w, v, per, func(b []byte, x float64) []byte { return strconv.AppendFloat(b, x, 'g', -1, 64) })
 }
 
+// ints writes integers like floats.
 func ints(w io.Writer, v []int, per int) {
+	values(w, v, per, func(b []byte, x int) []byte { return strconv.AppendInt(b, int64(x), 10) })
+}
+
+// values writes v formatted by appendText, per values to a line, each line
+// indented to sit inside a DataArray element.
+func values[T any](w io.Writer, v []T, per int, appendText func([]byte, T) []byte) {
 	var buf []byte
 	for i, x := range v {
 		switch {
@@ -228,7 +214,7 @@ func ints(w io.Writer, v []int, per int) {
 		default:
 			buf = append(buf, ' ')
 		}
-		buf = strconv.AppendInt(buf, int64(x), 10)
+		buf = appendText(buf, x)
 	}
 	buf = append(buf, '\n')
 	w.Write(buf)

@@ -25,16 +25,11 @@ import (
 // i.e. ‖û − u‖_F / ‖u‖_F; 0 for a perfect estimate.
 func RE(est, ref mat.Matrix) float64 {
 	n, T := dims(est, ref)
-	var num, den float64
+	var sq squares
 	for s := 0; s < n; s++ {
-		for t := 0; t < T; t++ {
-			u := ref.At(s, t)
-			d := est.At(s, t) - u
-			num += d * d
-			den += u * u
-		}
+		sq.add(T, func(t int) (float64, float64) { return est.At(s, t), ref.At(s, t) })
 	}
-	return ratio(num, den)
+	return ratio(sq.err, sq.ref)
 }
 
 // MSE returns the mean squared error of Eq. 21,
@@ -42,14 +37,11 @@ func RE(est, ref mat.Matrix) float64 {
 //	MSE = (1/N) Σ_{s,t} (û(s,t) − u(s,t))²,   N = n·T.
 func MSE(est, ref mat.Matrix) float64 {
 	n, T := dims(est, ref)
-	var sum float64
+	var sq squares
 	for s := 0; s < n; s++ {
-		for t := 0; t < T; t++ {
-			d := est.At(s, t) - ref.At(s, t)
-			sum += d * d
-		}
+		sq.add(T, func(t int) (float64, float64) { return est.At(s, t), ref.At(s, t) })
 	}
-	return sum / float64(n*T)
+	return sq.err / float64(n*T)
 }
 
 // CC returns the correlation coefficient of Eq. 20, pooled over the nodes
@@ -62,23 +54,11 @@ func MSE(est, ref mat.Matrix) float64 {
 // offset); NaN when either side is constant in time at every node.
 func CC(est, ref mat.Matrix) float64 {
 	n, T := dims(est, ref)
-	var sxy, sxx, syy float64
+	var m moments
 	for s := 0; s < n; s++ {
-		var mx, my float64
-		for t := 0; t < T; t++ {
-			mx += est.At(s, t)
-			my += ref.At(s, t)
-		}
-		mx /= float64(T)
-		my /= float64(T)
-		for t := 0; t < T; t++ {
-			x, y := est.At(s, t)-mx, ref.At(s, t)-my
-			sxy += x * y
-			sxx += x * x
-			syy += y * y
-		}
+		m.add(T, func(t int) (float64, float64) { return est.At(s, t), ref.At(s, t) })
 	}
-	return corr(sxy, sxx, syy)
+	return m.corr()
 }
 
 // FrameRE returns the relative error of every frame t across the nodes,
@@ -91,14 +71,9 @@ func FrameRE(est, ref mat.Matrix) []float64 {
 	n, T := dims(est, ref)
 	re := make([]float64, T)
 	for t := 0; t < T; t++ {
-		var num, den float64
-		for s := 0; s < n; s++ {
-			u := ref.At(s, t)
-			d := est.At(s, t) - u
-			num += d * d
-			den += u * u
-		}
-		re[t] = ratio(num, den)
+		var sq squares
+		sq.add(n, func(s int) (float64, float64) { return est.At(s, t), ref.At(s, t) })
+		re[t] = ratio(sq.err, sq.ref)
 	}
 	return re
 }
@@ -114,21 +89,9 @@ func FrameCC(est, ref mat.Matrix) []float64 {
 	n, T := dims(est, ref)
 	cc := make([]float64, T)
 	for t := 0; t < T; t++ {
-		var mx, my float64
-		for s := 0; s < n; s++ {
-			mx += est.At(s, t)
-			my += ref.At(s, t)
-		}
-		mx /= float64(n)
-		my /= float64(n)
-		var sxy, sxx, syy float64
-		for s := 0; s < n; s++ {
-			x, y := est.At(s, t)-mx, ref.At(s, t)-my
-			sxy += x * y
-			sxx += x * x
-			syy += y * y
-		}
-		cc[t] = corr(sxy, sxx, syy)
+		var m moments
+		m.add(n, func(s int) (float64, float64) { return est.At(s, t), ref.At(s, t) })
+		cc[t] = m.corr()
 	}
 	return cc
 }
@@ -153,10 +116,48 @@ func ratio(num, den float64) float64 {
 	return math.Sqrt(num / den)
 }
 
+// squares accumulates the sums behind RE and MSE: err = Σ (û − u)² and
+// ref = Σ u².
+type squares struct{ err, ref float64 }
+
+// add adds the k pairs (û, u) = at(0), …, at(k−1) of one row or column.
+func (q *squares) add(k int, at func(i int) (est, ref float64)) {
+	for i := 0; i < k; i++ {
+		x, u := at(i)
+		d := x - u
+		q.err += d * d
+		q.ref += u * u
+	}
+}
+
+// moments accumulates the sums behind CC: sxy = Σ (û − m̂)(u − m), sxx =
+// Σ (û − m̂)², syy = Σ (u − m)², each line's means m̂, m removed.
+type moments struct{ sxy, sxx, syy float64 }
+
+// add adds the k pairs (û, u) = at(0), …, at(k−1) of one row or column,
+// centred on their own means over those k pairs.
+func (m *moments) add(k int, at func(i int) (est, ref float64)) {
+	var mx, my float64
+	for i := 0; i < k; i++ {
+		x, y := at(i)
+		mx += x
+		my += y
+	}
+	mx /= float64(k)
+	my /= float64(k)
+	for i := 0; i < k; i++ {
+		x, y := at(i)
+		x, y = x-mx, y-my
+		m.sxy += x * y
+		m.sxx += x * x
+		m.syy += y * y
+	}
+}
+
 // corr returns sxy/√(sxx·syy), NaN when either variance is zero.
-func corr(sxy, sxx, syy float64) float64 {
-	if sxx == 0 || syy == 0 {
+func (m moments) corr() float64 {
+	if m.sxx == 0 || m.syy == 0 {
 		return math.NaN()
 	}
-	return sxy / math.Sqrt(sxx*syy)
+	return m.sxy / math.Sqrt(m.sxx*m.syy)
 }

@@ -8,29 +8,10 @@ import (
 const fullGrid = 1094 * 661
 
 // benchmarkEpoch times Forward + Backward of a network over npts points with
-// a fixed output adjoint: the network part of one full-grid training epoch.
-// testdata/nn/torch_bench.py times the same computation in PyTorch.
-func benchmarkEpoch(b *testing.B, cfg Config, npts int) {
-	n, err := New(cfg, testNorm, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := randomPoints(npts, 2)
-	dy := randomVec(npts*Out, 3)
-	y := make([]float64, npts*Out)
-	grad := make([]float64, n.NumParams())
-	var ws Workspace
-	b.ResetTimer()
-	for range b.N {
-		if err := n.Forward(&ws, x, y); err != nil {
-			b.Fatal(err)
-		}
-		if err := n.Backward(&ws, dy, grad); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/epoch")
-}
+// a fixed output adjoint: the network part of one full-grid training epoch
+// (one batch of all points). testdata/nn/torch_bench.py times the same
+// computation in PyTorch.
+func benchmarkEpoch(b *testing.B, cfg Config, npts int) { benchmarkBatches(b, cfg, npts, npts) }
 
 // benchmarkJet times ForwardJet + BackwardJet with the AD variants' jets
 // (first along t and the normal, second along x, y, z) over npts points.

@@ -13,25 +13,6 @@ import (
 // python3 on PATH may lack it).
 const python = "/usr/bin/python3"
 
-// repoFile returns the path of a repository file, walking up to go.mod.
-func repoFile(t testing.TB, rel string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // requireTorch skips the test when python3 with torch is missing.
 func requireTorch(t testing.TB) {
 	t.Helper()
@@ -46,7 +27,7 @@ func requireTorch(t testing.TB) {
 // (testdata/nn/torch_check.py), for an FNN and the ARN NN6.
 func TestTorchCrossCheck(t *testing.T) {
 	requireTorch(t)
-	script := repoFile(t, "testdata/nn/torch_check.py")
+	script := filepath.Join("..", "..", "testdata", "nn", "torch_check.py")
 	for _, tc := range []struct {
 		name string
 		cfg  Config
