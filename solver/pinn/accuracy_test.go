@@ -1,0 +1,228 @@
+package pinn
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/solver/forward"
+	"github.com/eandarn/eandarn/solver/geometry"
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/mesh"
+	"github.com/eandarn/eandarn/solver/metrics"
+	"github.com/eandarn/eandarn/solver/reg"
+)
+
+// The default dataset (DESIGN §3): geometry.Heart inside geometry.Torso,
+// the BEM transfer matrix, and an AP simulation with the cotangent
+// Laplace–Beltrami operator paced at the apex, 661 frames. Built once.
+var clean struct {
+	once sync.Once
+	p    *inverse.Problem
+	err  error
+}
+
+func cleanDataset(tb testing.TB) *inverse.Problem {
+	tb.Helper()
+	clean.once.Do(func() {
+		heart := geometry.Heart()
+		torso, leads := geometry.Torso(heart)
+		R, err := forward.TransferMatrix(heart, torso, leads)
+		if err != nil {
+			clean.err = err
+			return
+		}
+		cfg := ap.DefaultConfig()
+		cfg.Heart = heart
+		sol, err := ap.Simulate(mesh.LaplaceBeltrami(heart), cfg)
+		if err != nil {
+			clean.err = err
+			return
+		}
+		Y := mat.NewDense(len(leads), len(sol.Time), nil)
+		Y.Mul(R, sol.U)
+		clean.p = &inverse.Problem{Heart: heart, Torso: torso, Leads: leads, R: R, BSPM: Y,
+			Time: sol.Time, TruthU: sol.U, TruthV: sol.V}
+	})
+	if clean.err != nil {
+		tb.Fatalf("default dataset: %v", clean.err)
+	}
+	return clean.p
+}
+
+// noisy returns the default dataset with N(0, σ²) noise added to the BSPM
+// from the given seed.
+func noisy(tb testing.TB, sigma float64, seed uint64) *inverse.Problem {
+	p := *cleanDataset(tb)
+	rng := rand.New(rand.NewPCG(seed, 0xbeef))
+	Y := mat.DenseCopyOf(p.BSPM)
+	raw := Y.RawMatrix().Data
+	for k := range raw {
+		raw[k] += sigma * rng.NormFloat64()
+	}
+	p.BSPM = Y
+	return &p
+}
+
+type score struct{ re, cc, mse float64 }
+
+func scoreOf(r *inverse.Result, p *inverse.Problem) score {
+	return score{metrics.RE(r.U, p.TruthU), metrics.CC(r.U, p.TruthU), metrics.MSE(r.U, p.TruthU)}
+}
+
+func meanStd(xs []float64) (float64, float64) {
+	var m, s float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	for _, x := range xs {
+		s += (x - m) * (x - m)
+	}
+	if len(xs) > 1 {
+		s /= float64(len(xs) - 1)
+	}
+	return m, math.Sqrt(s)
+}
+
+func summary(ss []score) string {
+	var re, cc, mse []float64
+	for _, s := range ss {
+		re, cc, mse = append(re, s.re), append(cc, s.cc), append(mse, s.mse)
+	}
+	a, b := meanStd(re)
+	c, d := meanStd(cc)
+	e, f := meanStd(mse)
+	return fmt.Sprintf("RE %.4f ± %.4f  CC %.4f ± %.4f  MSE %.5f ± %.5f", a, b, c, d, e, f)
+}
+
+func accuracyEnabled(t *testing.T) {
+	if os.Getenv("EANDARN_ACCURACY") != "1" {
+		t.Skip("accuracy runs take minutes: set EANDARN_ACCURACY=1 (make accuracy)")
+	}
+}
+
+// TestAccuracyEANDARN trains eandarn with its default settings on the
+// default dataset, 3 seeds (noise and network), at σ = 0.01 and σ = 0.1:
+// RE ≤ 0.08 and CC ≥ 0.99 at σ = 0.01, RE ≤ 0.10 at σ = 0.1, and a lower RE
+// than STRE and Tikhonov-2 (GCV) on the same noisy data.
+func TestAccuracyEANDARN(t *testing.T) {
+	accuracyEnabled(t)
+	for _, c := range []struct {
+		sigma, maxRE, minCC float64
+	}{{0.01, 0.08, 0.99}, {0.1, 0.10, 0}} {
+		var ours, stre, tik []score
+		for seed := uint64(1); seed <= 3; seed++ {
+			p := noisy(t, c.sigma, seed)
+			cfg, _ := DefaultConfig("eandarn")
+			cfg.Seed = seed
+			start := time.Now()
+			r, err := (&Method{Config: cfg}).Solve(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := scoreOf(r, p)
+			ours = append(ours, s)
+			t.Logf("eandarn σ=%g seed %d: RE %.4f CC %.4f MSE %.5f ratio0 %.3g in %v", c.sigma, seed, s.re, s.cc, s.mse, r.Values["ratio0"], time.Since(start).Round(time.Second))
+			if s.re > c.maxRE || s.cc < c.minCC {
+				t.Errorf("eandarn σ=%g seed %d: RE %.4f CC %.4f, want RE ≤ %g, CC ≥ %g", c.sigma, seed, s.re, s.cc, c.maxRE, c.minCC)
+			}
+			lap := mesh.Laplacian(p.Heart)
+			rs, err := reg.SolveSTRE(context.Background(), p.R, lap, p.BSPM, reg.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gamma, err := reg.Operator(2, p.Heart)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rt, err := reg.SolveTikhonov(context.Background(), p.R, gamma, p.BSPM, reg.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stre, tik = append(stre, scoreOf(rs, p)), append(tik, scoreOf(rt, p))
+			if s.re >= stre[len(stre)-1].re || s.re >= tik[len(tik)-1].re {
+				t.Errorf("σ=%g seed %d: eandarn RE %.4f not below STRE %.4f and Tikhonov-2 %.4f", c.sigma, seed, s.re, stre[len(stre)-1].re, tik[len(tik)-1].re)
+			}
+		}
+		t.Logf("σ=%g eandarn    %s", c.sigma, summary(ours))
+		t.Logf("σ=%g stre       %s", c.sigma, summary(stre))
+		t.Logf("σ=%g tikhonov2  %s", c.sigma, summary(tik))
+	}
+}
+
+// TestAccuracyVariants records the four variants' RE/CC/MSE (mean ± std
+// over 3 seeds, or EANDARN_ACCURACY_SEEDS) at σ = 0.01 with default
+// settings; it asserts nothing beyond finishing (the paper's ordering is
+// reported, not required).
+func TestAccuracyVariants(t *testing.T) {
+	accuracyEnabled(t)
+	seeds := uint64(3)
+	if s, err := strconv.Atoi(os.Getenv("EANDARN_ACCURACY_SEEDS")); err == nil && s > 0 {
+		seeds = uint64(s)
+	}
+	for _, name := range Names {
+		var ss []score
+		for seed := uint64(1); seed <= seeds; seed++ {
+			p := noisy(t, 0.01, seed)
+			cfg, _ := DefaultConfig(name)
+			cfg.Seed = seed
+			start := time.Now()
+			r, err := (&Method{Config: cfg}).Solve(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := scoreOf(r, p)
+			ss = append(ss, s)
+			t.Logf("%s seed %d: RE %.4f CC %.4f MSE %.5f ratio0 %.3g bad_init %v in %v", name, seed, s.re, s.cc, s.mse, r.Values["ratio0"], r.Values["bad_init"], time.Since(start).Round(time.Second))
+		}
+		t.Logf("%-9s σ=0.01 %s", name, summary(ss))
+	}
+}
+
+// TestBadInitRates measures, on the default dataset at σ = 0.01, how often
+// the initial loss ratio λ·L_EP/L_D exceeds 10 over 20 network seeds, for
+// NN5 (FNN 10x15), NN6 (ARN) with ND losses and the EP-DL_AD FNN 10x10,
+// with the paper's raw ε and with the guarded ε (the analogue of the
+// paper's Table II, which counts 83% for NN5 and 20% for NN6). It asserts
+// nothing: the numbers go to the log and the README.
+func TestBadInitRates(t *testing.T) {
+	accuracyEnabled(t)
+	p := noisy(t, 0.01, 1)
+	for _, c := range []struct {
+		label, name string
+		blocks      int
+		width       int
+	}{{"NN5 nd", "eandarn", 0, 15}, {"NN6 nd", "eandarn", 3, 15}, {"FNN10x10 ad", "epdl-ad", 0, 10}} {
+		for _, eps := range []float64{0, ap.SuggestedEpsDelta} {
+			var bad int
+			var ratios []float64
+			for seed := uint64(1); seed <= 20; seed++ {
+				cfg, _ := DefaultConfig(c.name)
+				cfg.Blocks, cfg.Width, cfg.EpsDelta, cfg.Seed = c.blocks, c.width, eps, seed
+				o, err := (&Method{Config: cfg}).setup(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := o.initRatio(cfg.BatchFrames)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ratios = append(ratios, r)
+				if r > cfg.BadInitRatio || math.IsNaN(r) {
+					bad++
+				}
+			}
+			t.Logf("%-12s EpsDelta %.2g: bad init %2d/20  ratio0 %.3g", c.label, eps, bad, ratios)
+		}
+	}
+}

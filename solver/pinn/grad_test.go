@@ -1,0 +1,122 @@
+package pinn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/solver/geometry"
+	"github.com/eandarn/eandarn/solver/inverse"
+)
+
+// tinyProblem is a small synthetic case: an icosphere heart (42 nodes,
+// radius 40 mm), T frames τ = 0.085 apart, a random 12 x 42 transfer
+// matrix and a BSPM of a smooth travelling bump plus noise. It is enough
+// for loss and training-machinery checks, not for accuracy.
+func tinyProblem(seed uint64, T int) *inverse.Problem {
+	heart := geometry.Icosphere(1, 40)
+	n, m := len(heart.Nodes), 12
+	rng := rand.New(rand.NewPCG(seed, 1))
+	R := mat.NewDense(m, n, nil)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			R.Set(i, j, rng.NormFloat64()/math.Sqrt(float64(n)))
+		}
+	}
+	times := make([]float64, T)
+	U := mat.NewDense(n, T, nil)
+	for f := range times {
+		times[f] = 0.085 * float64(f)
+		for i, x := range heart.Nodes {
+			U.Set(i, f, 1/(1+math.Exp(-(x[2]/10+20*times[f]-5))))
+		}
+	}
+	Y := mat.NewDense(m, T, nil)
+	Y.Mul(R, U)
+	for i := 0; i < m; i++ {
+		for f := 0; f < T; f++ {
+			Y.Set(i, f, Y.At(i, f)+0.01*rng.NormFloat64())
+		}
+	}
+	return &inverse.Problem{Heart: heart, R: R, BSPM: Y, Time: times, TruthU: U}
+}
+
+// TestFullLossGradient checks the analytic gradient of the full loss
+// L = L_D + λ L_EP (Eq. 4) of every variant against central finite
+// differences on 150 randomly chosen weights plus every ARN α_T (the
+// last Blocks parameters): ‖g − g_fd‖ / ‖g‖ < 1e-6 over them.
+func TestFullLossGradient(t *testing.T) {
+	cases := []struct {
+		name     string
+		boundary bool
+		bs, be   int   // batch frames [bs, be) …
+		frames   []int // … or these (a random-frames batch)
+		nc       int   // collocation points (0: all)
+		eps      float64
+	}{
+		{"epdl-ad", true, 0, 3, nil, 40, 0.1},
+		{"epdl-ad", false, 5, 9, nil, 0, 0},
+		{"epdl-dnd", false, 4, 8, nil, 0, 0.1},
+		{"epdl-dnd", true, 9, 12, nil, 50, 0.1},
+		{"epdl-nd", false, 0, 4, nil, 0, 0.1},
+		{"epdl-nd", true, 6, 12, nil, 60, 0},
+		{"eandarn", false, 3, 7, nil, 0, 0.1},
+		{"eandarn", true, 10, 12, nil, 30, 0.1},
+		{"eandarn", false, 0, 0, []int{0, 3, 4, 11}, 0, 0.1},
+		{"epdl-dnd", false, 0, 0, []int{1, 6, 10}, 70, 0},
+	}
+	p := tinyProblem(3, 12)
+	for _, c := range cases {
+		cfg, err := DefaultConfig(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Boundary, cfg.EpsDelta, cfg.Seed = c.boundary, c.eps, 7
+		m := &Method{Config: cfg}
+		o, err := m.setup(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := c.frames
+		if frames == nil {
+			frames = span(c.bs, c.be)
+		}
+		idx := o.draw(rand.New(rand.NewPCG(1, 2)), len(frames), c.nc)
+		theta := o.net.Params
+		loss := func() float64 {
+			ld, lep, err := o.eval(frames, idx, make([]float64, len(theta)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ld + cfg.Lambda*lep
+		}
+		g := make([]float64, len(theta))
+		if _, _, err := o.eval(frames, idx, g); err != nil {
+			t.Fatal(err)
+		}
+		pick := rand.New(rand.NewPCG(5, 6)).Perm(len(theta) - cfg.Blocks)[:150]
+		for b := 0; b < cfg.Blocks; b++ {
+			pick = append(pick, len(theta)-1-b)
+		}
+		var num, den float64
+		for _, k := range pick {
+			h := 1e-6 * math.Max(1, math.Abs(theta[k]))
+			t0 := theta[k]
+			theta[k] = t0 + h
+			lp := loss()
+			theta[k] = t0 - h
+			lm := loss()
+			theta[k] = t0
+			fd := (lp - lm) / (2 * h)
+			num += (g[k] - fd) * (g[k] - fd)
+			den += g[k] * g[k]
+		}
+		rel := math.Sqrt(num / den)
+		t.Logf("%s boundary=%v frames %v nc=%d eps=%g: %d of %d weights, ‖g‖=%.3g, rel err %.2e", c.name, c.boundary, frames, c.nc, c.eps, len(pick), len(theta), math.Sqrt(den), rel)
+		if !(rel < 1e-6) {
+			t.Errorf("%s boundary=%v: gradient rel error %.3g, want < 1e-6", c.name, c.boundary, rel)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package pinn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/mesh"
+	"github.com/eandarn/eandarn/solver/nn"
+)
+
+// Method is a PINN inverse method (EP-DL_AD, EP-DL_ΔND, EP-DL_ND or
+// EAND-ARN) with its configuration; it implements inverse.Method.
+type Method struct {
+	Config Config
+	hooks  hooks
+}
+
+// New returns the method of a registered name with cfg, which is usually
+// DefaultConfig(name) with some fields changed. cfg.Name must be name.
+func New(name string, cfg Config) (inverse.Method, error) {
+	if _, err := DefaultConfig(name); err != nil {
+		return nil, err
+	}
+	if cfg.Name != name {
+		return nil, fmt.Errorf("pinn: config for %q given to method %q", cfg.Name, name)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Method{Config: cfg}, nil
+}
+
+// setup builds the network and the objective of a problem.
+func (m *Method) setup(p *inverse.Problem) (*objective, error) {
+	cfg := &m.Config
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if p.Heart == nil || p.R == nil || p.BSPM == nil {
+		return nil, fmt.Errorf("pinn: problem lacks heart mesh, R or BSPM")
+	}
+	n, T := len(p.Heart.Nodes), len(p.Time)
+	rm, rn := p.R.Dims()
+	bm, bt := p.BSPM.Dims()
+	switch {
+	case rn != n || bm != rm || bt != T:
+		return nil, fmt.Errorf("pinn: R %dx%d, BSPM %dx%d, %d heart nodes, %d times: want R m x n, BSPM m x T", rm, rn, bm, bt, n, T)
+	case T < 5:
+		return nil, fmt.Errorf("pinn: %d frames: the Eq. 17–18 stencil needs at least 5", T)
+	}
+	tau := p.Time[1] - p.Time[0]
+	for f := 1; f < T; f++ {
+		if d := p.Time[f] - p.Time[f-1]; !(d > 0) || math.Abs(d-tau) > 1e-6*math.Abs(tau) {
+			return nil, fmt.Errorf("pinn: time axis not uniform and increasing at frame %d (step %g, first step %g)", f, d, tau)
+		}
+	}
+	var lo, hi [nn.In]float64
+	for j := 0; j < 3; j++ {
+		lo[j], hi[j] = math.Inf(1), math.Inf(-1)
+		for _, x := range p.Heart.Nodes {
+			lo[j], hi[j] = math.Min(lo[j], x[j]), math.Max(hi[j], x[j])
+		}
+	}
+	lo[3], hi[3] = p.Time[0], p.Time[T-1]
+	net, err := nn.New(nn.Config{Layers: cfg.Layers, Width: cfg.Width, Blocks: cfg.Blocks}, nn.BoxNormalizer(lo, hi), cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("pinn: %w", err)
+	}
+	par := ap.DefaultParams()
+	par.EpsDelta = cfg.EpsDelta
+	yt := mat.DenseCopyOf(p.BSPM.T())
+	o := &objective{
+		cfg:   cfg,
+		net:   net,
+		grid:  &grid{n: n, T: T, tau: tau, lap: mesh.Laplacian(p.Heart)},
+		data:  &dataTerm{R: p.R, YT: yt},
+		ap:    par,
+		nodes: p.Heart.Nodes,
+		times: p.Time,
+		truth: p.TruthU,
+	}
+	if cfg.Boundary {
+		o.normals = p.Heart.VertexNormals()
+	}
+	return o, nil
+}
+
+// Solve trains the network on p (L = L_D + λ L_EP, Eq. 4) and returns its
+// prediction on the whole grid. Result.Values holds "ratio0" (λ·L_EP/L_D
+// at the initial weights over all frames), "bad_init" (1 when ratio0 > BadInitRatio), "steps",
+// "retries", "lr_scale" and "alpha_<b>" (final ARN α per block);
+// Result.Series holds "loss_data", "loss_ep" (epoch means), "re_monitor"
+// (RE against truth every MonitorEvery epochs, monitoring only) and
+// "alpha_<b>" per epoch. A cancelled context yields an error wrapping
+// ErrInterrupted after the checkpoint is written.
+func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result, error) {
+	cfg := &m.Config
+	o, err := m.setup(p)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	tr := newTrainer(cfg, o, o.net.Params, cfg.hash(p), log.With("method", cfg.Name))
+	tr.hooks = m.hooks
+	if err := tr.run(ctx); err != nil {
+		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
+	}
+	r, err := tr.result()
+	if err != nil {
+		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
+	}
+	return r, nil
+}
+
+// result assembles the Result of a finished training.
+func (tr *trainer) result() (*inverse.Result, error) {
+	st, cfg := tr.st, tr.cfg
+	U, V, err := tr.obj.predict()
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	r := &inverse.Result{
+		U: U, V: V,
+		Values: map[string]float64{
+			"ratio0":   st.Ratio0,
+			"bad_init": 0,
+			"steps":    float64(st.Step),
+			"retries":  float64(st.Retries),
+			"lr_scale": st.LRScale,
+			"lambda":   cfg.Lambda,
+		},
+		Series: map[string][]float64{
+			"loss_data": st.LossData,
+			"loss_ep":   st.LossEP,
+		},
+		Config: cfg.asMap(),
+	}
+	if st.Ratio0 > cfg.BadInitRatio || math.IsNaN(st.Ratio0) {
+		r.Values["bad_init"] = 1
+	}
+	if st.REMonitor != nil {
+		r.Series["re_monitor"] = st.REMonitor
+	}
+	for b, a := range tr.obj.net.Alphas() {
+		key := "alpha_" + strconv.Itoa(b)
+		r.Values[key] = a
+		s := make([]float64, len(st.Alpha))
+		for e := range st.Alpha {
+			s[e] = st.Alpha[e][b]
+		}
+		r.Series[key] = s
+	}
+	return r, nil
+}

@@ -1,0 +1,182 @@
+package pinn
+
+import (
+	"context"
+	"encoding/gob"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// smallConfig is a quick training setup on tinyProblem: it draws
+// collocation subsets, so the RNG state matters for resuming.
+func smallConfig(t *testing.T, name, dir string) Config {
+	t.Helper()
+	cfg, err := DefaultConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs, cfg.BatchFrames, cfg.Collocation = 3, 4, 60
+	cfg.Checkpoint = filepath.Join(dir, "ckpt.gob")
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return cfg
+}
+
+func finalParams(t *testing.T, path string) []float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st state
+	if err := gob.NewDecoder(f).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Params
+}
+
+// nanOnce returns an inject hook that makes the loss of the given step NaN
+// the first time it is reached.
+func nanOnce(step int) func(int, float64) float64 {
+	fired := false
+	return func(s int, loss float64) float64 {
+		if s == step && !fired {
+			fired = true
+			return math.NaN()
+		}
+		return loss
+	}
+}
+
+// TestResumeBitIdentical interrupts training with SIGTERM (turned into
+// context cancellation as cmd/eandarn-batch does), resumes from the
+// checkpoint and requires the same final weights, reconstruction and loss
+// history, bit for bit, as an uninterrupted run. Both runs also meet a NaN
+// loss after the interruption point, so the rollback snapshot must survive
+// the checkpoint too.
+func TestResumeBitIdentical(t *testing.T) {
+	for _, name := range []string{"eandarn", "epdl-ad"} {
+		p := tinyProblem(11, 24)
+		dirA, dirB := t.TempDir(), t.TempDir()
+
+		a := &Method{Config: smallConfig(t, name, dirA)}
+		a.hooks.inject = nanOnce(10)
+		ra, err := a.Solve(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		b := &Method{Config: smallConfig(t, name, dirB)}
+		b.hooks.afterStep = func(step int) {
+			if step == 8 { // mid-epoch: 6 batches per epoch
+				syscall.Kill(os.Getpid(), syscall.SIGTERM)
+				<-ctx.Done()
+			}
+		}
+		_, err = b.Solve(ctx, p)
+		stop()
+		if !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("%s: interrupted run: got %v, want ErrInterrupted", name, err)
+		}
+		if s, err := loadState(b.Config.Checkpoint, b.Config.hash(p), len(finalParams(t, b.Config.Checkpoint))); err != nil || s.Step != 8 || s.Epoch != 1 {
+			t.Fatalf("%s: checkpoint after SIGTERM: %v, err %v; want step 8 of epoch 1", name, s, err)
+		}
+		c := &Method{Config: smallConfig(t, name, dirB)}
+		c.Config.Resume = c.Config.Checkpoint
+		c.hooks.inject = nanOnce(10)
+		rc, err := c.Solve(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pa, pc := finalParams(t, a.Config.Checkpoint), finalParams(t, c.Config.Checkpoint); !reflect.DeepEqual(pa, pc) {
+			t.Errorf("%s: resumed weights differ from the uninterrupted run", name)
+		}
+		if !reflect.DeepEqual(ra.U.RawMatrix().Data, rc.U.RawMatrix().Data) {
+			t.Errorf("%s: resumed U differs", name)
+		}
+		for _, k := range []string{"loss_data", "loss_ep", "re_monitor"} {
+			if !reflect.DeepEqual(ra.Series[k], rc.Series[k]) {
+				t.Errorf("%s: series %s: %v resumed, %v uninterrupted", name, k, rc.Series[k], ra.Series[k])
+			}
+		}
+		if ra.Values["steps"] != 18 || rc.Values["steps"] != 18 || ra.Values["retries"] != 1 || rc.Values["retries"] != 1 {
+			t.Errorf("%s: steps %v and %v, retries %v and %v, want 18 and 1", name, ra.Values["steps"], rc.Values["steps"], ra.Values["retries"], rc.Values["retries"])
+		}
+	}
+}
+
+// TestResumeRefusesOtherConfig: a checkpoint is refused by a run with
+// other settings or other data.
+func TestResumeRefusesOtherConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := tinyProblem(11, 24)
+	cfg := smallConfig(t, "epdl-nd", dir)
+	cfg.Epochs = 1
+	if _, err := (&Method{Config: cfg}).Solve(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	other := tinyProblem(12, 24)
+	for _, c := range []struct {
+		what   string
+		change func(*Config)
+		p      any
+	}{
+		{"lambda", func(c *Config) { c.Lambda = 0.3 }, p},
+		{"seed", func(c *Config) { c.Seed = 2 }, p},
+		{"data", func(c *Config) {}, other},
+	} {
+		cfg2 := cfg
+		cfg2.Checkpoint = filepath.Join(t.TempDir(), "x.gob")
+		cfg2.Resume = cfg.Checkpoint
+		c.change(&cfg2)
+		prob := p
+		if c.what == "data" {
+			prob = other
+		}
+		_, err := (&Method{Config: cfg2}).Solve(context.Background(), prob)
+		if !errors.Is(err, ErrConfigMismatch) || !strings.Contains(err.Error(), "config hash") {
+			t.Errorf("other %s: got %v, want a config-hash refusal", c.what, err)
+		}
+	}
+	// The same configuration resumes (and has nothing left to do).
+	cfg3 := cfg
+	cfg3.Resume = cfg.Checkpoint
+	if _, err := (&Method{Config: cfg3}).Solve(context.Background(), p); err != nil {
+		t.Errorf("same config: %v", err)
+	}
+}
+
+// TestNonFiniteLoss: one NaN loss rolls back to the start of the epoch and
+// halves the learning rate, and training then finishes; a NaN in the data
+// makes every loss NaN and training gives up with ErrNonFinite.
+func TestNonFiniteLoss(t *testing.T) {
+	p := tinyProblem(11, 24)
+	m := &Method{Config: smallConfig(t, "eandarn", t.TempDir())}
+	m.hooks.inject = nanOnce(9)
+	r, err := m.Solve(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Values["retries"] != 1 || r.Values["lr_scale"] != 0.5 || r.Values["steps"] != 18 {
+		t.Errorf("after one NaN: retries %v lr_scale %v steps %v, want 1, 0.5, 18", r.Values["retries"], r.Values["lr_scale"], r.Values["steps"])
+	}
+
+	bad := tinyProblem(11, 24)
+	bad.BSPM.Set(3, 5, math.NaN())
+	cfg := smallConfig(t, "eandarn", t.TempDir())
+	cfg.BatchFrames = 24 // every step sees the NaN
+	_, err = (&Method{Config: cfg}).Solve(context.Background(), bad)
+	if !errors.Is(err, ErrNonFinite) {
+		t.Errorf("NaN data: got %v, want ErrNonFinite", err)
+	}
+}
