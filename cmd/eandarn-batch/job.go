@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/solver/metrics"
+	"github.com/eandarn/eandarn/solver/pinn"
 )
 
 // noiseStream is the second PCG word of the noise generator ("noise" in
@@ -85,6 +87,9 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return nil, cli.Interrupted(fmt.Errorf("%s interrupted after %.1f s (%v): no result written", c.Method, tm.solve, context.Cause(ctx)))
+	case errors.Is(err, pinn.ErrConfigMismatch):
+		// A -resume file of another run is the user's input, not a failure.
+		return nil, cli.BadInputf("%s: %w", c.Method, err)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", c.Method, err)
 	case res == nil || res.U == nil:

@@ -324,3 +324,23 @@ func TestPinnJob(t *testing.T) {
 		t.Errorf("batch config %+v, seed attribute %q", cfg.Batch, f.Attrs["seed"])
 	}
 }
+
+// TestResumeOtherConfigRefused: a checkpoint written by one configuration
+// is refused by another with one line and exit status 2, and no result is
+// written or changed.
+func TestResumeOtherConfigRefused(t *testing.T) {
+	dir := t.TempDir()
+	in, ckpt := filepath.Join(dir, "run.h5"), filepath.Join(dir, "run.ckpt")
+	writeRun(t, in)
+	base := []string{"-in", in, "-method", "eandarn", "-epochs", "1", "-batch-frames", "5", "-width", "6",
+		"-checkpoint", ckpt, "-log-level", "warn"}
+	if code, _, stderr := call(append(base, "-out", filepath.Join(dir, "first.h5"))...); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(ckpt); err != nil {
+		t.Fatalf("no checkpoint after the first run: %v", err)
+	}
+	clitest.RefusalKeepsOutput(t, prog, "result.h5", "checkpoint from another configuration", func(out string) (int, string, string) {
+		return call(append(base, "-out", out, "-resume", "-ep-lambda", "0.3")...)
+	})
+}
