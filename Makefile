@@ -6,6 +6,7 @@
 #   fmt       gofmt -w
 #   lint      gofmt -l (must be empty) + go vet
 #   bench     every benchmark, no tests
+#   bench-epoch  one eandarn training epoch: Go vs PyTorch float32/float64 (same data, same run)
 #   accuracy  the long accuracy tests (EANDARN_ACCURACY=1)
 
 SHELL := /bin/bash
@@ -29,7 +30,7 @@ APT_PACKAGES := libhdf5-dev hdf5-tools pkg-config python3-torch python3-numpy py
                 slurmctld slurmd slurm-client munge
 GO_MIN_MINOR := 26
 
-.PHONY: deps build test run fmt lint bench accuracy
+.PHONY: deps build test run fmt lint bench bench-epoch accuracy
 
 deps:
 	@missing=""; \
@@ -93,6 +94,41 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . ./...
+
+# bench-epoch: one full-grid eandarn training epoch (NN6, 1094 x 661 points,
+# contiguous 8-frame batches, data + ND physics loss, forward + backward) in
+# Go (BenchmarkEpochEANDARN) and in PyTorch float32 and float64 on 2 threads
+# (testdata/pinn/torch_epoch_bench.py), back to back on the cached default
+# dataset, then ms/epoch and the ratios. First TestEpochExport hands Go's
+# initial weights and float64 epoch loss to the script, whose --check
+# requires the same loss and gradient (relative 1e-10 / 1e-9).
+PYTHON ?= /usr/bin/python3
+
+bench-epoch: build
+	@mkdir -p $(RUN_OUT) $(EANDARN_CACHE)
+	@set -o pipefail; \
+	data=$$($(BIN)/eandarn-synth -cache $(EANDARN_CACHE) | sed -n 's/.*"out":"\([^"]*\)".*/\1/p') \
+	  && [ -n "$$data" ] || { echo "bench-epoch: eandarn-synth failed" >&2; exit 1; }; \
+	echo "dataset: $$data"; \
+	EANDARN_EPOCH_DATA=$$(realpath "$$data") EANDARN_EPOCH_EXPORT=$$(realpath $(RUN_OUT))/epoch_go.json \
+	  $(GO) test -count=1 -run '^TestEpochExport$$' ./solver/pinn || exit 1; \
+	$(PYTHON) testdata/pinn/torch_epoch_bench.py "$$data" $(RUN_OUT)/epoch_go.json --check || exit 1; \
+	echo "load before timing: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	gob=$$($(GO) test -run '^$$' -bench 'EpochEANDARN$$' -benchtime 3x ./solver/pinn) || { echo "$$gob"; exit 1; }; \
+	echo "$$gob"; \
+	t32=$$($(PYTHON) testdata/pinn/torch_epoch_bench.py "$$data" $(RUN_OUT)/epoch_go.json float32) || exit 1; \
+	echo "$$t32"; \
+	t64=$$($(PYTHON) testdata/pinn/torch_epoch_bench.py "$$data" $(RUN_OUT)/epoch_go.json float64) || exit 1; \
+	echo "$$t64"; \
+	echo "load after timing: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	go=$$(echo "$$gob" | awk '/^BenchmarkEpochEANDARN(-[0-9]+)?[ \t]/ { print $$3 / 1e6 }'); \
+	f32=$$(echo "$$t32" | sed -n 's/.* mean \([0-9.]*\) ms.*/\1/p'); \
+	f64=$$(echo "$$t64" | sed -n 's/.* mean \([0-9.]*\) ms.*/\1/p'); \
+	awk -v g="$$go" -v a="$$f32" -v b="$$f64" 'BEGIN { \
+	  printf "\n%-24s %10s %14s\n", "epoch (eandarn NN6)", "ms/epoch", "x slower than Go"; \
+	  printf "%-24s %10.0f %14s\n", "Go float64", g, "1.00"; \
+	  printf "%-24s %10.0f %14.2f\n", "PyTorch float32", a, a / g; \
+	  printf "%-24s %10.0f %14.2f\n", "PyTorch float64", b, b / g }'
 
 # accuracy: the long accuracy runs behind EANDARN_ACCURACY=1 (about 50 min on
 # 2 cores): Tikhonov-2/STRE on the default dataset, eandarn at σ = 0.01 and

@@ -1,9 +1,13 @@
 package pinn
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
+
+	"github.com/eandarn/eandarn/io/runfile"
 )
 
 // BenchmarkEpochEANDARN is one full-grid training epoch of eandarn NN6 on
@@ -44,4 +48,56 @@ func benchEpoch(b *testing.B, name string, random bool) {
 			}
 		}
 	}
+}
+
+// TestEpochExport writes what testdata/pinn/torch_epoch_bench.py needs to
+// run the epoch of BenchmarkEpochEANDARN on the run file $EANDARN_EPOCH_DATA
+// (as `make bench-epoch` does): the eandarn network (flat weights, input
+// normalizer, architecture), λ, the batch size, the AP parameters, and Go's
+// float64 totals over one epoch of contiguous B-frame batches, Σ_b L_D,
+// Σ_b L_EP, Σ_b (L_D + λ L_EP) and Σ_b ∂(L_D + λ L_EP)/∂θ, so the script
+// can check its loss and gradient against them (--check). Output:
+// $EANDARN_EPOCH_EXPORT (JSON). Skips unless both are set.
+func TestEpochExport(t *testing.T) {
+	in, out := os.Getenv("EANDARN_EPOCH_DATA"), os.Getenv("EANDARN_EPOCH_EXPORT")
+	if in == "" || out == "" {
+		t.Skip("set EANDARN_EPOCH_DATA (run file) and EANDARN_EPOCH_EXPORT (JSON output) to export the epoch for torch_epoch_bench.py")
+	}
+	p, err := runfile.Load(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := DefaultConfig("eandarn")
+	cfg.RandomFrames = false
+	o, err := (&Method{Config: cfg}).setup(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	T, B := o.grid.T, cfg.BatchFrames
+	grad := make([]float64, len(o.net.Params))
+	var ld, lep, loss float64
+	for bs := 0; bs < T; bs += B {
+		frames := span(bs, min(T, bs+B))
+		// Collocation 0: every node of the batch frames, no draw.
+		d, e, err := o.eval(frames, o.draw(nil, len(frames), cfg.Collocation), grad)
+		if err != nil {
+			t.Fatalf("batch at frame %d: %v", bs, err)
+		}
+		ld, lep, loss = ld+d, lep+e, loss+d+cfg.Lambda*e
+	}
+	buf, err := json.Marshal(map[string]any{
+		"data": in, "layers": cfg.Layers, "width": cfg.Width, "blocks": cfg.Blocks,
+		"center": o.net.Norm.Center, "scale": o.net.Norm.Scale, "params": o.net.Params,
+		"lambda": cfg.Lambda, "batch_frames": B,
+		"ap": map[string]float64{"a": o.ap.A, "D": o.ap.D, "k": o.ap.K, "e0": o.ap.E0,
+			"mu1": o.ap.Mu1, "mu2": o.ap.Mu2, "eps_delta": o.ap.EpsDelta},
+		"loss_data": ld, "loss_ep": lep, "loss": loss, "grad": grad,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("epoch over %d frames in %d-frame batches: Σ L_D %.15g, Σ L_EP %.15g, Σ L %.15g -> %s", T, B, ld, lep, loss, out)
 }
