@@ -1,6 +1,7 @@
 # eandarn — make targets (see README.md):
 #   deps      check/install system packages and Go >= 1.26 (installs only as root, only what is missing)
 #   build     binaries into bin/ with the version from git describe
+#   dataset   make or reuse the default dataset in EANDARN_CACHE
 #   test      deps + go vet ./... + go test ./...
 #   run       default dataset (cached) -> tikhonov2, stre, ... at σ = 0.01 -> table; results in out/
 #   fmt       gofmt -w
@@ -20,7 +21,7 @@ BIN     := bin
 
 # make run: where the default dataset is cached (keyed by a hash of its
 # generation parameters and the version), where results go, and what runs.
-EANDARN_CACHE ?= .cache/eandarn
+EANDARN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/eandarn
 RUN_OUT       ?= out
 RUN_NOISE     ?= 0.01
 RUN_SEED      ?= 1
@@ -30,7 +31,7 @@ APT_PACKAGES := libhdf5-dev hdf5-tools pkg-config python3-torch python3-numpy py
                 slurmctld slurmd slurm-client munge
 GO_MIN_MINOR := 26
 
-.PHONY: deps build test run fmt lint bench bench-epoch accuracy
+.PHONY: deps build dataset test run fmt lint bench bench-epoch accuracy
 
 deps:
 	@missing=""; \
@@ -63,14 +64,19 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test ./...
 
-# run: generate or reuse the default dataset, then run each method of
-# RUN_METHODS at σ = RUN_NOISE and print a table from their JSON lines.
-run: build
+# dataset: make or reuse the default dataset in EANDARN_CACHE and record its
+# path in $(RUN_OUT)/dataset.path for run and bench-epoch.
+dataset: build
 	@mkdir -p $(RUN_OUT) $(EANDARN_CACHE)
 	@set -o pipefail; \
 	data=$$($(BIN)/eandarn-synth -cache $(EANDARN_CACHE) | sed -n 's/.*"out":"\([^"]*\)".*/\1/p') \
-	  && [ -n "$$data" ] || { echo "run: eandarn-synth failed" >&2; exit 1; }; \
-	echo "dataset: $$data"; \
+	  && [ -n "$$data" ] || { echo "dataset: eandarn-synth failed" >&2; exit 1; }; \
+	echo "dataset: $$data"; echo "$$data" > $(RUN_OUT)/dataset.path
+
+# run: generate or reuse the default dataset, then run each method of
+# RUN_METHODS at σ = RUN_NOISE and print a table from their JSON lines.
+run: dataset
+	@set -o pipefail; data=$$(cat $(RUN_OUT)/dataset.path); \
 	: > $(RUN_OUT)/summary.jsonl; \
 	for m in $(RUN_METHODS); do \
 	  $(BIN)/eandarn-batch -in "$$data" -out $(RUN_OUT)/$$m.h5 -method $$m \
@@ -104,12 +110,8 @@ bench:
 # requires the same loss and gradient (relative 1e-10 / 1e-9).
 PYTHON ?= /usr/bin/python3
 
-bench-epoch: build
-	@mkdir -p $(RUN_OUT) $(EANDARN_CACHE)
-	@set -o pipefail; \
-	data=$$($(BIN)/eandarn-synth -cache $(EANDARN_CACHE) | sed -n 's/.*"out":"\([^"]*\)".*/\1/p') \
-	  && [ -n "$$data" ] || { echo "bench-epoch: eandarn-synth failed" >&2; exit 1; }; \
-	echo "dataset: $$data"; \
+bench-epoch: dataset
+	@set -o pipefail; data=$$(cat $(RUN_OUT)/dataset.path); \
 	EANDARN_EPOCH_DATA=$$(realpath "$$data") EANDARN_EPOCH_EXPORT=$$(realpath $(RUN_OUT))/epoch_go.json \
 	  $(GO) test -count=1 -run '^TestEpochExport$$' ./solver/pinn || exit 1; \
 	$(PYTHON) testdata/pinn/torch_epoch_bench.py "$$data" $(RUN_OUT)/epoch_go.json --check || exit 1; \

@@ -15,17 +15,14 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/solver/ap"
-	"github.com/eandarn/eandarn/solver/forward"
-	"github.com/eandarn/eandarn/solver/geometry"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/metrics"
 	"github.com/eandarn/eandarn/solver/reg"
+	"github.com/eandarn/eandarn/solver/synth"
 )
 
-// The default dataset (DESIGN §3): geometry.Heart inside geometry.Torso,
-// the BEM transfer matrix, and an AP simulation with the cotangent
-// Laplace–Beltrami operator paced at the apex, 661 frames. Built once.
+// The default dataset (DESIGN §3, synth.Default), built once.
 var clean struct {
 	once sync.Once
 	p    *inverse.Problem
@@ -34,26 +31,7 @@ var clean struct {
 
 func cleanDataset(tb testing.TB) *inverse.Problem {
 	tb.Helper()
-	clean.once.Do(func() {
-		heart := geometry.Heart()
-		torso, leads := geometry.Torso(heart)
-		R, err := forward.TransferMatrix(heart, torso, leads)
-		if err != nil {
-			clean.err = err
-			return
-		}
-		cfg := ap.DefaultConfig()
-		cfg.Heart = heart
-		sol, err := ap.Simulate(mesh.LaplaceBeltrami(heart), cfg)
-		if err != nil {
-			clean.err = err
-			return
-		}
-		Y := mat.NewDense(len(leads), len(sol.Time), nil)
-		Y.Mul(R, sol.U)
-		clean.p = &inverse.Problem{Heart: heart, Torso: torso, Leads: leads, R: R, BSPM: Y,
-			Time: sol.Time, TruthU: sol.U, TruthV: sol.V}
-	})
+	clean.once.Do(func() { clean.p, clean.err = synth.Default() })
 	if clean.err != nil {
 		tb.Fatalf("default dataset: %v", clean.err)
 	}

@@ -8,12 +8,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/eandarn/eandarn/solver/ap"
-	"github.com/eandarn/eandarn/solver/forward"
-	"github.com/eandarn/eandarn/solver/geometry"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/metrics"
+	"github.com/eandarn/eandarn/solver/synth"
 )
 
 // accuracyCase is the default dataset of DESIGN §3 built through the
@@ -29,22 +27,12 @@ type accuracyCase struct {
 func buildDataset(tb testing.TB) *accuracyCase {
 	tb.Helper()
 	start := time.Now()
-	heart := geometry.Heart()
-	torso, leads := geometry.Torso(heart)
-	r, err := forward.TransferMatrix(heart, torso, leads)
+	p, err := synth.Default()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := ap.DefaultConfig()
-	cfg.Heart = heart
-	sol, err := ap.Simulate(mesh.LaplaceBeltrami(heart), cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	y := &mat.Dense{}
-	y.Mul(r, sol.U)
-	tb.Logf("dataset: %d heart nodes, %d leads, %d frames, built in %v", len(heart.Nodes), len(leads), len(sol.Time), time.Since(start))
-	return &accuracyCase{heart: heart, r: r, u: sol.U, y: y}
+	tb.Logf("dataset: %d heart nodes, %d leads, %d frames, built in %v", len(p.Heart.Nodes), len(p.Leads), len(p.Time), time.Since(start))
+	return &accuracyCase{heart: p.Heart, r: p.R, u: p.TruthU, y: p.BSPM}
 }
 
 // TestAccuracyDefaultDataset runs Tikhonov-2 and STRE (both by GCV) on the
