@@ -11,14 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/io/resultfile"
 )
@@ -172,15 +169,8 @@ func sameResult(t *testing.T, want, got string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"reconstruction/u", "reconstruction/v"} {
-		if !mat.Equal(a.Matrices[k], b.Matrices[k]) {
-			t.Errorf("%s differs between the uninterrupted run %s and the resumed one %s", k, want, got)
-		}
-	}
-	for _, k := range []string{"series/loss_data", "series/loss_ep"} {
-		if !slices.Equal(a.Vectors[k], b.Vectors[k]) {
-			t.Errorf("%s differs between the uninterrupted and the resumed run", k)
-		}
+	if d := resultfile.Differ(a, b, "reconstruction/u", "reconstruction/v", "series/loss_data", "series/loss_ep"); len(d) > 0 {
+		t.Errorf("%v differ between the uninterrupted run %s and the resumed one %s", d, want, got)
 	}
 }
 

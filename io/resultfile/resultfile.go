@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -225,4 +226,29 @@ func Read(name string) (*File, error) {
 		}
 	}
 	return r, nil
+}
+
+// Differ returns the dataset paths among paths whose contents differ bit for
+// bit between a and b. A dataset present in one file and absent from the
+// other differs, and so does a path absent from both, so that a misspelt
+// path cannot pass as equal. Resume tests use it to show that an
+// interrupted-then-resumed run equals an uninterrupted one.
+func Differ(a, b *File, paths ...string) []string {
+	var diff []string
+	for _, p := range paths {
+		ma, okA := a.Matrices[p]
+		mb, okB := b.Matrices[p]
+		va, okVA := a.Vectors[p]
+		vb, okVB := b.Vectors[p]
+		sa, okSA := a.Scalars[p]
+		sb, okSB := b.Scalars[p]
+		same := okA == okB && okVA == okVB && okSA == okSB &&
+			(!okA || mat.Equal(ma, mb)) &&
+			(!okVA || slices.Equal(va, vb)) &&
+			(!okSA || math.Float64bits(sa) == math.Float64bits(sb))
+		if !same || !(okA || okVA || okSA) {
+			diff = append(diff, p)
+		}
+	}
+	return diff
 }

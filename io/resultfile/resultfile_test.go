@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,6 +124,28 @@ func TestH5dumpListsLayout(t *testing.T) {
 	for _, want := range []string{"/reconstruction/u        Dataset {3, 4}", "/metrics/re_frame        Dataset {4}", "/metrics/re              Dataset {SCALAR}", "/tikhonov0               Group"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("h5ls -r lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDiffer(t *testing.T) {
+	a, b := New(), New()
+	a.Matrices["reconstruction/u"] = mat.NewDense(1, 2, []float64{1, 2})
+	b.Matrices["reconstruction/u"] = mat.NewDense(1, 2, []float64{1, 2})
+	a.Vectors["series/loss"] = []float64{3, 4}
+	b.Vectors["series/loss"] = []float64{3, math.Nextafter(4, 5)}
+	a.Scalars["metrics/re"] = 0.5
+	for _, tc := range []struct {
+		paths []string
+		want  []string
+	}{
+		{[]string{"reconstruction/u"}, nil},
+		{[]string{"reconstruction/u", "series/loss"}, []string{"series/loss"}},
+		{[]string{"metrics/re"}, []string{"metrics/re"}},
+		{[]string{"no/such"}, []string{"no/such"}},
+	} {
+		if got := Differ(a, b, tc.paths...); !slices.Equal(got, tc.want) {
+			t.Errorf("Differ(%v) = %v, want %v", tc.paths, got, tc.want)
 		}
 	}
 }
