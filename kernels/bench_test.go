@@ -8,11 +8,16 @@ import (
 )
 
 // The dense kernels against gonum's Gemm on one width-15 layer over a block
-// of 256 points (the shape of solver/nn's passes).
+// of 256 points (the shape of solver/nn's passes), in float64 and float32.
 const benchOut, benchIn, benchCols = 15, 15, 256
 
 func BenchmarkMatMul15x256(b *testing.B) {
-	w, x, z := randVec(benchOut*benchIn, 1), randVec(benchIn*benchCols, 2), make([]float64, benchOut*benchCols)
+	b.Run("float64", benchMatMul[float64])
+	b.Run("float32", benchMatMul[float32])
+}
+
+func benchMatMul[T Float](b *testing.B) {
+	w, x, z := randSlice[T](benchOut*benchIn, 1), randSlice[T](benchIn*benchCols, 2), make([]T, benchOut*benchCols)
 	for range b.N {
 		MatMul(benchOut, benchIn, benchCols, w, x, benchCols, z, benchCols)
 	}
@@ -29,7 +34,12 @@ func BenchmarkGonumGemm15x256(b *testing.B) {
 }
 
 func BenchmarkOuterAcc15x256(b *testing.B) {
-	gz, x, gw := randVec(benchOut*benchCols, 1), randVec(benchIn*benchCols, 2), make([]float64, benchOut*benchIn)
+	b.Run("float64", benchOuterAcc[float64])
+	b.Run("float32", benchOuterAcc[float32])
+}
+
+func benchOuterAcc[T Float](b *testing.B) {
+	gz, x, gw := randSlice[T](benchOut*benchCols, 1), randSlice[T](benchIn*benchCols, 2), make([]T, benchOut*benchIn)
 	for range b.N {
 		OuterAcc(benchOut, benchIn, benchCols, gz, benchCols, x, benchCols, gw)
 	}
@@ -46,8 +56,38 @@ func BenchmarkGonumGemmNT15x256(b *testing.B) {
 }
 
 func BenchmarkTanhBias256(b *testing.B) {
-	z := randVec(benchCols, 1)
+	b.Run("float64", benchTanhBias[float64])
+	b.Run("float32", benchTanhBias[float32])
+}
+
+func benchTanhBias[T Float](b *testing.B) {
+	z := randSlice[T](benchCols, 1)
 	for range b.N {
 		TanhBias(z, 0.1)
+	}
+}
+
+func BenchmarkMulTanhDeriv256(b *testing.B) {
+	b.Run("float64", benchMulTanhDeriv[float64])
+	b.Run("float32", benchMulTanhDeriv[float32])
+}
+
+func benchMulTanhDeriv[T Float](b *testing.B) {
+	g, a := randSlice[T](benchCols, 1), randSlice[T](benchCols, 2)
+	for range b.N {
+		MulTanhDeriv(g, a)
+	}
+}
+
+func BenchmarkMixAdjoint256(b *testing.B) {
+	b.Run("float64", benchMixAdjoint[float64])
+	b.Run("float32", benchMixAdjoint[float32])
+}
+
+func benchMixAdjoint[T Float](b *testing.B) {
+	g, h, x := randSlice[T](benchCols, 1), randSlice[T](benchCols, 2), randSlice[T](benchCols, 3)
+	gh, gx := make([]T, benchCols), make([]T, benchCols)
+	for range b.N {
+		MixAdjoint(g, h, x, gh, gx, 0.3)
 	}
 }

@@ -7,13 +7,31 @@ package kernels
 // row-major out x in: w[i*in+j]. The backend ops and solver/nn's fused
 // per-block network passes are built from these loops; a device backend
 // implements the same formulas.
+//
+// The kernels are generic over the element type. The loops of the pure-Go
+// path are written once; the assembly has one function per type, chosen by
+// the type switches of the small dispatch helpers below (each instantiation
+// takes one branch, so the dispatch costs a type comparison per call).
+
+// Float is the element type of the slice-level kernels.
+type Float interface{ float32 | float64 }
+
+// lanes returns the number of T in a 32-byte YMM register: the column
+// granularity of the assembly kernels.
+func lanes[T Float]() int {
+	var v T
+	if _, ok := any(v).(float32); ok {
+		return 8
+	}
+	return 4
+}
 
 // MatMul computes, for i < out and c < ncols,
 //
 //	z[i*ldz+c] = Σ_{j<in} w[i*in+j] · x[j*ldx+c]
 //
 // overwriting z (j in increasing order). z must not alias x.
-func MatMul(out, in, ncols int, w, x []float64, ldx int, z []float64, ldz int) {
+func MatMul[T Float](out, in, ncols int, w, x []T, ldx int, z []T, ldz int) {
 	for i := 0; i < out; i++ {
 		matVec(z[i*ldz:i*ldz+ncols], w[i*in:], 1, in, x, ldx)
 	}
@@ -25,7 +43,7 @@ func MatMul(out, in, ncols int, w, x []float64, ldx int, z []float64, ldz int) {
 //	gx[j*ldx+c] = Σ_{i<out} w[i*in+j] · gz[i*ldz+c]
 //
 // overwriting gx (i in increasing order). gx must not alias gz.
-func MatMulT(out, in, ncols int, w, gz []float64, ldz int, gx []float64, ldx int) {
+func MatMulT[T Float](out, in, ncols int, w, gz []T, ldz int, gx []T, ldx int) {
 	for j := 0; j < in; j++ {
 		matVec(gx[j*ldx:j*ldx+ncols], w[j:], in, out, gz, ldz)
 	}
@@ -33,7 +51,7 @@ func MatMulT(out, in, ncols int, w, gz []float64, ldz int, gx []float64, ldx int
 
 // matVec computes z[c] = Σ_{j<n} w[j*ldw] · x[j*ldx+c] for c < len(z), j in
 // increasing order, with the AVX2 kernel when the CPU has it.
-func matVec(z, w []float64, ldw, n int, x []float64, ldx int) {
+func matVec[T Float](z, w []T, ldw, n int, x []T, ldx int) {
 	if n == 0 {
 		clear(z)
 		return
@@ -42,7 +60,12 @@ func matVec(z, w []float64, ldw, n int, x []float64, ldx int) {
 	_ = w[(n-1)*ldw]
 	_ = x[(n-1)*ldx+len(z)-1]
 	if useAVX2 {
-		matVecAVX2(z, w, ldw, n, x, ldx)
+		switch z := any(z).(type) {
+		case []float32:
+			matVecAVX2F32(z, any(w).([]float32), ldw, n, any(x).([]float32), ldx)
+		case []float64:
+			matVecAVX2(z, any(w).([]float64), ldw, n, any(x).([]float64), ldx)
+		}
 		return
 	}
 	nc := len(z)
@@ -83,22 +106,23 @@ func matVec(z, w []float64, ldw, n int, x []float64, ldx int) {
 //
 // with a fixed summation order (deterministic). With AVX2, tiles of 2 rows
 // of gz by 4 rows of x share their loads (outer2x4AVX2) over the columns in
-// multiples of 4, and the last ncols mod 4 columns are added in order.
-func OuterAcc(out, in, ncols int, gz []float64, ldz int, x []float64, ldx int, gw []float64) {
+// multiples of the vector width (4 float64, 8 float32), and the remaining
+// columns are added in order.
+func OuterAcc[T Float](out, in, ncols int, gz []T, ldz int, x []T, ldx int, gw []T) {
 	i := 0
-	if useAVX2 && ncols >= 4 {
-		n4 := ncols &^ 3
-		var acc [8]float64
+	if nl := lanes[T](); useAVX2 && ncols >= nl {
+		nv := ncols &^ (nl - 1)
+		var acc [8]T
 		for ; i+2 <= out; i += 2 {
 			z0, z1 := gz[i*ldz:i*ldz+ncols], gz[(i+1)*ldz:(i+1)*ldz+ncols]
 			j := 0
 			for ; j+4 <= in; j += 4 {
 				_ = x[(j+3)*ldx+ncols-1] // bounds for the assembly
-				outer2x4AVX2(z0[:n4], z1[:n4], x[j*ldx:], ldx, &acc)
+				outer2x4(z0[:nv], z1[:nv], x[j*ldx:], ldx, &acc)
 				for k := range 4 {
 					xk := x[(j+k)*ldx : (j+k)*ldx+ncols]
 					s0, s1 := acc[k], acc[4+k]
-					for c := n4; c < ncols; c++ {
+					for c := nv; c < ncols; c++ {
 						s0 += z0[c] * xk[c]
 						s1 += z1[c] * xk[c]
 					}
@@ -121,13 +145,29 @@ func OuterAcc(out, in, ncols int, gz []float64, ldz int, x []float64, ldx int, g
 	}
 }
 
+// outer2x4 runs the outer2x4AVX2 kernel of T: acc[r*4+k] = Σ_c a_r[c]·x[k*ldx+c]
+// for r < 2, k < 4, len(a0) a multiple of lanes[T]().
+func outer2x4[T Float](a0, a1, x []T, ldx int, acc *[8]T) {
+	switch a0 := any(a0).(type) {
+	case []float32:
+		outer2x4AVX2F32(a0, any(a1).([]float32), any(x).([]float32), ldx, any(acc).(*[8]float32))
+	case []float64:
+		outer2x4AVX2(a0, any(a1).([]float64), any(x).([]float64), ldx, any(acc).(*[8]float64))
+	}
+}
+
 // dot returns Σ a[c]·b[c] over len(a) ≤ len(b), in a fixed order.
-func dot(a, b []float64) float64 {
+func dot[T Float](a, b []T) T {
 	b = b[:len(a)]
 	if useAVX2 {
-		return dotAVX2(a, b)
+		switch a := any(a).(type) {
+		case []float32:
+			return T(dotAVX2F32(a, any(b).([]float32)))
+		case []float64:
+			return T(dotAVX2(a, any(b).([]float64)))
+		}
 	}
-	var s0, s1, s2, s3 float64
+	var s0, s1, s2, s3 T
 	c := 0
 	for ; c+4 <= len(a); c += 4 {
 		s0 += a[c] * b[c]
@@ -147,10 +187,10 @@ func dot(a, b []float64) float64 {
 //
 // with four interleaved partial sums (a fixed order: deterministic, and not
 // bound by the latency of one chain of additions).
-func RowSumAcc(out, ncols int, gz []float64, ldz int, gb []float64) {
+func RowSumAcc[T Float](out, ncols int, gz []T, ldz int, gb []T) {
 	for i := 0; i < out; i++ {
 		r := gz[i*ldz : i*ldz+ncols]
-		var s0, s1, s2, s3 float64
+		var s0, s1, s2, s3 T
 		c := 0
 		for ; c+4 <= len(r); c += 4 {
 			s0 += r[c]

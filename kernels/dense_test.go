@@ -5,63 +5,110 @@ import (
 	"testing"
 )
 
-// TestDensePrimitives checks MatMul, MatMulT and OuterAcc against naive loops
-// with strided operands and column counts that exercise every chunk size of
-// the assembly (32, 4, 1), on the assembly path (when the CPU has AVX2) and
-// on the pure-Go path.
+// TestDensePrimitives checks MatMul, MatMulT, OuterAcc and RowSumAcc in
+// float64 and float32 against float64 loops, with strided operands and column
+// counts that exercise every chunk size of the assembly (32, 4, 1 float64;
+// 64, 8, 1 float32), on the assembly path (when the CPU has AVX2) and on the
+// pure-Go path.
 func TestDensePrimitives(t *testing.T) {
-	paths := []bool{false}
-	if useAVX2 {
-		paths = append(paths, true)
-	}
 	defer func(v bool) { useAVX2 = v }(useAVX2)
-	for _, asm := range paths {
+	for _, asm := range asmPaths() {
 		useAVX2 = asm
-		for _, sz := range []struct{ out, in, ncols int }{
-			{1, 1, 1}, {2, 3, 5}, {15, 15, 256}, {15, 4, 71}, {2, 15, 37}, {7, 2, 33}, {3, 1, 4},
-		} {
-			ld := sz.ncols + 3 // strided rows
-			w := randVec(sz.out*sz.in, 1)
-			x := randVec(sz.in*ld, 2)
-			gz := randVec(sz.out*ld, 3)
-			z := randVec(sz.out*ld, 4) // garbage: MatMul must overwrite
-			MatMul(sz.out, sz.in, sz.ncols, w, x, ld, z, ld)
-			gx := randVec(sz.in*ld, 5)
-			MatMulT(sz.out, sz.in, sz.ncols, w, gz, ld, gx, ld)
-			gw := randVec(sz.out*sz.in, 6)
-			gw0 := append([]float64(nil), gw...)
-			OuterAcc(sz.out, sz.in, sz.ncols, gz, ld, x, ld, gw)
-			for i := range sz.out {
-				for c := range sz.ncols {
-					var s float64
-					for j := range sz.in {
-						s += w[i*sz.in+j] * x[j*ld+c]
-					}
-					if math.Abs(z[i*ld+c]-s) > 1e-13 {
-						t.Fatalf("asm=%v %v: MatMul [%d,%d] = %v, want %v", asm, sz, i, c, z[i*ld+c], s)
-					}
-				}
+		testDense[float64](t)
+		testDense[float32](t)
+	}
+}
+
+// testDense checks the dense kernels in T. Each result must be within
+// 64·ε(T) times the sum of the magnitudes of its terms of the float64 sum of
+// the same (T-valued) terms.
+func testDense[T Float](t *testing.T) {
+	t.Helper()
+	tol := 64 * epsilon[T]()
+	check := func(sz any, op string, i, j int, got T, want, mag float64) {
+		t.Helper()
+		if math.Abs(float64(got)-want) > tol*mag {
+			t.Fatalf("%T asm=%v %v: %s [%d,%d] = %v, want %v", got, useAVX2, sz, op, i, j, got, want)
+		}
+	}
+	for _, sz := range []struct{ out, in, ncols int }{
+		{1, 1, 1}, {2, 3, 5}, {15, 15, 256}, {15, 4, 71}, {2, 15, 37}, {7, 2, 33}, {3, 1, 4}, {3, 5, 150},
+	} {
+		ld := sz.ncols + 3 // strided rows
+		w := randSlice[T](sz.out*sz.in, 1)
+		x := randSlice[T](sz.in*ld, 2)
+		gz := randSlice[T](sz.out*ld, 3)
+		z := randSlice[T](sz.out*ld, 4) // garbage: MatMul must overwrite
+		MatMul(sz.out, sz.in, sz.ncols, w, x, ld, z, ld)
+		gx := randSlice[T](sz.in*ld, 5)
+		MatMulT(sz.out, sz.in, sz.ncols, w, gz, ld, gx, ld)
+		gw := randSlice[T](sz.out*sz.in, 6)
+		gw0 := append([]T(nil), gw...)
+		OuterAcc(sz.out, sz.in, sz.ncols, gz, ld, x, ld, gw)
+		gb := randSlice[T](sz.out, 7)
+		gb0 := append([]T(nil), gb...)
+		RowSumAcc(sz.out, sz.ncols, gz, ld, gb)
+		for i := range sz.out {
+			for c := range sz.ncols {
+				var s, m float64
 				for j := range sz.in {
-					s := gw0[i*sz.in+j]
-					for c := range sz.ncols {
-						s += gz[i*ld+c] * x[j*ld+c]
-					}
-					if math.Abs(gw[i*sz.in+j]-s) > 1e-12 {
-						t.Fatalf("asm=%v %v: OuterAcc [%d,%d] = %v, want %v", asm, sz, i, j, gw[i*sz.in+j], s)
-					}
+					p := float64(w[i*sz.in+j]) * float64(x[j*ld+c])
+					s, m = s+p, m+math.Abs(p)
 				}
+				check(sz, "MatMul", i, c, z[i*ld+c], s, m)
 			}
 			for j := range sz.in {
+				s := float64(gw0[i*sz.in+j])
+				m := math.Abs(s)
 				for c := range sz.ncols {
-					var s float64
-					for i := range sz.out {
-						s += w[i*sz.in+j] * gz[i*ld+c]
-					}
-					if math.Abs(gx[j*ld+c]-s) > 1e-13 {
-						t.Fatalf("asm=%v %v: MatMulT [%d,%d] = %v, want %v", asm, sz, j, c, gx[j*ld+c], s)
-					}
+					p := float64(gz[i*ld+c]) * float64(x[j*ld+c])
+					s, m = s+p, m+math.Abs(p)
 				}
+				check(sz, "OuterAcc", i, j, gw[i*sz.in+j], s, m)
+			}
+			s := float64(gb0[i])
+			m := math.Abs(s)
+			for c := range sz.ncols {
+				s, m = s+float64(gz[i*ld+c]), m+math.Abs(float64(gz[i*ld+c]))
+			}
+			check(sz, "RowSumAcc", i, 0, gb[i], s, m)
+		}
+		for j := range sz.in {
+			for c := range sz.ncols {
+				var s, m float64
+				for i := range sz.out {
+					p := float64(w[i*sz.in+j]) * float64(gz[i*ld+c])
+					s, m = s+p, m+math.Abs(p)
+				}
+				check(sz, "MatMulT", j, c, gx[j*ld+c], s, m)
 			}
 		}
 	}
+}
+
+// asmPaths returns the values of useAVX2 to test: false (pure Go), and true
+// when the CPU has AVX2.
+func asmPaths() []bool {
+	if useAVX2 {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
+// randSlice returns randVec(n, seed) rounded to T.
+func randSlice[T Float](n int, seed uint64) []T {
+	v := make([]T, n)
+	for i, r := range randVec(n, seed) {
+		v[i] = T(r)
+	}
+	return v
+}
+
+// epsilon returns the machine epsilon of T (the spacing of T at 1).
+func epsilon[T Float]() float64 {
+	var v T
+	if _, ok := any(v).(float32); ok {
+		return 0x1p-23
+	}
+	return 0x1p-52
 }

@@ -1,8 +1,10 @@
 // Package kernels is eandarn's compute backend: one Backend interface for
 // the operations of a training step, its CPU implementation (NewCPU: gonum
 // and goroutines over blocks of points, float64), and the slice-level
-// reference loops (MatMul, MatMulT, OuterAcc, RowSumAcc, ParallelFor) that
-// the CPU backend and solver/nn's fused network passes are built from.
+// reference loops (MatMul, MatMulT, OuterAcc, RowSumAcc, TanhBias,
+// MulTanhDeriv, Mix, MixAdjoint, ParallelFor) that the CPU backend and solver/nn's fused
+// network passes are built from. The slice-level kernels are generic over the
+// element type (Float: float32 or float64).
 //
 // The interface is shaped for a device backend that keeps buffers resident
 // between calls: buffers are handles allocated by the backend (Alloc) and
@@ -21,10 +23,13 @@
 // of the number of goroutines) are added in chunk order.
 //
 // On amd64 with AVX2 and FMA (detected at start-up) MatMul, MatMulT,
-// OuterAcc and TanhBias run hand-written vector loops (simd_amd64.s); the
-// pure-Go loops run elsewhere and under -tags purego. Both are deterministic;
-// they agree to rounding (the summation order differs). No CUDA backend
-// exists yet: it would implement Backend behind the build tag `cuda`.
+// OuterAcc, TanhBias, MulTanhDeriv, Mix and MixAdjoint run hand-written
+// vector loops (simd_amd64.s) for both element types, 4 float64 or 8 float32
+// per register; the pure-Go loops run elsewhere and under -tags purego. Both
+// are deterministic; they agree to rounding (the summation order differs;
+// MulTanhDeriv, Mix and MixAdjoint give the same bits on both). No
+// CUDA backend exists yet: it would implement Backend behind the build tag
+// `cuda`.
 package kernels
 
 import "github.com/eandarn/eandarn/solver/sparse"

@@ -430,3 +430,587 @@ oreduce:
 	VMOVSD X7, 56(R10)
 	VZEROUPPER
 	RET
+
+// func mulTanhDerivAVX2(g, a []float64)
+//
+// g[c] = g[c]·(1 − a[c]·a[c]) for c < len(g), len(g) a multiple of 4, every
+// operation rounded (no FMA) like the pure-Go loop.
+TEXT ·mulTanhDerivAVX2(SB), NOSPLIT, $0-48
+	MOVQ g_base+0(FP), DI
+	MOVQ g_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	VMOVUPD tanhc<>+160(SB), Y3 // 1
+
+mloop:
+	CMPQ CX, $4
+	JLT  mdone
+	VMOVUPD (SI), Y0
+	VMULPD Y0, Y0, Y0
+	VSUBPD Y0, Y3, Y0
+	VMULPD (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JMP  mloop
+
+mdone:
+	VZEROUPPER
+	RET
+
+// The float32 kernels: the twins of the float64 ones above with 8 lanes per
+// YMM register.
+
+// func matVecAVX2F32(z, w []float32, ldw, n int, x []float32, ldx int)
+//
+// z[c] = Σ_{j<n} w[j·ldw]·x[j·ldx+c] for c < len(z); n ≥ 1. Columns go in
+// chunks of 64 (8 accumulators), then 8, then one at a time; j runs in
+// increasing order for every column.
+TEXT ·matVecAVX2F32(SB), NOSPLIT, $0-96
+	MOVQ z_base+0(FP), DI
+	MOVQ z_len+8(FP), CX
+	MOVQ w_base+24(FP), SI
+	MOVQ ldw+48(FP), R13
+	SHLQ $2, R13
+	MOVQ n+56(FP), R8
+	MOVQ x_base+64(FP), DX
+	MOVQ ldx+88(FP), R9
+	SHLQ $2, R9
+
+fchunk64:
+	CMPQ CX, $64
+	JLT  fchunk8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ R8, R12
+
+floop64:
+	VBROADCASTSS (R10), Y4
+	VFMADD231PS (R11), Y4, Y0
+	VFMADD231PS 32(R11), Y4, Y1
+	VFMADD231PS 64(R11), Y4, Y2
+	VFMADD231PS 96(R11), Y4, Y3
+	VFMADD231PS 128(R11), Y4, Y5
+	VFMADD231PS 160(R11), Y4, Y6
+	VFMADD231PS 192(R11), Y4, Y7
+	VFMADD231PS 224(R11), Y4, Y8
+	ADDQ R13, R10
+	ADDQ R9, R11
+	DECQ R12
+	JNZ  floop64
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y5, 128(DI)
+	VMOVUPS Y6, 160(DI)
+	VMOVUPS Y7, 192(DI)
+	VMOVUPS Y8, 224(DI)
+	ADDQ $256, DI
+	ADDQ $256, DX
+	SUBQ $64, CX
+	JMP  fchunk64
+
+fchunk8:
+	CMPQ CX, $8
+	JLT  ftail
+	VXORPS Y0, Y0, Y0
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ R8, R12
+
+floop8:
+	VBROADCASTSS (R10), Y4
+	VFMADD231PS (R11), Y4, Y0
+	ADDQ R13, R10
+	ADDQ R9, R11
+	DECQ R12
+	JNZ  floop8
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  fchunk8
+
+ftail:
+	CMPQ CX, $0
+	JEQ  fdone
+	VXORPS X0, X0, X0
+	MOVQ SI, R10
+	MOVQ DX, R11
+	MOVQ R8, R12
+
+floop1:
+	VMOVSS (R10), X4
+	VFMADD231SS (R11), X4, X0
+	ADDQ R13, R10
+	ADDQ R9, R11
+	DECQ R12
+	JNZ  floop1
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ $4, DX
+	DECQ CX
+	JMP  ftail
+
+fdone:
+	VZEROUPPER
+	RET
+
+// func dotAVX2F32(a, b []float32) float32
+//
+// Σ_{c<len(a)} a[c]·b[c] with four 8-wide partial sums over chunks of 32,
+// then one over chunks of 8, combined in a fixed order, then the scalar tail.
+TEXT ·dotAVX2F32(SB), NOSPLIT, $0-52
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+fdloop32:
+	CMPQ CX, $32
+	JLT  fdloop8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DX), Y4, Y0
+	VFMADD231PS 32(DX), Y5, Y1
+	VFMADD231PS 64(DX), Y6, Y2
+	VFMADD231PS 96(DX), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DX
+	SUBQ $32, CX
+	JMP  fdloop32
+
+fdloop8:
+	CMPQ CX, $8
+	JLT  fdreduce
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DX), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  fdloop8
+
+fdreduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+
+fdtail:
+	CMPQ CX, $0
+	JEQ  fddone
+	VMOVSS (SI), X4
+	VFMADD231SS (DX), X4, X0
+	ADDQ $4, SI
+	ADDQ $4, DX
+	DECQ CX
+	JMP  fdtail
+
+fddone:
+	VZEROUPPER
+	MOVSS X0, ret+48(FP)
+	RET
+
+// func outer2x4AVX2F32(a0, a1, x []float32, ldx int, out *[8]float32)
+//
+// out[r·4+k] = Σ_{c<len(a0)/8·8} a_r[c]·x[k·ldx+c] for r < 2, k < 4: eight
+// dot products sharing their loads, each summed in 8 lanes over chunks of 8
+// columns, then the lanes added pairwise (halves, then neighbours).
+TEXT ·outer2x4AVX2F32(SB), NOSPLIT, $0-88
+	MOVQ a0_base+0(FP), SI
+	MOVQ a0_len+8(FP), CX
+	MOVQ a1_base+24(FP), DI
+	MOVQ x_base+48(FP), DX
+	MOVQ ldx+72(FP), R9
+	SHLQ $2, R9
+	MOVQ out+80(FP), R10
+	LEAQ (DX)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	LEAQ (R12)(R9*1), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	SHRQ $3, CX
+	JZ   foreduce
+
+foloop:
+	VMOVUPS (SI), Y8
+	VMOVUPS (DI), Y9
+	VMOVUPS (DX), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS (R11), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y11, Y9, Y5
+	VMOVUPS (R12), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y12, Y9, Y6
+	VMOVUPS (R13), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, R13
+	DECQ CX
+	JNZ  foloop
+
+foreduce:
+	VEXTRACTF128 $1, Y0, X14
+	VADDPS X14, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VMOVSS X0, 0(R10)
+	VEXTRACTF128 $1, Y1, X14
+	VADDPS X14, X1, X1
+	VHADDPS X1, X1, X1
+	VHADDPS X1, X1, X1
+	VMOVSS X1, 4(R10)
+	VEXTRACTF128 $1, Y2, X14
+	VADDPS X14, X2, X2
+	VHADDPS X2, X2, X2
+	VHADDPS X2, X2, X2
+	VMOVSS X2, 8(R10)
+	VEXTRACTF128 $1, Y3, X14
+	VADDPS X14, X3, X3
+	VHADDPS X3, X3, X3
+	VHADDPS X3, X3, X3
+	VMOVSS X3, 12(R10)
+	VEXTRACTF128 $1, Y4, X14
+	VADDPS X14, X4, X4
+	VHADDPS X4, X4, X4
+	VHADDPS X4, X4, X4
+	VMOVSS X4, 16(R10)
+	VEXTRACTF128 $1, Y5, X14
+	VADDPS X14, X5, X5
+	VHADDPS X5, X5, X5
+	VHADDPS X5, X5, X5
+	VMOVSS X5, 20(R10)
+	VEXTRACTF128 $1, Y6, X14
+	VADDPS X14, X6, X6
+	VHADDPS X6, X6, X6
+	VHADDPS X6, X6, X6
+	VMOVSS X6, 24(R10)
+	VEXTRACTF128 $1, Y7, X14
+	VADDPS X14, X7, X7
+	VHADDPS X7, X7, X7
+	VHADDPS X7, X7, X7
+	VMOVSS X7, 28(R10)
+	VZEROUPPER
+	RET
+
+// Constants of tanhBiasAVX2F32, each replicated 8 times (one YMM register):
+// |x| mask, 20, log2 e, ln2 split in a high part of 15 bits (k·ln2hi is
+// exact for |k| ≤ 29) and the rest, 1, 2, then 1/7!, 1/6!, …, 1/2, 1.
+DATA tanhf<>+0(SB)/8, $0x7fffffff7fffffff
+DATA tanhf<>+8(SB)/8, $0x7fffffff7fffffff
+DATA tanhf<>+16(SB)/8, $0x7fffffff7fffffff
+DATA tanhf<>+24(SB)/8, $0x7fffffff7fffffff
+DATA tanhf<>+32(SB)/8, $0x41a0000041a00000
+DATA tanhf<>+40(SB)/8, $0x41a0000041a00000
+DATA tanhf<>+48(SB)/8, $0x41a0000041a00000
+DATA tanhf<>+56(SB)/8, $0x41a0000041a00000
+DATA tanhf<>+64(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA tanhf<>+72(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA tanhf<>+80(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA tanhf<>+88(SB)/8, $0x3fb8aa3b3fb8aa3b
+DATA tanhf<>+96(SB)/8, $0x3f3172003f317200
+DATA tanhf<>+104(SB)/8, $0x3f3172003f317200
+DATA tanhf<>+112(SB)/8, $0x3f3172003f317200
+DATA tanhf<>+120(SB)/8, $0x3f3172003f317200
+DATA tanhf<>+128(SB)/8, $0x35bfbe8e35bfbe8e
+DATA tanhf<>+136(SB)/8, $0x35bfbe8e35bfbe8e
+DATA tanhf<>+144(SB)/8, $0x35bfbe8e35bfbe8e
+DATA tanhf<>+152(SB)/8, $0x35bfbe8e35bfbe8e
+DATA tanhf<>+160(SB)/8, $0x3f8000003f800000
+DATA tanhf<>+168(SB)/8, $0x3f8000003f800000
+DATA tanhf<>+176(SB)/8, $0x3f8000003f800000
+DATA tanhf<>+184(SB)/8, $0x3f8000003f800000
+DATA tanhf<>+192(SB)/8, $0x4000000040000000
+DATA tanhf<>+200(SB)/8, $0x4000000040000000
+DATA tanhf<>+208(SB)/8, $0x4000000040000000
+DATA tanhf<>+216(SB)/8, $0x4000000040000000
+DATA tanhf<>+224(SB)/8, $0x39500d0139500d01
+DATA tanhf<>+232(SB)/8, $0x39500d0139500d01
+DATA tanhf<>+240(SB)/8, $0x39500d0139500d01
+DATA tanhf<>+248(SB)/8, $0x39500d0139500d01
+DATA tanhf<>+256(SB)/8, $0x3ab60b613ab60b61
+DATA tanhf<>+264(SB)/8, $0x3ab60b613ab60b61
+DATA tanhf<>+272(SB)/8, $0x3ab60b613ab60b61
+DATA tanhf<>+280(SB)/8, $0x3ab60b613ab60b61
+DATA tanhf<>+288(SB)/8, $0x3c0888893c088889
+DATA tanhf<>+296(SB)/8, $0x3c0888893c088889
+DATA tanhf<>+304(SB)/8, $0x3c0888893c088889
+DATA tanhf<>+312(SB)/8, $0x3c0888893c088889
+DATA tanhf<>+320(SB)/8, $0x3d2aaaab3d2aaaab
+DATA tanhf<>+328(SB)/8, $0x3d2aaaab3d2aaaab
+DATA tanhf<>+336(SB)/8, $0x3d2aaaab3d2aaaab
+DATA tanhf<>+344(SB)/8, $0x3d2aaaab3d2aaaab
+DATA tanhf<>+352(SB)/8, $0x3e2aaaab3e2aaaab
+DATA tanhf<>+360(SB)/8, $0x3e2aaaab3e2aaaab
+DATA tanhf<>+368(SB)/8, $0x3e2aaaab3e2aaaab
+DATA tanhf<>+376(SB)/8, $0x3e2aaaab3e2aaaab
+DATA tanhf<>+384(SB)/8, $0x3f0000003f000000
+DATA tanhf<>+392(SB)/8, $0x3f0000003f000000
+DATA tanhf<>+400(SB)/8, $0x3f0000003f000000
+DATA tanhf<>+408(SB)/8, $0x3f0000003f000000
+DATA tanhf<>+416(SB)/8, $0x3f8000003f800000
+DATA tanhf<>+424(SB)/8, $0x3f8000003f800000
+DATA tanhf<>+432(SB)/8, $0x3f8000003f800000
+DATA tanhf<>+440(SB)/8, $0x3f8000003f800000
+GLOBL tanhf<>(SB), RODATA|NOPTR, $448
+
+// func tanhBiasAVX2F32(z []float32, b float32)
+//
+// z[c] = tanh(z[c] + b) for c < len(z), len(z) a multiple of 8: the
+// algorithm of tanhBiasAVX2 in float32. With m = min(2|x|, 20) (tanh rounds
+// to ±1 in float32 beyond |x| ≈ 9) and e = expm1(−m) = 2^k·q(r) + (2^k − 1),
+// where −m = k·ln2 + r, |r| ≤ ln2/2 and q(r) = Σ_{i=1..7} r^i/i!
+// (truncation < 2e-8 relative): tanh x = sign(x)·(−e)/(2 + e). Accurate to
+// a few ulp for every x; NaN propagates; tanh(±Inf) = ±1, tanh(±0) = ±0.
+TEXT ·tanhBiasAVX2F32(SB), NOSPLIT, $0-28
+	MOVQ z_base+0(FP), DI
+	MOVQ z_len+8(FP), CX
+	VBROADCASTSS b+24(FP), Y15
+	LEAQ tanhf<>(SB), SI
+	VMOVUPS 0(SI), Y14
+	VMOVUPS 32(SI), Y13
+	VMOVUPS 64(SI), Y12
+	VMOVUPS 96(SI), Y11
+	VMOVUPS 128(SI), Y10
+	VMOVUPS 160(SI), Y9
+	VMOVUPS 192(SI), Y8
+
+ftloop:
+	CMPQ CX, $8
+	JLT  ftdone
+	VADDPS (DI), Y15, Y0
+	VANDPS Y14, Y0, Y1
+	VXORPS Y1, Y0, Y2
+	VADDPS Y1, Y1, Y1
+	VMINPS Y1, Y13, Y1
+	VXORPS Y3, Y3, Y3
+	VSUBPS Y1, Y3, Y1
+	VMULPS Y12, Y1, Y3
+	VROUNDPS $0, Y3, Y3
+	VFNMADD231PS Y11, Y3, Y1
+	VFNMADD231PS Y10, Y3, Y1
+	VMOVUPS 224(SI), Y4
+	VFMADD213PS 256(SI), Y1, Y4
+	VFMADD213PS 288(SI), Y1, Y4
+	VFMADD213PS 320(SI), Y1, Y4
+	VFMADD213PS 352(SI), Y1, Y4
+	VFMADD213PS 384(SI), Y1, Y4
+	VFMADD213PS 416(SI), Y1, Y4
+	VMULPS Y1, Y4, Y4
+	VCVTPS2DQ Y3, Y5
+	VPSLLD $23, Y5, Y5
+	VPADDD Y9, Y5, Y5
+	VSUBPS Y9, Y5, Y6
+	VFMADD231PS Y4, Y5, Y6
+	VXORPS Y7, Y7, Y7
+	VSUBPS Y6, Y7, Y7
+	VADDPS Y6, Y8, Y6
+	VDIVPS Y6, Y7, Y7
+	VORPS Y2, Y7, Y7
+	VMOVUPS Y7, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  ftloop
+
+ftdone:
+	VZEROUPPER
+	RET
+
+// func mulTanhDerivAVX2F32(g, a []float32)
+//
+// g[c] = g[c]·(1 − a[c]·a[c]) for c < len(g), len(g) a multiple of 8, every
+// operation rounded (no FMA) like the pure-Go loop.
+TEXT ·mulTanhDerivAVX2F32(SB), NOSPLIT, $0-48
+	MOVQ g_base+0(FP), DI
+	MOVQ g_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	VMOVUPS tanhf<>+160(SB), Y3 // 1
+
+fmloop:
+	CMPQ CX, $8
+	JLT  fmdone
+	VMOVUPS (SI), Y0
+	VMULPS Y0, Y0, Y0
+	VSUBPS Y0, Y3, Y0
+	VMULPS (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  fmloop
+
+fmdone:
+	VZEROUPPER
+	RET
+
+// func mixAVX2(out, h, x []float64, a, b float64)
+//
+// out[i] = b·h[i] + a·x[i] for i < len(out), a multiple of 4; b = 1 − a.
+// Products rounded before the sum (no FMA), as in Mix's Go loop.
+TEXT ·mixAVX2(SB), NOSPLIT, $0-88
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ h_base+24(FP), SI
+	MOVQ x_base+48(FP), DX
+	VBROADCASTSD a+72(FP), Y0
+	VBROADCASTSD b+80(FP), Y1
+
+mixloop:
+	CMPQ CX, $4
+	JLT  mixdone
+	VMULPD (SI), Y1, Y2
+	VMULPD (DX), Y0, Y3
+	VADDPD Y3, Y2, Y2
+	VMOVUPD Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $4, CX
+	JMP  mixloop
+
+mixdone:
+	VZEROUPPER
+	RET
+
+// func mixAVX2F32(out, h, x []float32, a, b float32)
+//
+// out[i] = b·h[i] + a·x[i] for i < len(out), a multiple of 8; b = 1 − a.
+// Products rounded before the sum (no FMA), as in Mix's Go loop.
+TEXT ·mixAVX2F32(SB), NOSPLIT, $0-80
+	MOVQ out_base+0(FP), DI
+	MOVQ out_len+8(FP), CX
+	MOVQ h_base+24(FP), SI
+	MOVQ x_base+48(FP), DX
+	VBROADCASTSS a+72(FP), Y0
+	VBROADCASTSS b+76(FP), Y1
+
+mixF32loop:
+	CMPQ CX, $8
+	JLT  mixF32done
+	VMULPS (SI), Y1, Y2
+	VMULPS (DX), Y0, Y3
+	VADDPS Y3, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  mixF32loop
+
+mixF32done:
+	VZEROUPPER
+	RET
+
+// func mixAdjointAVX2(g, h, x, gh, gx []float64, a, b float64, acc *[8]float64)
+//
+// For i < len(g), a multiple of 4: gh[i] = b·g[i], gx[i] = a·g[i], and
+// lane l of acc = Σ_{i mod 4 = l} g[i]·(x[i] − h[i]) in increasing i, each
+// product rounded before the sum (no FMA), as in MixAdjoint's Go loop.
+TEXT ·mixAdjointAVX2(SB), NOSPLIT, $0-144
+	MOVQ g_base+0(FP), SI
+	MOVQ g_len+8(FP), CX
+	MOVQ h_base+24(FP), R8
+	MOVQ x_base+48(FP), R9
+	MOVQ gh_base+72(FP), R10
+	MOVQ gx_base+96(FP), R11
+	VBROADCASTSD a+120(FP), Y0
+	VBROADCASTSD b+128(FP), Y1
+	MOVQ acc+136(FP), R12
+	VXORPD Y2, Y2, Y2
+
+madjloop:
+	CMPQ CX, $4
+	JLT  madjdone
+	VMOVUPD (SI), Y3
+	VMOVUPD (R9), Y4
+	VSUBPD (R8), Y4, Y4
+	VMULPD Y4, Y3, Y4
+	VADDPD Y4, Y2, Y2
+	VMULPD Y3, Y1, Y5
+	VMOVUPD Y5, (R10)
+	VMULPD Y3, Y0, Y6
+	VMOVUPD Y6, (R11)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	SUBQ $4, CX
+	JMP  madjloop
+
+madjdone:
+	VMOVUPD Y2, (R12)
+	VZEROUPPER
+	RET
+
+// func mixAdjointAVX2F32(g, h, x, gh, gx []float32, a, b float32, acc *[8]float32)
+//
+// For i < len(g), a multiple of 8: gh[i] = b·g[i], gx[i] = a·g[i], and
+// lane l of acc = Σ_{i mod 8 = l} g[i]·(x[i] − h[i]) in increasing i, each
+// product rounded before the sum (no FMA), as in MixAdjoint's Go loop.
+TEXT ·mixAdjointAVX2F32(SB), NOSPLIT, $0-136
+	MOVQ g_base+0(FP), SI
+	MOVQ g_len+8(FP), CX
+	MOVQ h_base+24(FP), R8
+	MOVQ x_base+48(FP), R9
+	MOVQ gh_base+72(FP), R10
+	MOVQ gx_base+96(FP), R11
+	VBROADCASTSS a+120(FP), Y0
+	VBROADCASTSS b+124(FP), Y1
+	MOVQ acc+128(FP), R12
+	VXORPS Y2, Y2, Y2
+
+madjF32loop:
+	CMPQ CX, $8
+	JLT  madjF32done
+	VMOVUPS (SI), Y3
+	VMOVUPS (R9), Y4
+	VSUBPS (R8), Y4, Y4
+	VMULPS Y4, Y3, Y4
+	VADDPS Y4, Y2, Y2
+	VMULPS Y3, Y1, Y5
+	VMOVUPS Y5, (R10)
+	VMULPS Y3, Y0, Y6
+	VMOVUPS Y6, (R11)
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, R11
+	SUBQ $8, CX
+	JMP  madjF32loop
+
+madjF32done:
+	VMOVUPS Y2, (R12)
+	VZEROUPPER
+	RET

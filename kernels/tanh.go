@@ -7,24 +7,64 @@ import "math"
 //	z[c] = tanh(z[c] + b)   for c < len(z)
 //
 // On CPUs with AVX2 it runs a vectorized kernel (simd_amd64.s) accurate to a
-// few ulp, otherwise math.Tanh; NaN stays NaN and ±Inf gives ±1. Every element
-// goes through the same code path (a short tail is padded), so a value does
-// not depend on its position.
-func TanhBias(z []float64, b float64) {
+// few ulp of T, otherwise math.Tanh (rounded to T); NaN stays NaN, ±Inf gives
+// ±1 and ±0 gives ±0. Every element goes through the same code path (a short
+// tail is padded), so a value does not depend on its position.
+func TanhBias[T Float](z []T, b T) {
 	if !useAVX2 {
 		for c, v := range z {
-			z[c] = math.Tanh(v + b)
+			z[c] = T(math.Tanh(float64(v + b)))
 		}
 		return
 	}
-	n4 := len(z) &^ 3
-	if n4 > 0 {
-		tanhBiasAVX2(z[:n4], b)
+	nl := lanes[T]()
+	nv := len(z) &^ (nl - 1)
+	if nv > 0 {
+		tanhBias(z[:nv], b)
 	}
-	if n4 < len(z) {
-		var pad [4]float64
-		copy(pad[:], z[n4:])
-		tanhBiasAVX2(pad[:], b)
-		copy(z[n4:], pad[:])
+	if nv < len(z) {
+		var pad [8]T
+		p := pad[:nl]
+		copy(p, z[nv:])
+		tanhBias(p, b)
+		copy(z[nv:], p)
+	}
+}
+
+// tanhBias runs the tanhBiasAVX2 kernel of T; len(z) is a multiple of
+// lanes[T]().
+func tanhBias[T Float](z []T, b T) {
+	switch z := any(z).(type) {
+	case []float32:
+		tanhBiasAVX2F32(z, float32(b))
+	case []float64:
+		tanhBiasAVX2(z, float64(b))
+	}
+}
+
+// MulTanhDeriv multiplies g by the derivative of tanh given its values a
+// (the adjoint of TanhBias), in place:
+//
+//	g[c] = g[c] · (1 − a[c]·a[c])   for c < len(g) ≤ len(a)
+//
+// with every operation rounded (no fused multiply-add), so the AVX2 kernel
+// and the pure-Go loop give the same bits.
+func MulTanhDeriv[T Float](g, a []T) {
+	a = a[:len(g)]
+	if useAVX2 {
+		nv := len(g) &^ (lanes[T]() - 1)
+		switch g := any(g[:nv]).(type) {
+		case []float32:
+			mulTanhDerivAVX2F32(g, any(a).([]float32))
+		case []float64:
+			mulTanhDerivAVX2(g, any(a).([]float64))
+		}
+		// The tail in Go: the formula is the same, so is the result.
+		g, a = g[nv:], a[nv:]
+	}
+	for c, v := range a {
+		// The conversion rounds a², which forbids fusing 1 − a·a into an
+		// FMA (Go may fuse where the hardware has one).
+		g[c] *= 1 - T(v*v)
 	}
 }

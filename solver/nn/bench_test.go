@@ -11,7 +11,9 @@ const fullGrid = 1094 * 661
 // a fixed output adjoint: the network part of one full-grid training epoch
 // (one batch of all points). testdata/nn/torch_bench.py times the same
 // computation in PyTorch.
-func benchmarkEpoch(b *testing.B, cfg Config, npts int) { benchmarkBatches(b, cfg, npts, npts) }
+func benchmarkEpoch(b *testing.B, cfg Config, npts int, prec Precision) {
+	benchmarkBatches(b, cfg, npts, npts, prec)
+}
 
 // benchmarkJet times ForwardJet + BackwardJet with the AD variants' jets
 // (first along t and the normal, second along x, y, z) over npts points.
@@ -41,11 +43,12 @@ func benchmarkJet(b *testing.B, cfg Config, npts int) {
 // benchmarkBatches times one epoch over npts points split into mini-batches
 // of batch points (8 frames of 1094 nodes in the default training), each a
 // Forward + Backward on a reused workspace.
-func benchmarkBatches(b *testing.B, cfg Config, npts, batch int) {
+func benchmarkBatches(b *testing.B, cfg Config, npts, batch int, prec Precision) {
 	n, err := New(cfg, testNorm, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
+	n.Precision = prec
 	x := randomPoints(batch, 2)
 	dy := randomVec(batch*Out, 3)
 	y := make([]float64, batch*Out)
@@ -66,10 +69,13 @@ func benchmarkBatches(b *testing.B, cfg Config, npts, batch int) {
 }
 
 func BenchmarkEpochNN6Batches8Frames(b *testing.B) {
-	benchmarkBatches(b, Config{10, 15, 3}, fullGrid, 8*1094)
+	benchmarkBatches(b, Config{10, 15, 3}, fullGrid, 8*1094, Float64)
 }
-func BenchmarkEpochNN6FullGrid(b *testing.B) { benchmarkEpoch(b, Config{10, 15, 3}, fullGrid) }
+func BenchmarkEpochNN6FullGrid(b *testing.B) { benchmarkEpoch(b, Config{10, 15, 3}, fullGrid, Float64) }
+func BenchmarkEpochNN6FullGridFloat32(b *testing.B) {
+	benchmarkEpoch(b, Config{10, 15, 3}, fullGrid, Float32)
+}
 func BenchmarkEpochFNN10x15FullGrid(b *testing.B) {
-	benchmarkEpoch(b, Config{Layers: 11, Width: 15}, fullGrid)
+	benchmarkEpoch(b, Config{Layers: 11, Width: 15}, fullGrid, Float64)
 }
 func BenchmarkJetNN6_8752(b *testing.B) { benchmarkJet(b, Config{10, 15, 3}, 8*1094) }

@@ -63,3 +63,30 @@ func (c Config) Validate() error {
 func (c Config) String() string {
 	return fmt.Sprintf("%dx%d/%d", c.Layers, c.Width, c.Blocks)
 }
+
+// Precision selects the floating-point type of the network passes.
+type Precision int
+
+const (
+	Float64 Precision = iota // float64 throughout (the gradient checks' precision)
+	Float32                  // float32 activations and products, 8 AVX2 lanes instead of 4
+)
+
+// String returns "float64" or "float32".
+func (p Precision) String() string {
+	if p == Float32 {
+		return "float32"
+	}
+	return "float64"
+}
+
+// ParsePrecision parses "float64" or "float32".
+func ParsePrecision(s string) (Precision, error) {
+	switch s {
+	case "float64":
+		return Float64, nil
+	case "float32":
+		return Float32, nil
+	}
+	return 0, fmt.Errorf("nn: unknown precision %q (want float64 or float32)", s)
+}

@@ -71,15 +71,27 @@
 // of the Taylor propagation), giving dL/dθ of any loss of values and
 // derivatives in one pass. Cost: 1 + K1 + 2·K2 channels per point.
 //
+// # Precision
+//
+// Net.Precision selects the arithmetic of the passes: Float64 (default; the
+// gradient checks and the PyTorch float64 cross-check run in it) or Float32.
+// The API is float64 either way: with Float32 each pass rounds the weights
+// and the normalized inputs to float32, keeps activations, Taylor channels,
+// adjoints and the per-group gradient sums in float32, and adds the
+// gradient to grad in float64. Outputs, jets and gradients then agree with
+// Float64 to 6e-7 relative (TestFloat32MatchesFloat64, random networks), and
+// the dense products and tanh run 8 AVX2 lanes instead of 4.
+//
 // # Performance and memory
 //
 // Each block of 256 points runs all layers in turn with its activations in
 // cache; the dense products and tanh use kernels.MatMul/MatMulT/OuterAcc and
-// kernels.TanhBias (AVX2+FMA assembly on amd64, pure Go elsewhere or with
-// -tags purego; the two builds agree to rounding, each is deterministic).
+// kernels.TanhBias (AVX2+FMA assembly on amd64 for float64 and float32, pure
+// Go elsewhere or with -tags purego; the two builds agree to rounding, each
+// is deterministic).
 // The Workspace keeps (Σ slot widths)·(1+K1+2K2) values per point plus the
 // tanh pre-activations of the derivative channels: NN6 Forward needs 186
-// float64 (1.5 KB) per point, so the full 1094 x 661 grid in one call takes
+// float64 (1.5 KB; half in float32) per point, so the full 1094 x 661 grid in one call takes
 // 1.1 GB; mini-batches of frames keep it small. BenchmarkEpochNN6FullGrid and
 // testdata/nn/torch_bench.py time the same epoch in Go and PyTorch.
 package nn

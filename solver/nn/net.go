@@ -19,6 +19,12 @@ type Net struct {
 	// passes; 0 means runtime.GOMAXPROCS(0). Results do not depend on it.
 	Workers int
 
+	// Precision is the arithmetic of the passes (Float64 by default). The
+	// API stays float64: with Float32 the weights are rounded to float32 at
+	// the start of each pass, activations and per-group gradient sums are
+	// float32, and the gradient is added to grad in float64.
+	Precision Precision
+
 	layers []layer
 	steps  []step
 	slotW  []int // width of each activation slot; slot 0 is the input

@@ -24,9 +24,33 @@ type Workspace struct {
 	npts   int
 	k1, k2 int
 	valid  bool
-	store  []float64   // per block: post-activations of all slots, then tanh pre-activations of derivative channels
-	adj    [][]float64 // per worker: adjoint scratch of one block
-	gpart  []float64   // maxGroups partial gradients
+	prec   Precision // of the stored pass
+	f64    arena[float64]
+	f32    arena[float32]
+}
+
+// arena is the storage of a pass in one precision.
+type arena[T kernels.Float] struct {
+	params []T   // the weights the forward pass used (Params rounded to T; Params itself for float64)
+	store  []T   // per block: post-activations of all slots, then tanh pre-activations of derivative channels
+	adj    [][]T // per worker: adjoint scratch of one block
+	gpart  []T   // maxGroups partial gradients
+}
+
+// paramsAs returns p in precision T: p itself for float64, else a rounded
+// copy in buf (grown as needed).
+func paramsAs[T kernels.Float](p []float64, buf []T) []T {
+	if q, ok := any(p).([]T); ok {
+		return q
+	}
+	if cap(buf) < len(p) {
+		buf = make([]T, len(p))
+	}
+	buf = buf[:len(p)]
+	for i, v := range p {
+		buf[i] = T(v)
+	}
+	return buf
 }
 
 // geometry of one block's storage.
@@ -58,20 +82,21 @@ func (n *Net) layout(nch int) blockLayout {
 	return bl
 }
 
-// block returns the storage and geometry of block b of a workspace.
-func (ws *Workspace) block(bl blockLayout, b int) (blockLayout, []float64) {
+// block returns the geometry of block b of a pass over npts points and its
+// part of store.
+func block[T kernels.Float](bl blockLayout, npts int, store []T, b int) (blockLayout, []T) {
 	lo := b * blockSize
-	bl.n = min(blockSize, ws.npts-lo)
+	bl.n = min(blockSize, npts-lo)
 	bl.preBase = bl.postFloats * bl.n
-	return bl, ws.store[lo*bl.perPoint : lo*bl.perPoint+bl.n*bl.perPoint]
+	return bl, store[lo*bl.perPoint : lo*bl.perPoint+bl.n*bl.perPoint]
 }
 
-func (bl *blockLayout) post(buf []float64, s, w int) []float64 {
+func post[T kernels.Float](bl *blockLayout, buf []T, s, w int) []T {
 	nc := bl.n * bl.nch
 	return buf[bl.slotOff[s]*nc : (bl.slotOff[s]+w)*nc]
 }
 
-func (bl *blockLayout) pre(buf []float64, k, w int) []float64 {
+func pre[T kernels.Float](bl *blockLayout, buf []T, k, w int) []T {
 	nd := bl.n * (bl.nch - 1)
 	return buf[bl.preBase+bl.preOff[k]*nd : bl.preBase+(bl.preOff[k]+w)*nd]
 }
@@ -134,18 +159,28 @@ func (n *Net) ForwardJet(ws *Workspace, x []float64, d1, d2 [][]float64, y []flo
 	k1, k2 := len(d1), len(d2)
 	nch := 1 + k1 + 2*k2
 	bl0 := n.layout(nch)
-	ws.npts, ws.k1, ws.k2, ws.valid = npts, k1, k2, true
-	if need := npts * bl0.perPoint; cap(ws.store) < need {
-		ws.store = make([]float64, need)
+	ws.npts, ws.k1, ws.k2, ws.valid, ws.prec = npts, k1, k2, true, n.Precision
+	if n.Precision == Float32 {
+		forwardPass(n, &ws.f32, bl0, npts, x, d1, d2, y, dy1, dy2)
 	} else {
-		ws.store = ws.store[:need]
+		forwardPass(n, &ws.f64, bl0, npts, x, d1, d2, y, dy1, dy2)
+	}
+	return nil
+}
+
+// forwardPass is ForwardJet in precision T, keeping the activations in a.
+func forwardPass[T kernels.Float](n *Net, a *arena[T], bl0 blockLayout, npts int, x []float64, d1, d2 [][]float64, y []float64, dy1, dy2 [][]float64) {
+	a.params = paramsAs(n.Params, a.params)
+	if need := npts * bl0.perPoint; cap(a.store) < need {
+		a.store = make([]T, need)
+	} else {
+		a.store = a.store[:need]
 	}
 	nblocks := (npts + blockSize - 1) / blockSize
 	n.parallel(nblocks, func(_, b int) {
-		bl, buf := ws.block(bl0, b)
-		n.forwardBlock(&bl, buf, b*blockSize, x, d1, d2, y, dy1, dy2)
+		bl, buf := block(bl0, npts, a.store, b)
+		forwardBlock(n, a.params, &bl, buf, b*blockSize, x, d1, d2, y, dy1, dy2)
 	})
-	return nil
 }
 
 // Predict evaluates the network at npts points like Forward but keeps no
@@ -161,20 +196,30 @@ func (n *Net) Predict(x, y []float64) error {
 	if err := checkShape("y", y, npts, Out); err != nil {
 		return err
 	}
+	if n.Precision == Float32 {
+		predict[float32](n, npts, x, y)
+	} else {
+		predict[float64](n, npts, x, y)
+	}
+	return nil
+}
+
+// predict is Predict in precision T.
+func predict[T kernels.Float](n *Net, npts int, x, y []float64) {
+	params := paramsAs[T](n.Params, nil)
 	bl0 := n.layout(1)
 	nblocks := (npts + blockSize - 1) / blockSize
 	nw := min(n.workers(), nblocks)
-	bufs := make([][]float64, nw)
+	bufs := make([][]T, nw)
 	n.parallel(nblocks, func(w, b int) {
 		if bufs[w] == nil {
-			bufs[w] = make([]float64, blockSize*bl0.perPoint)
+			bufs[w] = make([]T, blockSize*bl0.perPoint)
 		}
 		bl := bl0
 		bl.n = min(blockSize, npts-b*blockSize)
 		bl.preBase = bl.postFloats * bl.n
-		n.forwardBlock(&bl, bufs[w][:bl.n*bl.perPoint], b*blockSize, x, nil, nil, y, nil, nil)
+		forwardBlock(n, params, &bl, bufs[w][:bl.n*bl.perPoint], b*blockSize, x, nil, nil, y, nil, nil)
 	})
-	return nil
 }
 
 func checkShape(name string, v []float64, rows, cols int) error {
@@ -189,48 +234,48 @@ func checkShape(name string, v []float64, rows, cols int) error {
 // the value, channels 1…k1 the first derivatives along d1, channels
 // k1+1…k1+k2 the first derivatives along d2, channels k1+k2+1…k1+2k2 the
 // second derivatives along d2; channel c of point p is column c·n+p.
-func (n *Net) forwardBlock(bl *blockLayout, buf []float64, p0 int, x []float64, d1, d2 [][]float64, y []float64, dy1, dy2 [][]float64) {
+// The inputs are normalized in float64, then rounded to T; params are the
+// weights in T.
+func forwardBlock[T kernels.Float](n *Net, params []T, bl *blockLayout, buf []T, p0 int, x []float64, d1, d2 [][]float64, y []float64, dy1, dy2 [][]float64) {
 	nb, nc := bl.n, bl.n*bl.nch
 	k1, k2 := len(d1), len(d2)
-	in := bl.post(buf, 0, In)
+	in := post(bl, buf, 0, In)
 	for j := range In {
 		c, s := n.Norm.Center[j], n.Norm.Scale[j]
 		row := in[j*nc : (j+1)*nc]
 		for p := range nb {
-			row[p] = (x[(p0+p)*In+j] - c) / s
+			row[p] = T((x[(p0+p)*In+j] - c) / s)
 		}
 		for k, d := range d1 {
 			ch := row[(1+k)*nb : (2+k)*nb]
 			for p := range nb {
-				ch[p] = d[(p0+p)*In+j] / s
+				ch[p] = T(d[(p0+p)*In+j] / s)
 			}
 		}
 		for k, d := range d2 {
 			ch := row[(1+k1+k)*nb : (2+k1+k)*nb]
 			for p := range nb {
-				ch[p] = d[(p0+p)*In+j] / s
+				ch[p] = T(d[(p0+p)*In+j] / s)
 			}
 		}
 		clear(row[(1+k1+k2)*nb:])
 	}
 	for k, st := range n.steps {
 		if !st.dense {
-			h2 := bl.post(buf, st.src, n.slotW[st.src])
-			xs := bl.post(buf, st.skip, n.slotW[st.skip])
-			out := bl.post(buf, k+1, n.slotW[k+1])
-			a := sigmoid(n.Params[n.alphaT+st.block])
-			for i := range out {
-				out[i] = (1-a)*h2[i] + a*xs[i]
-			}
+			h2 := post(bl, buf, st.src, n.slotW[st.src])
+			xs := post(bl, buf, st.skip, n.slotW[st.skip])
+			out := post(bl, buf, k+1, n.slotW[k+1])
+			a := T(sigmoid(n.Params[n.alphaT+st.block]))
+			kernels.Mix(out, h2, xs, a)
 			continue
 		}
 		l := n.layers[st.layer]
-		h := bl.post(buf, st.src, l.in)
-		z := bl.post(buf, k+1, l.out)
-		kernels.MatMul(l.out, l.in, nc, n.Params[l.w:l.b], h, nc, z, nc)
-		bias := n.Params[l.b : l.b+l.out]
+		h := post(bl, buf, st.src, l.in)
+		z := post(bl, buf, k+1, l.out)
+		kernels.MatMul(l.out, l.in, nc, params[l.w:l.b], h, nc, z, nc)
+		bias := params[l.b : l.b+l.out]
 		if l.tanh {
-			tanhJetForward(nb, k1, k2, bias, z, bl.pre(buf, k, l.out))
+			tanhJetForward(nb, k1, k2, bias, z, pre(bl, buf, k, l.out))
 			continue
 		}
 		for i, bi := range bias {
@@ -241,22 +286,22 @@ func (n *Net) forwardBlock(bl *blockLayout, buf []float64, p0 int, x []float64, 
 		}
 	}
 	last := len(n.slotW) - 1
-	out := bl.post(buf, last, Out)
+	out := post(bl, buf, last, Out)
 	for o := range Out {
 		row := out[o*nc : (o+1)*nc]
 		for p := range nb {
-			y[(p0+p)*Out+o] = row[p]
+			y[(p0+p)*Out+o] = float64(row[p])
 		}
 		for k, dy := range dy1 {
 			ch := row[(1+k)*nb:]
 			for p := range nb {
-				dy[(p0+p)*Out+o] = ch[p]
+				dy[(p0+p)*Out+o] = float64(ch[p])
 			}
 		}
 		for k, dy := range dy2 {
 			ch := row[(1+k1+k2+k)*nb:]
 			for p := range nb {
-				dy[(p0+p)*Out+o] = ch[p]
+				dy[(p0+p)*Out+o] = float64(ch[p])
 			}
 		}
 	}
@@ -266,7 +311,7 @@ func (n *Net) forwardBlock(bl *blockLayout, buf []float64, p0 int, x []float64, 
 // (len(bias) rows, ld = nch·nb), applies tanh with its Taylor rules in place
 // and saves the derivative channels' pre-activations in pre (ld = (nch−1)·nb)
 // for the backward pass.
-func tanhJetForward(nb, k1, k2 int, bias, z, pre []float64) {
+func tanhJetForward[T kernels.Float](nb, k1, k2 int, bias, z, pre []T) {
 	nch := 1 + k1 + 2*k2
 	nc, nd := nch*nb, (nch-1)*nb
 	for i, bi := range bias {
@@ -333,38 +378,48 @@ func (n *Net) BackwardJet(ws *Workspace, gy []float64, gd1, gd2 [][]float64, gra
 			}
 		}
 	}
+	if ws.prec == Float32 {
+		backwardPass(n, &ws.f32, npts, k1, k2, gy, gd1, gd2, grad)
+	} else {
+		backwardPass(n, &ws.f64, npts, k1, k2, gy, gd1, gd2, grad)
+	}
+	return nil
+}
+
+// backwardPass is BackwardJet in precision T over the activations in a;
+// the group partials are summed in T and added to grad in float64.
+func backwardPass[T kernels.Float](n *Net, a *arena[T], npts, k1, k2 int, gy []float64, gd1, gd2 [][]float64, grad []float64) {
 	nch := 1 + k1 + 2*k2
 	bl0 := n.layout(nch)
 	nblocks := (npts + blockSize - 1) / blockSize
 	ngroups := min(maxGroups, nblocks)
 	nw := min(n.workers(), ngroups)
 	np := len(n.Params)
-	if len(ws.gpart) < ngroups*np {
-		ws.gpart = make([]float64, ngroups*np)
+	if len(a.gpart) < ngroups*np {
+		a.gpart = make([]T, ngroups*np)
 	}
-	clear(ws.gpart[:ngroups*np])
-	if len(ws.adj) < nw {
-		ws.adj = append(ws.adj, make([][]float64, nw-len(ws.adj))...)
+	clear(a.gpart[:ngroups*np])
+	if len(a.adj) < nw {
+		a.adj = append(a.adj, make([][]T, nw-len(a.adj))...)
 	}
 	for w := range nw {
 		need := blockSize*bl0.postFloats + 2*blockSize*nch*maxWidth(n.slotW)
-		if len(ws.adj[w]) < need {
-			ws.adj[w] = make([]float64, need)
+		if len(a.adj[w]) < need {
+			a.adj[w] = make([]T, need)
 		}
 	}
 	n.parallel(ngroups, func(w, g int) {
-		gp := ws.gpart[g*np : (g+1)*np]
+		gp := a.gpart[g*np : (g+1)*np]
 		for b := g * nblocks / ngroups; b < (g+1)*nblocks/ngroups; b++ {
-			bl, buf := ws.block(bl0, b)
-			n.backwardBlock(&bl, buf, ws.adj[w], b*blockSize, k1, k2, gy, gd1, gd2, gp)
+			bl, buf := block(bl0, npts, a.store, b)
+			backwardBlock(n, a.params, &bl, buf, a.adj[w], b*blockSize, k1, k2, gy, gd1, gd2, gp)
 		}
 	})
 	for g := range ngroups {
-		for i, v := range ws.gpart[g*np : (g+1)*np] {
-			grad[i] += v
+		for i, v := range a.gpart[g*np : (g+1)*np] {
+			grad[i] += float64(v)
 		}
 	}
-	return nil
 }
 
 func maxWidth(ws []int) int {
@@ -376,13 +431,13 @@ func maxWidth(ws []int) int {
 }
 
 // backwardBlock accumulates into g the parameter gradient of one block.
-func (n *Net) backwardBlock(bl *blockLayout, buf, scratch []float64, p0, k1, k2 int, gy []float64, gd1, gd2 [][]float64, g []float64) {
+func backwardBlock[T kernels.Float](n *Net, params []T, bl *blockLayout, buf, scratch []T, p0, k1, k2 int, gy []float64, gd1, gd2 [][]float64, g []T) {
 	nb, nc := bl.n, bl.n*bl.nch
 	// Every adjoint slot is written (not added to) by the first step that
 	// reaches it in reverse order, so the scratch needs no clearing.
 	adjAll := scratch[:bl.postFloats*nb]
 	tmp := scratch[bl.postFloats*nb:]
-	adj := func(s int) []float64 { return bl.post(adjAll, s, n.slotW[s]) }
+	adj := func(s int) []T { return post(bl, adjAll, s, n.slotW[s]) }
 
 	last := len(n.slotW) - 1
 	ga := adj(last)
@@ -391,7 +446,7 @@ func (n *Net) backwardBlock(bl *blockLayout, buf, scratch []float64, p0, k1, k2 
 		row := ga[o*nc : (o+1)*nc]
 		if gy != nil {
 			for p := range nb {
-				row[p] = gy[(p0+p)*Out+o]
+				row[p] = T(gy[(p0+p)*Out+o])
 			}
 		}
 		for k, gd := range gd1 {
@@ -400,7 +455,7 @@ func (n *Net) backwardBlock(bl *blockLayout, buf, scratch []float64, p0, k1, k2 
 			}
 			ch := row[(1+k)*nb:]
 			for p := range nb {
-				ch[p] = gd[(p0+p)*Out+o]
+				ch[p] = T(gd[(p0+p)*Out+o])
 			}
 		}
 		for k, gd := range gd2 {
@@ -409,7 +464,7 @@ func (n *Net) backwardBlock(bl *blockLayout, buf, scratch []float64, p0, k1, k2 
 			}
 			ch := row[(1+k1+k2+k)*nb:]
 			for p := range nb {
-				ch[p] = gd[(p0+p)*Out+o]
+				ch[p] = T(gd[(p0+p)*Out+o])
 			}
 		}
 	}
@@ -417,26 +472,18 @@ func (n *Net) backwardBlock(bl *blockLayout, buf, scratch []float64, p0, k1, k2 
 		st := n.steps[k]
 		gout := adj(k + 1)
 		if !st.dense {
-			h2 := bl.post(buf, st.src, n.slotW[st.src])
-			xs := bl.post(buf, st.skip, n.slotW[st.skip])
+			h2 := post(bl, buf, st.src, n.slotW[st.src])
+			xs := post(bl, buf, st.skip, n.slotW[st.skip])
 			at := n.alphaT + st.block
-			a := sigmoid(n.Params[at])
-			gh2, gxs := adj(st.src), adj(st.skip)
-			gh2, gxs = gh2[:len(gout)], gxs[:len(gout)]
-			var s [4]float64 // interleaved partial sums: fixed order, no single latency chain
-			for i, v := range gout {
-				s[i&3] += v * (xs[i] - h2[i])
-				gh2[i] = (1 - a) * v
-				gxs[i] = a * v
-			}
-			g[at] += a * (1 - a) * ((s[0] + s[1]) + (s[2] + s[3]))
+			a := T(sigmoid(n.Params[at]))
+			g[at] += a * (1 - a) * kernels.MixAdjoint(gout, h2, xs, adj(st.src), adj(st.skip), a)
 			continue
 		}
 		l := n.layers[st.layer]
 		if l.tanh {
-			tanhJetBackward(l.out, nb, k1, k2, bl.post(buf, k+1, l.out), bl.pre(buf, k, l.out), gout)
+			tanhJetBackward(l.out, nb, k1, k2, post(bl, buf, k+1, l.out), pre(bl, buf, k, l.out), gout)
 		}
-		h := bl.post(buf, st.src, l.in)
+		h := post(bl, buf, st.src, l.in)
 		kernels.OuterAcc(l.out, l.in, nc, gout, nc, h, nc, g[l.w:l.b])
 		kernels.RowSumAcc(l.out, nb, gout, nc, g[l.b:l.b+l.out])
 		if st.src == 0 {
@@ -444,11 +491,11 @@ func (n *Net) backwardBlock(bl *blockLayout, buf, scratch []float64, p0, k1, k2 
 		}
 		gh := adj(st.src)
 		if !st.accum {
-			kernels.MatMulT(l.out, l.in, nc, n.Params[l.w:l.b], gout, nc, gh, nc)
+			kernels.MatMulT(l.out, l.in, nc, params[l.w:l.b], gout, nc, gh, nc)
 			continue
 		}
 		t := tmp[:l.in*nc]
-		kernels.MatMulT(l.out, l.in, nc, n.Params[l.w:l.b], gout, nc, t, nc)
+		kernels.MatMulT(l.out, l.in, nc, params[l.w:l.b], gout, nc, t, nc)
 		for i, v := range t {
 			gh[i] += v
 		}
@@ -460,7 +507,7 @@ func (n *Net) backwardBlock(bl *blockLayout, buf, scratch []float64, p0, k1, k2 
 // tanhJetForward: with s = 1−a², for first channels ȧ = s ż, for second
 // channels ä = s z̈ − 2as ż_f² (ż_f the paired first channel along the same
 // direction), and s depends on z through a.
-func tanhJetBackward(out, nb, k1, k2 int, post, pre, g []float64) {
+func tanhJetBackward[T kernels.Float](out, nb, k1, k2 int, post, pre, g []T) {
 	nch := 1 + k1 + 2*k2
 	nc, nd := nch*nb, (nch-1)*nb
 	for i := range out {
@@ -468,16 +515,14 @@ func tanhJetBackward(out, nb, k1, k2 int, post, pre, g []float64) {
 		val := post[i*nc : i*nc+nb]
 		gval := grow[:nb]
 		if nch == 1 {
-			for p, a := range val {
-				gval[p] *= 1 - a*a
-			}
+			kernels.MulTanhDeriv(gval, val)
 			continue
 		}
 		prow := pre[i*nd : (i+1)*nd]
 		for p := range nb {
 			a := val[p]
 			s := 1 - a*a
-			gs := 0.0
+			var gs T
 			ga := gval[p]
 			for f := 1; f <= k1+k2; f++ {
 				gf := grow[f*nb+p]

@@ -8,26 +8,33 @@ import (
 	"testing"
 
 	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/nn"
 )
 
 // BenchmarkEpochEANDARN is one full-grid training epoch of eandarn NN6 on
 // the default dataset (1094 x 661 points): data + ND physics loss, forward
 // and backward, in contiguous 8-frame mini-batches (1.5 grids of network
-// evaluations with the stencil frames; no optimizer step).
-func BenchmarkEpochEANDARN(b *testing.B) { benchEpoch(b, "eandarn", false) }
+// evaluations with the stencil frames; no optimizer step), network passes
+// in float64.
+func BenchmarkEpochEANDARN(b *testing.B) { benchEpoch(b, "eandarn", false, "float64") }
+
+// BenchmarkEpochEANDARNFloat32 is the same epoch with float32 network
+// passes (-precision float32).
+func BenchmarkEpochEANDARNFloat32(b *testing.B) { benchEpoch(b, "eandarn", false, "float32") }
 
 // BenchmarkEpochEANDARNRandomFrames is the default training epoch: 8 random
 // frames per batch, each with its own stencil frames.
-func BenchmarkEpochEANDARNRandomFrames(b *testing.B) { benchEpoch(b, "eandarn", true) }
+func BenchmarkEpochEANDARNRandomFrames(b *testing.B) { benchEpoch(b, "eandarn", true, "float64") }
 
 // BenchmarkEpochEPDLAD is the default epdl-ad epoch (FNN 10x10, AD jets at
 // N_c = 1024 points per batch, r_b on).
-func BenchmarkEpochEPDLAD(b *testing.B) { benchEpoch(b, "epdl-ad", true) }
+func BenchmarkEpochEPDLAD(b *testing.B) { benchEpoch(b, "epdl-ad", true, "float64") }
 
-func benchEpoch(b *testing.B, name string, random bool) {
+func benchEpoch(b *testing.B, name string, random bool, precision string) {
 	p := noisy(b, 0.01, 1)
 	cfg, _ := DefaultConfig(name)
 	cfg.RandomFrames = random
+	cfg.Precision = precision
 	o, err := (&Method{Config: cfg}).setup(p)
 	if err != nil {
 		b.Fatal(err)
@@ -54,9 +61,10 @@ func benchEpoch(b *testing.B, name string, random bool) {
 // run the epoch of BenchmarkEpochEANDARN on the run file $EANDARN_EPOCH_DATA
 // (as `make bench-epoch` does): the eandarn network (flat weights, input
 // normalizer, architecture), λ, the batch size, the AP parameters, and Go's
-// float64 totals over one epoch of contiguous B-frame batches, Σ_b L_D,
-// Σ_b L_EP, Σ_b (L_D + λ L_EP) and Σ_b ∂(L_D + λ L_EP)/∂θ, so the script
-// can check its loss and gradient against them (--check). Output:
+// totals over one epoch of contiguous B-frame batches, Σ_b L_D, Σ_b L_EP,
+// Σ_b (L_D + λ L_EP) and Σ_b ∂(L_D + λ L_EP)/∂θ, with float64 network
+// passes and (keys suffixed _f32) with float32 ones, so the script can check
+// its loss and gradient in both precisions against them (--check). Output:
 // $EANDARN_EPOCH_EXPORT (JSON). Skips unless both are set.
 func TestEpochExport(t *testing.T) {
 	in, out := os.Getenv("EANDARN_EPOCH_DATA"), os.Getenv("EANDARN_EPOCH_EXPORT")
@@ -74,30 +82,35 @@ func TestEpochExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	T, B := o.grid.T, cfg.BatchFrames
-	grad := make([]float64, len(o.net.Params))
-	var ld, lep, loss float64
-	for bs := 0; bs < T; bs += B {
-		frames := span(bs, min(T, bs+B))
-		// Collocation 0: every node of the batch frames, no draw.
-		d, e, err := o.eval(frames, o.draw(nil, len(frames), cfg.Collocation), grad)
-		if err != nil {
-			t.Fatalf("batch at frame %d: %v", bs, err)
-		}
-		ld, lep, loss = ld+d, lep+e, loss+d+cfg.Lambda*e
-	}
-	buf, err := json.Marshal(map[string]any{
+	rec := map[string]any{
 		"data": in, "layers": cfg.Layers, "width": cfg.Width, "blocks": cfg.Blocks,
 		"center": o.net.Norm.Center, "scale": o.net.Norm.Scale, "params": o.net.Params,
 		"lambda": cfg.Lambda, "batch_frames": B,
 		"ap": map[string]float64{"a": o.ap.A, "D": o.ap.D, "k": o.ap.K, "e0": o.ap.E0,
 			"mu1": o.ap.Mu1, "mu2": o.ap.Mu2, "eps_delta": o.ap.EpsDelta},
-		"loss_data": ld, "loss_ep": lep, "loss": loss, "grad": grad,
-	})
+	}
+	for _, prec := range []nn.Precision{nn.Float64, nn.Float32} {
+		o.net.Precision = prec
+		grad := make([]float64, len(o.net.Params))
+		var ld, lep, loss float64
+		for bs := 0; bs < T; bs += B {
+			frames := span(bs, min(T, bs+B))
+			// Collocation 0: every node of the batch frames, no draw.
+			d, e, err := o.eval(frames, o.draw(nil, len(frames), cfg.Collocation), grad)
+			if err != nil {
+				t.Fatalf("batch at frame %d: %v", bs, err)
+			}
+			ld, lep, loss = ld+d, lep+e, loss+d+cfg.Lambda*e
+		}
+		sfx := map[nn.Precision]string{nn.Float64: "", nn.Float32: "_f32"}[prec]
+		rec["loss_data"+sfx], rec["loss_ep"+sfx], rec["loss"+sfx], rec["grad"+sfx] = ld, lep, loss, grad
+		t.Logf("%v epoch over %d frames in %d-frame batches: Σ L_D %.15g, Σ L_EP %.15g, Σ L %.15g", prec, T, B, ld, lep, loss)
+	}
+	buf, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(out, buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("epoch over %d frames in %d-frame batches: Σ L_D %.15g, Σ L_EP %.15g, Σ L %.15g -> %s", T, B, ld, lep, loss, out)
 }

@@ -15,8 +15,12 @@ import (
 // radius 40 mm), T frames τ = 0.085 apart, a random 12 x 42 transfer
 // matrix and a BSPM of a smooth travelling bump plus noise. It is enough
 // for loss and training-machinery checks, not for accuracy.
-func tinyProblem(seed uint64, T int) *inverse.Problem {
-	heart := geometry.Icosphere(1, 40)
+func tinyProblem(seed uint64, T int) *inverse.Problem { return sphereProblem(1, seed, T) }
+
+// sphereProblem is tinyProblem on the icosphere of the given subdivision
+// level (level 3: 642 nodes).
+func sphereProblem(level int, seed uint64, T int) *inverse.Problem {
+	heart := geometry.Icosphere(level, 40)
 	n, m := len(heart.Nodes), 12
 	rng := rand.New(rand.NewPCG(seed, 1))
 	R := mat.NewDense(m, n, nil)
@@ -74,6 +78,7 @@ func TestFullLossGradient(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Boundary, cfg.EpsDelta, cfg.Seed = c.boundary, c.eps, 7
+		cfg.Precision = "float64" // finite differences need float64 losses
 		m := &Method{Config: cfg}
 		o, err := m.setup(p)
 		if err != nil {
@@ -117,6 +122,49 @@ func TestFullLossGradient(t *testing.T) {
 		t.Logf("%s boundary=%v frames %v nc=%d eps=%g: %d of %d weights, ‖g‖=%.3g, rel err %.2e", c.name, c.boundary, frames, c.nc, c.eps, len(pick), len(theta), math.Sqrt(den), rel)
 		if !(rel < 1e-6) {
 			t.Errorf("%s boundary=%v: gradient rel error %.3g, want < 1e-6", c.name, c.boundary, rel)
+		}
+	}
+}
+
+// TestEvalDeterministicWorkers checks that the loss and gradient of a step
+// are bit-identical on 1 and 3 goroutines (network passes, data products,
+// residual loops), for an ND and an AD variant in both precisions, on a
+// problem large enough for several tasks of every parallel loop (642 nodes
+// x 8 frames).
+func TestEvalDeterministicWorkers(t *testing.T) {
+	p := sphereProblem(3, 5, 24)
+	for _, name := range []string{"eandarn", "epdl-ad"} {
+		for _, prec := range []string{"float64", "float32"} {
+			cfg, _ := DefaultConfig(name)
+			cfg.Precision = prec
+			o, err := (&Method{Config: cfg}).setup(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames := []int{1, 2, 7, 8, 9, 15, 16, 23}
+			var ref []float64
+			var ref0 [2]float64
+			for _, w := range []int{1, 3} {
+				o.setWorkers(w)
+				grad := make([]float64, len(o.net.Params))
+				idx := o.draw(rand.New(rand.NewPCG(3, 4)), len(frames), cfg.Collocation)
+				ld, lep, err := o.eval(frames, idx, grad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ref == nil {
+					ref, ref0 = grad, [2]float64{ld, lep}
+					continue
+				}
+				if ld != ref0[0] || lep != ref0[1] {
+					t.Errorf("%s %s: %d workers L_D, L_EP = %v, %v; 1 worker %v, %v", name, prec, w, ld, lep, ref0[0], ref0[1])
+				}
+				for i := range grad {
+					if grad[i] != ref[i] {
+						t.Fatalf("%s %s: %d workers grad[%d] = %v, 1 worker %v", name, prec, w, i, grad[i], ref[i])
+					}
+				}
+			}
 		}
 	}
 }

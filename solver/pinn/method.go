@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime"
 	"strconv"
-
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/solver/ap"
 	"github.com/eandarn/eandarn/solver/inverse"
@@ -73,19 +72,20 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pinn: %w", err)
 	}
+	net.Precision, _ = nn.ParsePrecision(cfg.Precision) // validated above
 	par := ap.DefaultParams()
 	par.EpsDelta = cfg.EpsDelta
-	yt := mat.DenseCopyOf(p.BSPM.T())
 	o := &objective{
 		cfg:   cfg,
 		net:   net,
 		grid:  &grid{n: n, T: T, tau: tau, lap: mesh.Laplacian(p.Heart)},
-		data:  &dataTerm{R: p.R, YT: yt},
+		data:  newDataTerm(p.R, p.BSPM),
 		ap:    par,
 		nodes: p.Heart.Nodes,
 		times: p.Time,
 		truth: p.TruthU,
 	}
+	o.setWorkers(runtime.GOMAXPROCS(0))
 	if cfg.Boundary {
 		o.normals = p.Heart.VertexNormals()
 	}

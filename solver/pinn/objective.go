@@ -23,8 +23,15 @@ type objective struct {
 	normals [][3]float64 // unit outward vertex normals (for r_b)
 	times   []float64    // frame times (AP units)
 	truth   *mat.Dense   // n x T true u, monitoring only; nil when absent
+	workers int          // goroutines of the loss loops; results do not depend on it
 
 	ws [numWS]nn.Workspace
+}
+
+// setWorkers sets the number of goroutines of the network passes, the data
+// products and the residual loops; the results do not depend on it.
+func (o *objective) setWorkers(w int) {
+	o.workers, o.data.workers, o.net.Workers = w, w, w
 }
 
 // inputs returns the network inputs [x, y, z, t] (npts x 4, row-major) of
@@ -109,7 +116,7 @@ func (o *objective) eval(frames []int, idx []int, grad []float64) (ld, lep float
 
 	ld = o.data.loss(b, uW, guW, 1)
 
-	c := newColloc(idx)
+	c := newColloc(idx, o.workers)
 	c.gather(g, b, uW, vW)
 	if ndTime {
 		c.ndTime(g, b, uW, vW)
