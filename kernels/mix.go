@@ -15,9 +15,9 @@ func Mix[T Float](out, h, x []T, a T) {
 		i = n &^ (lanes[T]() - 1)
 		switch out := any(out[:i]).(type) {
 		case []float32:
-			mixAVX2F32(out, any(h).([]float32), any(x).([]float32), a32(a), a32(b))
+			mixAVX2F32(out, any(h).([]float32), any(x).([]float32), float32(a), float32(b))
 		case []float64:
-			mixAVX2(out, any(h).([]float64), any(x).([]float64), a64(a), a64(b))
+			mixAVX2(out, any(h).([]float64), any(x).([]float64), float64(a), float64(b))
 		}
 	}
 	for ; i < n; i++ {
@@ -45,10 +45,10 @@ func MixAdjoint[T Float](g, h, x, gh, gx []T, a T) T {
 		switch g := any(g[:i]).(type) {
 		case []float32:
 			mixAdjointAVX2F32(g, any(h).([]float32), any(x).([]float32), any(gh).([]float32), any(gx).([]float32),
-				a32(a), a32(b), any(&acc).(*[8]float32))
+				float32(a), float32(b), any(&acc).(*[8]float32))
 		case []float64:
 			mixAdjointAVX2(g, any(h).([]float64), any(x).([]float64), any(gh).([]float64), any(gx).([]float64),
-				a64(a), a64(b), any(&acc).(*[8]float64))
+				float64(a), float64(b), any(&acc).(*[8]float64))
 		}
 	}
 	for ; i < n; i++ {
@@ -67,7 +67,3 @@ func pairwiseSum[T Float](s []T) T {
 	h := len(s) / 2
 	return pairwiseSum(s[:h]) + pairwiseSum(s[h:])
 }
-
-// a32 and a64 convert a scalar of the generic type for the assembly.
-func a32[T Float](v T) float32 { return float32(v) }
-func a64[T Float](v T) float64 { return float64(v) }
