@@ -35,6 +35,15 @@
 // extra network cost). The AD variant draws 1024 points per batch because
 // its jets cost 1 + K1 + 2·K2 network passes per point.
 //
+// # Precision and parallelism
+//
+// Config.Precision selects the arithmetic of the network passes ("float32",
+// the default, or "float64"; nn.Net.Precision); the losses, the data
+// products with R, the residuals and Adam are float64. The data products and
+// the residual loops run on GOMAXPROCS goroutines over fixed chunks of
+// rows, points, nodes or frames chosen so that no two write the same value:
+// a step's loss and gradient do not depend on the number of goroutines.
+//
 // # The pole of ε and bad initialization
 //
 // ε(u,v) = e0 + μ1 v/(u + μ2) has a pole at u = −μ2 = −0.3. An untrained
