@@ -85,10 +85,16 @@ func (n *Net) layout(nch int) blockLayout {
 // block returns the geometry of block b of a pass over npts points and its
 // part of store.
 func block[T kernels.Float](bl blockLayout, npts int, store []T, b int) (blockLayout, []T) {
+	bl = bl.at(npts, b)
 	lo := b * blockSize
-	bl.n = min(blockSize, npts-lo)
-	bl.preBase = bl.postFloats * bl.n
 	return bl, store[lo*bl.perPoint : lo*bl.perPoint+bl.n*bl.perPoint]
+}
+
+// at returns the geometry of block b of a pass over npts points.
+func (bl blockLayout) at(npts, b int) blockLayout {
+	bl.n = min(blockSize, npts-b*blockSize)
+	bl.preBase = bl.postFloats * bl.n
+	return bl
 }
 
 func post[T kernels.Float](bl *blockLayout, buf []T, s, w int) []T {
@@ -215,9 +221,7 @@ func predict[T kernels.Float](n *Net, npts int, x, y []float64) {
 		if bufs[w] == nil {
 			bufs[w] = make([]T, blockSize*bl0.perPoint)
 		}
-		bl := bl0
-		bl.n = min(blockSize, npts-b*blockSize)
-		bl.preBase = bl.postFloats * bl.n
+		bl := bl0.at(npts, b)
 		forwardBlock(n, params, &bl, bufs[w][:bl.n*bl.perPoint], b*blockSize, x, nil, nil, y, nil, nil)
 	})
 }

@@ -31,7 +31,7 @@ type objective struct {
 // setWorkers sets the number of goroutines of the network passes, the data
 // products and the residual loops; the results do not depend on it.
 func (o *objective) setWorkers(w int) {
-	o.workers, o.data.workers, o.net.Workers = w, w, w
+	o.workers, o.net.Workers = w, w
 }
 
 // inputs returns the network inputs [x, y, z, t] (npts x 4, row-major) of
@@ -114,7 +114,7 @@ func (o *objective) eval(frames []int, idx []int, grad []float64) (ld, lep float
 	guW := make([]float64, len(uW))
 	gvW := make([]float64, len(vW))
 
-	ld = o.data.loss(b, uW, guW, 1)
+	ld = o.data.loss(b, uW, guW, 1, o.workers)
 
 	c := newColloc(idx, o.workers)
 	c.gather(g, b, uW, vW)
