@@ -1,16 +1,44 @@
 // Package atomicfile writes output files and folders so that a reader never
 // sees a half-written result: everything goes to a temporary name in the
 // target's own folder (same file system, so rename is atomic), is synced,
-// and is renamed onto the target only when complete. On any failure the
-// temporary is removed and an existing target is left untouched.
+// and is renamed onto the target only when complete; the folder is synced
+// after the rename so the new name survives a crash. On any failure the
+// temporary is removed and an existing target is left untouched. A target
+// that exists and is not a regular file (a folder, a named pipe, a device
+// such as /dev/null) is never replaced.
+//
+// # Stale temporaries
+//
+// A process killed by SIGKILL (or a crash, or a power cut) leaves its
+// temporary ".NAME.tmp-*" behind. Each write, and each Probe, first removes
+// the temporaries of its own target that are safe to remove: those whose
+// modification time is older than the start of the running process and on
+// which no process holds a lock. Every writer holds a shared flock(2) on
+// its temporary from creation to rename, which the kernel drops when the
+// writer dies, so a temporary still being written by a live process (this
+// one's or another's, on this machine or, where the file system supports
+// locks, on another) is never touched; and one created after this process
+// started is left alone even where locks are not supported. Nothing but
+// ".NAME.tmp-*" entries of the target being written is ever removed.
 package atomicfile
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/eandarn/eandarn/io/inputs"
 )
+
+// started is when this process started, as far as stale temporaries are
+// concerned: temporaries modified after it may belong to a writer that
+// began after this process did, and are never removed.
+var started = time.Now()
 
 // parent returns the folder of path, which must already exist: creating it
 // would hide a mistyped output path.
@@ -26,20 +54,107 @@ func parent(path string) (string, error) {
 	return dir, nil
 }
 
+// tempPrefix is the name prefix of the temporaries of target path.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// lock takes a shared flock on f, held until f is closed, so that
+// removeStale knows the temporary is in use. A file system without locks
+// leaves it unlocked: the age rule still protects it.
+func lock(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_SH)
+}
+
+// removeStale removes the stale temporaries of path (see the package
+// documentation) and returns how many it removed.
+func removeStale(dir, path string) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	prefix, removed := tempPrefix(path), 0
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), prefix) || !(e.Type().IsRegular() || e.IsDir()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		st, err := os.Lstat(p)
+		if err != nil || !st.ModTime().Before(started) {
+			continue
+		}
+		flags := os.O_RDONLY
+		if st.Mode().IsRegular() {
+			flags = os.O_RDWR // an exclusive lock on NFS (emulated by fcntl) needs a writable descriptor
+		}
+		f, err := os.OpenFile(p, flags|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			if os.RemoveAll(p) == nil {
+				removed++
+			}
+		}
+		f.Close()
+	}
+	return removed
+}
+
+// checkTarget refuses to replace an existing target that is not a regular
+// file (dir false) or a folder (dir true).
+func checkTarget(path string, dir bool) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("write %s: %w", path, err)
+	case dir && !st.IsDir(), !dir && !st.Mode().IsRegular():
+		return fmt.Errorf("write %s: exists and is a %s; not replacing it", path, inputs.Kind(st.Mode()))
+	}
+	return nil
+}
+
+// Probe checks, before any work, that path can be written the way WriteFile
+// (dir false) or WriteDir (dir true) will write it: its folder exists, a
+// temporary can be created there, and an existing target is of the right
+// type. It removes stale temporaries of path first and leaves nothing
+// behind.
+func Probe(path string, dir bool) error {
+	d, err := parent(path)
+	if err != nil {
+		return err
+	}
+	if err := checkTarget(path, dir); err != nil {
+		return err
+	}
+	removeStale(d, path)
+	f, err := os.CreateTemp(d, tempPrefix(path)+"probe-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	name := f.Name()
+	return errors.Join(f.Close(), os.Remove(name))
+}
+
 // WriteFile calls write with a fresh temporary file name beside path (the
 // file exists and is empty; write may truncate or replace it), then syncs
-// it and renames it onto path.
+// it, renames it onto path and syncs the folder.
 func WriteFile(path string, write func(tmp string) error) (err error) {
 	dir, err := parent(path)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err := checkTarget(path, false); err != nil {
+		return err
+	}
+	removeStale(dir, path)
+	f, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	lock(f)
+	defer f.Close()
 	tmp := f.Name()
-	f.Close()
 	defer func() {
 		if err != nil {
 			os.Remove(tmp)
@@ -75,14 +190,20 @@ func WriteDir(path string, replaceable func(string) bool, write func(tmp string)
 	if err != nil {
 		return err
 	}
-	if st, serr := os.Stat(path); serr == nil {
-		if !st.IsDir() || !replaceable(path) {
-			return fmt.Errorf("write %s: exists and is not a folder this program wrote; not replacing it", path)
-		}
+	if err := checkTarget(path, true); err != nil {
+		return err
 	}
-	tmp, err := os.MkdirTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if _, serr := os.Stat(path); serr == nil && !replaceable(path) {
+		return fmt.Errorf("write %s: exists and is not a folder this program wrote; not replacing it", path)
+	}
+	removeStale(dir, path)
+	tmp, err := os.MkdirTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(tmp); err == nil {
+		lock(d)
+		defer d.Close()
 	}
 	defer func() {
 		if err != nil {

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -85,5 +88,99 @@ func TestWriteDir(t *testing.T) {
 	}
 	if err := WriteDir(foreign, ours, func(string) error { return nil }); err == nil {
 		t.Error("replaced a folder the guard rejects")
+	}
+}
+
+// TestStaleTemporaries: a write removes the temporaries of its own target
+// that are older than this process and unlocked, and nothing else.
+func TestStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.h5")
+	old := started.Add(-time.Hour)
+	files := map[string]bool{ // name: removed
+		".r.h5.tmp-1":      true,  // killed writer
+		".r.h5.tmp-2":      false, // locked: a live writer
+		".r.h5.tmp-3":      false, // younger than this process
+		".r.h5.tmp-4.old":  true,  // a folder moved aside by a killed WriteDir
+		".other.h5.tmp-5":  false, // another target's
+		"r.h5.tmp-6":       false, // not this program's name
+		".r.h5.tmp-7-fifo": false, // not a file or folder this program makes
+		".r.h5.tmp-8-link": false,
+	}
+	for name := range files {
+		p := filepath.Join(dir, name)
+		var err error
+		switch {
+		case strings.HasSuffix(name, ".old"):
+			err = os.Mkdir(p, 0o755)
+		case strings.HasSuffix(name, "fifo"):
+			err = syscall.Mkfifo(p, 0o644)
+		case strings.HasSuffix(name, "link"):
+			err = os.Symlink(".r.h5.tmp-1", p)
+		default:
+			err = os.WriteFile(p, []byte("partial"), 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name != ".r.h5.tmp-3" && !strings.HasSuffix(name, "link") {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, ".r.h5.tmp-2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		t.Fatal(err)
+	}
+	if err := Probe(path, false); err != nil {
+		t.Fatal(err)
+	}
+	for name, removed := range files {
+		_, err := os.Lstat(filepath.Join(dir, name))
+		if gone := err != nil; gone != removed {
+			t.Errorf("%s: removed %v, want %v", name, gone, removed)
+		}
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("Probe wrote the target")
+	}
+}
+
+// TestSpecialTargets: an existing target of the wrong type is never
+// replaced, and Probe finds an unwritable folder before any work.
+func TestSpecialTargets(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "p")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(tmp string) error { return os.WriteFile(tmp, []byte("x"), 0o644) }
+	for _, p := range []string{fifo, "/dev/null", dir} {
+		if err := WriteFile(p, write); err == nil || !strings.Contains(err.Error(), "not replacing it") {
+			t.Errorf("WriteFile(%s): %v", p, err)
+		}
+		if err := Probe(p, false); err == nil {
+			t.Errorf("Probe(%s) accepted", p)
+		}
+	}
+	if st, err := os.Stat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced: %v %v", st, err)
+	}
+	if err := WriteDir(fifo, func(string) bool { return true }, func(string) error { return nil }); err == nil {
+		t.Error("WriteDir replaced a named pipe")
+	}
+	if err := Probe("/proc/x.h5", false); err == nil {
+		t.Error("Probe accepted /proc")
+	}
+	if err := Probe(filepath.Join(dir, "ok.h5"), false); err != nil {
+		t.Error(err)
+	}
+	if err := Probe(filepath.Join(dir, "ok"), true); err != nil {
+		t.Error(err)
 	}
 }

@@ -17,23 +17,34 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/solver/mesh"
 )
 
 // table reads every record of a CSV file; all records must have the same
-// number of fields (encoding/csv enforces it from the first record).
+// number of fields (encoding/csv enforces it from the first record). The
+// file is opened without blocking (a named pipe or device is refused), and
+// its size counts against the memory budget of io/inputs: S bytes of text
+// hold at most S/2 values, 8 bytes each once parsed, so 4·S is counted.
 func table(path string) ([][]string, error) {
-	f, err := os.Open(path)
+	f, err := inputs.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var t inputs.Tally
+	if err := t.AddBytes("read "+path, 4*min(st.Size(), math.MaxInt64/4)); err != nil {
+		return nil, err
+	}
 	r := csv.NewReader(f)
 	r.Comment = '#'
 	r.TrimLeadingSpace = true

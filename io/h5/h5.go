@@ -19,18 +19,44 @@
 //
 // Paths are slash-separated and relative to the file root ("forward/R");
 // a leading "/" is ignored and "" or "/" is the root group.
+//
+// Files are read as untrusted input: only a regular file is opened (never
+// a named pipe or device, which would block or never end); only hard links
+// are followed (a soft or external link could lead anywhere, including a
+// named pipe); datasets whose raw data lives outside the file (external
+// storage, virtual datasets) and datasets whose data was never fully
+// written (which HDF5 reads as fill values) are refused; a declared shape
+// is multiplied with overflow checks and checked against the memory budget
+// of io/inputs before anything is allocated, so a small compressed file
+// declaring a huge dataset is refused at once; the group walk of List is
+// bounded against link cycles.
+//
+// HDF5's own file locking is turned off (HDF5_USE_FILE_LOCKING=FALSE, set
+// when the package loads): eandarn writes every file under a temporary name
+// that io/atomicfile locks itself and renames when complete, so no reader
+// ever meets a file being written, and HDF5's locks would only fail on file
+// systems without lock support (a known problem on cluster file systems).
 package h5
 
 import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/hdf5"
+
+	"github.com/eandarn/eandarn/io/inputs"
 )
+
+func init() {
+	// Read by HDF5 at every H5Fcreate/H5Fopen (1.10.7 and later); os.Setenv
+	// updates the C environment in a cgo binary.
+	os.Setenv("HDF5_USE_FILE_LOCKING", "FALSE")
+}
 
 // ErrNotFound is wrapped by errors about a dataset, group or attribute that
 // does not exist.
@@ -86,10 +112,14 @@ func Create(path string) (*File, error) {
 	return &File{f: f, name: path}, nil
 }
 
-// Open opens an existing HDF5 file read-only. A file that is not HDF5, or is
-// truncated (HDF5 compares the end of file stored in the superblock with the
-// real size), fails here.
+// Open opens an existing HDF5 file read-only. A path that is not a regular
+// file (a named pipe, a device, a folder), a file that is not HDF5, or one
+// that is truncated (HDF5 compares the end of file stored in the superblock
+// with the real size) fails here.
 func Open(path string) (*File, error) {
+	if _, err := inputs.Regular(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	defer quiet()()
 	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
 	if err != nil {
@@ -114,21 +144,39 @@ func (f *File) Close() error {
 // slashes; "" is the root.
 func clean(path string) string { return strings.Trim(path, "/") }
 
-// Exists reports whether a group or dataset exists at path. Each level is
-// tested in turn because H5Lexists fails when an intermediate link is missing.
+// Exists reports whether a group or dataset exists at path through hard
+// links only (see resolve).
 func (f *File) Exists(path string) bool {
 	defer quiet()()
+	return f.resolve(path) == nil
+}
+
+// errLink is wrapped by errors about a path through a soft or external link.
+var errLink = errors.New("soft or external link, not followed")
+
+// resolve checks that every level of path exists and is a hard link,
+// testing one level at a time: H5Lexists fails when an intermediate link is
+// missing, and it follows (opens) an intermediate soft or external link.
+// It returns nil, an error wrapping ErrNotFound or errLink, or an HDF5
+// error.
+func (f *File) resolve(path string) error {
 	p := clean(path)
 	if p == "" {
-		return true
+		return nil
 	}
 	parts := strings.Split(p, "/")
 	for i := range parts {
-		if !f.f.LinkExists("/" + strings.Join(parts[:i+1], "/")) {
-			return false
+		sub := "/" + strings.Join(parts[:i+1], "/")
+		switch t, err := linkType(f.f.ID(), sub); {
+		case err != nil:
+			return fmt.Errorf("%s: %s: %v", f.name, sub, err)
+		case t == linkMissing:
+			return fmt.Errorf("%s: %s: %w", f.name, p, ErrNotFound)
+		case t != linkHard:
+			return fmt.Errorf("%s: %s: %w", f.name, sub, errLink)
 		}
 	}
-	return true
+	return nil
 }
 
 // CreateGroup creates the group at path and any missing parents (like
@@ -267,18 +315,35 @@ type Info struct {
 }
 
 // openDataset opens the dataset at path, wrapping ErrNotFound when absent.
+// A path through soft or external links, or a dataset whose raw data lives
+// in other files, is refused.
 func (f *File) openDataset(path string) (*hdf5.Dataset, error) {
 	p := clean(path)
-	if p == "" || !f.Exists(p) {
+	if p == "" {
 		return nil, fmt.Errorf("%s: dataset %s: %w", f.name, p, ErrNotFound)
+	}
+	if err := f.resolve(p); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%s: dataset %s: %w", f.name, p, ErrNotFound)
+		}
+		return nil, fmt.Errorf("dataset %s: %w", p, err)
 	}
 	ds, err := f.f.OpenDataset("/" + p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s is not a dataset: %v", f.name, p, err)
 	}
+	if where, err := foreignStorage(ds.ID()); err != nil || where != "" {
+		ds.Close()
+		if err == nil {
+			err = fmt.Errorf("%s, not read", where)
+		}
+		return nil, fmt.Errorf("%s: dataset %s: %v", f.name, p, err)
+	}
 	return ds, nil
 }
 
+// datasetInfo returns the shape and class of a dataset. A dimension or an
+// element count that does not fit an int is an error.
 func datasetInfo(ds *hdf5.Dataset) (Info, error) {
 	space := ds.Space()
 	if space == nil {
@@ -292,7 +357,13 @@ func datasetInfo(ds *hdf5.Dataset) (Info, error) {
 			return Info{}, err
 		}
 		for _, d := range dims {
+			if uint64(d) > math.MaxInt {
+				return Info{}, fmt.Errorf("declared dimensions %v: %w", dims, inputs.ErrSize)
+			}
 			shape = append(shape, int(d))
+		}
+		if _, err := inputs.Elements(shape); err != nil {
+			return Info{}, err
 		}
 	}
 	dt, err := ds.Datatype()
@@ -318,12 +389,29 @@ func (f *File) Stat(path string) (Info, error) {
 	return info, nil
 }
 
-func numel(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
+// prepare checks an open dataset before its data is read and returns its
+// shape, class and element count: the declared size must fit the memory
+// budget, and every element must have been written.
+func (f *File) prepare(ds *hdf5.Dataset, p string) (Info, int, error) {
+	info, err := datasetInfo(ds)
+	if err != nil {
+		return Info{}, 0, fmt.Errorf("%s: dataset %s: %w", f.name, p, err)
 	}
-	return n
+	var t inputs.Tally
+	n, err := t.Add("dataset "+p, info.Shape)
+	if err != nil {
+		return Info{}, 0, fmt.Errorf("%s: %w", f.name, err)
+	}
+	if n > 0 {
+		ok, err := spaceAllocated(ds.ID())
+		if err != nil {
+			return Info{}, 0, fmt.Errorf("%s: dataset %s: storage status: %v", f.name, p, err)
+		}
+		if !ok {
+			return Info{}, 0, fmt.Errorf("%s: dataset %s: declared with shape %v but its data was never fully written (it would read as fill values)", f.name, p, info.Shape)
+		}
+	}
+	return info, n, nil
 }
 
 // ReadFloats reads a numeric dataset of any rank as row-major float64
@@ -335,14 +423,14 @@ func (f *File) ReadFloats(path string) ([]float64, []int, error) {
 		return nil, nil, err
 	}
 	defer ds.Close()
-	info, err := datasetInfo(ds)
+	info, n, err := f.prepare(ds, clean(path))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: dataset %s: %v", f.name, clean(path), err)
+		return nil, nil, err
 	}
 	if info.Class != Float && info.Class != Int {
 		return nil, nil, fmt.Errorf("%s: dataset %s: want numbers, got %s elements", f.name, clean(path), info.Class)
 	}
-	data := make([]float64, numel(info.Shape))
+	data := make([]float64, n)
 	if err := readF64(ds.ID(), data); err != nil {
 		return nil, nil, fmt.Errorf("%s: read dataset %s: %v", f.name, clean(path), err)
 	}
@@ -399,11 +487,13 @@ func (f *File) ReadInts(path string) ([]int, []int, error) {
 	}
 	defer ds.Close()
 	p := clean(path)
-	info, err := datasetInfo(ds)
+	info, n, err := f.prepare(ds, p)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: dataset %s: %v", f.name, p, err)
+		return nil, nil, err
 	}
-	n := numel(info.Shape)
+	if info.Class != Int && info.Class != Float {
+		return nil, nil, fmt.Errorf("%s: dataset %s: want integers, got %s elements", f.name, p, info.Class)
+	}
 	out := make([]int, n)
 	switch info.Class {
 	case Int:
@@ -425,8 +515,6 @@ func (f *File) ReadInts(path string) ([]int, []int, error) {
 			}
 			out[i] = int(v)
 		}
-	default:
-		return nil, nil, fmt.Errorf("%s: dataset %s: want integers, got %s elements", f.name, p, info.Class)
 	}
 	return out, info.Shape, nil
 }
@@ -438,13 +526,25 @@ type Entry struct {
 	Info  Info   // dataset shape and class; zero for groups
 }
 
-// List returns every group and dataset below the root, depth first in name
-// order.
+// Limits of List: a result file has a few dozen entries two levels deep;
+// hard links can make a group its own descendant, so the walk is bounded.
+const (
+	maxDepth   = 32
+	maxEntries = 100000
+)
+
+// List returns every group and dataset below the root reached through hard
+// links, depth first in name order; soft and external links are left out.
+// Groups nested deeper than 32 levels, or more than 100000 entries (a link
+// cycle), are an error.
 func (f *File) List() ([]Entry, error) {
 	defer quiet()()
 	var out []Entry
-	var walk func(prefix string) error
-	walk = func(prefix string) error {
+	var walk func(prefix string, depth int) error
+	walk = func(prefix string, depth int) error {
+		if depth > maxDepth {
+			return fmt.Errorf("%s: groups nested deeper than %d levels at /%s (a link cycle?)", f.name, maxDepth, prefix)
+		}
 		g, err := f.f.OpenGroup("/" + prefix)
 		if err != nil {
 			return fmt.Errorf("%s: open group /%s: %v", f.name, prefix, err)
@@ -464,10 +564,13 @@ func (f *File) List() ([]Entry, error) {
 				return fmt.Errorf("%s: list group /%s: %s: %v", f.name, prefix, name, err)
 			}
 			p := strings.TrimPrefix(prefix+"/"+name, "/")
+			if len(out) >= maxEntries {
+				return fmt.Errorf("%s: more than %d groups and datasets (a link cycle?)", f.name, maxEntries)
+			}
 			switch typ {
 			case hdf5.H5G_GROUP:
 				out = append(out, Entry{Path: p, Group: true})
-				if err := walk(p); err != nil {
+				if err := walk(p, depth+1); err != nil {
 					return err
 				}
 			case hdf5.H5G_DATASET:
@@ -480,7 +583,7 @@ func (f *File) List() ([]Entry, error) {
 		}
 		return nil
 	}
-	if err := walk(""); err != nil {
+	if err := walk("", 0); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -588,6 +691,12 @@ func (f *File) readAttr(obj, name string, fn func(a *hdf5.Attribute, c Class) er
 		return fmt.Errorf("%s: %s: open attribute %s: %v", f.name, p, name, err)
 	}
 	defer a.Close()
+	if n, err := attrPoints(a.ID()); err != nil || n != 1 {
+		if err == nil {
+			err = fmt.Errorf("want one value, got %d", n)
+		}
+		return fmt.Errorf("%s: %s: attribute %s: %v", f.name, p, name, err)
+	}
 	c := Other
 	switch attrClass(a.ID()) {
 	case int(hdf5.T_FLOAT):
@@ -626,13 +735,6 @@ func (f *File) Float(obj, name string) (float64, error) {
 	err := f.readAttr(obj, name, func(a *hdf5.Attribute, c Class) error {
 		if c != Float && c != Int {
 			return fmt.Errorf("want a number, got %s", c)
-		}
-		if sp := a.Space(); sp != nil {
-			n := sp.SimpleExtentNPoints()
-			sp.Close()
-			if n != 1 {
-				return fmt.Errorf("want one value, got %d", n)
-			}
 		}
 		return a.Read(&x, hdf5.T_NATIVE_DOUBLE)
 	})

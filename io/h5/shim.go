@@ -52,6 +52,35 @@ package h5
 //   H5Tclose(t);
 //   return rc;
 // }
+// static int eandarn_link_type(hid_t loc, const char *path) {
+//   htri_t ok = H5Lexists(loc, path, H5P_DEFAULT);
+//   if (ok < 0) return -2;
+//   if (ok == 0) return -1;
+//   H5L_info_t info;
+//   if (H5Lget_info(loc, path, &info, H5P_DEFAULT) < 0) return -2;
+//   return (int)info.type;
+// }
+// static int eandarn_space_status(hid_t d) {
+//   H5D_space_status_t s;
+//   if (H5Dget_space_status(d, &s) < 0) return -1;
+//   return (int)s;
+// }
+// static int eandarn_storage(hid_t d) {
+//   hid_t p = H5Dget_create_plist(d);
+//   if (p < 0) return -1;
+//   int r = 0;
+//   if (H5Pget_external_count(p) > 0) r = 1;
+//   else if (H5Pget_layout(p) == H5D_VIRTUAL) r = 2;
+//   H5Pclose(p);
+//   return r;
+// }
+// static long long eandarn_attr_npoints(hid_t a) {
+//   hid_t s = H5Aget_space(a);
+//   if (s < 0) return -1;
+//   long long n = (long long)H5Sget_simple_extent_npoints(s);
+//   H5Sclose(s);
+//   return n;
+// }
 // static int eandarn_attr_class(hid_t a) {
 //   hid_t t = H5Aget_type(a);
 //   if (t < 0) return -1;
@@ -79,6 +108,60 @@ func quiet() func() {
 	runtime.LockOSThread()
 	C.eandarn_quiet()
 	return runtime.UnlockOSThread
+}
+
+// Link types of eandarn_link_type.
+const (
+	linkMissing = -1
+	linkHard    = int(C.H5L_TYPE_HARD)
+)
+
+// linkType returns the type of the link at path (absolute; its parents
+// must be hard links, or HDF5 follows them), linkMissing when there is
+// none, or an error.
+func linkType(loc int64, path string) (int, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	t := int(C.eandarn_link_type(C.hid_t(loc), cpath))
+	if t == -2 {
+		return 0, errHDF5
+	}
+	return t, nil
+}
+
+// spaceAllocated reports whether the storage of every element of a dataset
+// has been written (H5D_SPACE_STATUS_ALLOCATED): a dataset created but
+// never, or only partly, written reads as fill values.
+func spaceAllocated(dset int64) (bool, error) {
+	s := C.eandarn_space_status(C.hid_t(dset))
+	if s < 0 {
+		return false, errHDF5
+	}
+	return s == C.H5D_SPACE_STATUS_ALLOCATED, nil
+}
+
+// foreignStorage describes where a dataset keeps its raw data when that is
+// outside this file ("" when it is inside): HDF5 would open those files by
+// name, which may be anything (a named pipe, /dev/zero).
+func foreignStorage(dset int64) (string, error) {
+	switch C.eandarn_storage(C.hid_t(dset)) {
+	case 0:
+		return "", nil
+	case 1:
+		return "raw data in external files", nil
+	case 2:
+		return "a virtual dataset mapping other files", nil
+	}
+	return "", errHDF5
+}
+
+// attrPoints returns the number of elements of an open attribute.
+func attrPoints(attr int64) (int64, error) {
+	n := int64(C.eandarn_attr_npoints(C.hid_t(attr)))
+	if n < 0 {
+		return 0, errHDF5
+	}
+	return n, nil
 }
 
 // objectIsGroup reports whether the object at path (absolute) is a group;

@@ -1,20 +1,23 @@
 // Package npy reads and writes NumPy .npy files of float64 and integer
-// arrays of rank 1 and 2 through codeberg.org/sbinet/npyio.
+// arrays of rank 0, 1 and 2.
 //
-// Files are always written in C (row-major) order, version 2 header, with
-// dtype '<f8' for floats and '<i8' for integers: a Go n x T matrix loads in
-// NumPy as an array of shape (n, T). Reading accepts C or Fortran order
-// (np.asfortranarray output, MATLAB exports), either byte order, and the
-// dtypes f8, f4, i8, i4, i2, i1, u4, u2, u1; integer reads also accept float
-// arrays whose values are all whole numbers.
+// Files are written through codeberg.org/sbinet/npyio, always in C
+// (row-major) order, version 2 header, with dtype '<f8' for floats and
+// '<i8' for integers: a Go n x T matrix loads in NumPy as an array of shape
+// (n, T). Every written file goes through bufio: npyio issues one Write call
+// per element, which costs a system call each on a bare *os.File.
 //
-// Every file goes through bufio: npyio issues one Read or Write call per
-// element, which costs a system call each on a bare *os.File (about 80x
-// slower for a 1094 x 661 matrix).
-//
-// Reads check that the file holds exactly the bytes its header promises:
-// npyio alone treats a file cut at an element boundary as complete and
-// leaves the missing elements zero.
+// Reading has its own parser (header.go), because a .npy file may come from
+// anyone: the header is parsed strictly (a malformed, negative or
+// overflowing shape is an error, never a panic), the file's real size must
+// equal what the header promises before anything is allocated (a 200-byte
+// file declaring a 4 GB array is refused at once, and so is one cut at an
+// element boundary), the declared data must fit the memory budget of
+// io/inputs, and a named pipe or device is refused without blocking.
+// Reading accepts C or Fortran order (np.asfortranarray output, MATLAB
+// exports), either byte order, and the dtypes f8, f4, i8, i4, i2, i1, u4,
+// u2, u1; integer reads also accept float arrays whose values are all whole
+// numbers. Pickled object arrays are refused.
 package npy
 
 import (
@@ -24,7 +27,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strings"
 
 	"codeberg.org/sbinet/npyio"
 	"gonum.org/v1/gonum/mat"
@@ -89,45 +91,8 @@ func WriteIntVector(path string, v []int) error {
 	return create(path, func(w io.Writer) error { return npyio.Write(w, flat) })
 }
 
-// countingReader counts the bytes npyio consumes, to find the header length
-// and to detect a short data section.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// array is a decoded file in row-major order: vals for float dtypes, ints
-// for integer dtypes, and the shape.
-type array struct {
-	vals  []float64
-	ints  []int64
-	shape []int
-}
-
-// readTyped reads n elements of Go type T; npyio rejects a dtype mismatch.
-func readTyped[T any](r *npyio.Reader, n int) ([]T, error) {
-	buf := make([]T, n)
-	if n == 0 {
-		return buf, nil
-	}
-	if err := r.Read(&buf); err != nil {
-		return nil, err
-	}
-	return buf, nil
-}
-
-// convert widens (or narrows) every element of in to U; a slice that is
-// already []U is returned as it is, not copied.
-func convert[T, U int | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | float32 | float64](in []T) []U {
-	if out, ok := any(in).([]U); ok {
-		return out
-	}
+// convert widens every element of in to U.
+func convert[T, U int | int64](in []T) []U {
 	out := make([]U, len(in))
 	for i, x := range in {
 		out[i] = U(x)
@@ -135,119 +100,14 @@ func convert[T, U int | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 |
 	return out
 }
 
-// dtypes maps the last two characters of a dtype string (kind and size) to
-// the element size in bytes and a decoder of n elements into a.vals (float
-// kinds) or a.ints (integer kinds).
-var dtypes = map[string]struct {
-	size   int
-	decode func(r *npyio.Reader, n int, a *array) error
-}{
-	"f8": {8, decodeFloats[float64]},
-	"f4": {4, decodeFloats[float32]},
-	"i8": {8, decodeInts[int64]},
-	"i4": {4, decodeInts[int32]},
-	"i2": {2, decodeInts[int16]},
-	"i1": {1, decodeInts[int8]},
-	"u4": {4, decodeInts[uint32]},
-	"u2": {2, decodeInts[uint16]},
-	"u1": {1, decodeInts[uint8]},
-}
-
-func decodeFloats[T float32 | float64](r *npyio.Reader, n int, a *array) error {
-	v, err := readTyped[T](r, n)
-	a.vals = convert[T, float64](v)
-	return err
-}
-
-func decodeInts[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32](r *npyio.Reader, n int, a *array) error {
-	v, err := readTyped[T](r, n)
-	a.ints = convert[T, int64](v)
-	return err
-}
-
-// newReader parses the header. npyio v0.14.0 panics (slice bounds) on some
-// headers cut short, so a panic is turned into an error here.
-func newReader(r io.Reader) (rr *npyio.Reader, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			rr, err = nil, fmt.Errorf("malformed header: %v", p)
-		}
-	}()
-	return npyio.NewReader(r)
-}
-
-// read decodes the file at path.
-func read(path string) (*array, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	cr := &countingReader{r: bufio.NewReaderSize(f, 1<<16)}
-	r, err := newReader(cr)
-	if err != nil {
-		return nil, fmt.Errorf("not a NumPy .npy file (or truncated header): %w", err)
-	}
-	hdrLen := cr.n
-	h := r.Header.Descr
-	if len(h.Shape) > 2 {
-		return nil, fmt.Errorf("want rank 1 or 2, got shape %v", h.Shape)
-	}
-	n := 1
-	for _, d := range h.Shape {
-		n *= d
-	}
-	dtype := strings.Trim(h.Type, "'\"")
-	if len(dtype) < 2 {
-		return nil, fmt.Errorf("unsupported dtype %q", h.Type)
-	}
-	dt, ok := dtypes[dtype[len(dtype)-2:]]
-	if !ok {
-		return nil, fmt.Errorf("unsupported dtype %q (want f8, f4 or an integer type)", h.Type)
-	}
-	a := &array{shape: h.Shape}
-	if err := dt.decode(r, n, a); err != nil {
-		return nil, fmt.Errorf("truncated or unreadable data: %w", err)
-	}
-	if want := hdrLen + int64(n*dt.size); cr.n != want || st.Size() != want {
-		return nil, fmt.Errorf("truncated or padded: header promises %d bytes (%v %s), file has %d", want, h.Shape, dtype, st.Size())
-	}
-	if h.Fortran && len(h.Shape) == 2 {
-		a.vals = fromFortran(a.vals, h.Shape[0], h.Shape[1])
-		a.ints = fromFortran(a.ints, h.Shape[0], h.Shape[1])
-	}
-	return a, nil
-}
-
-// fromFortran reorders column-major r x c data to row-major.
-func fromFortran[T any](v []T, r, c int) []T {
-	if v == nil {
-		return nil
-	}
-	out := make([]T, len(v))
-	for j := 0; j < c; j++ {
-		for i := 0; i < r; i++ {
-			out[i*c+j] = v[j*r+i]
-		}
-	}
-	return out
-}
-
 // ReadFloats reads a rank-0, 1 or 2 numeric array as row-major float64
 // values and its shape.
 func ReadFloats(path string) ([]float64, []int, error) {
-	a, err := read(path)
+	vals, _, shape, err := read(path, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if a.vals == nil {
-		a.vals = convert[int64, float64](a.ints)
-	}
-	return a.vals, a.shape, nil
+	return vals, shape, nil
 }
 
 // ReadDense reads a 2-D numeric array as a rows x cols matrix.
@@ -280,22 +140,19 @@ var ErrNotInteger = errors.New("not an integer")
 // ReadInts reads an integer array (or a float array of whole numbers) as
 // row-major ints and its shape.
 func ReadInts(path string) ([]int, []int, error) {
-	a, err := read(path)
+	vals, ints, shape, err := read(path, true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	out := make([]int, max(len(a.ints), len(a.vals)))
-	if a.ints != nil {
-		for i, x := range a.ints {
-			out[i] = int(x)
-		}
-		return out, a.shape, nil
+	if vals == nil {
+		return ints, shape, nil
 	}
-	for i, x := range a.vals {
+	out := make([]int, len(vals))
+	for i, x := range vals {
 		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
 			return nil, nil, fmt.Errorf("read %s: value %v at flat index %d: %w", path, x, i, ErrNotInteger)
 		}
 		out[i] = int(x)
 	}
-	return out, a.shape, nil
+	return out, shape, nil
 }

@@ -34,6 +34,7 @@ import (
 
 	"github.com/eandarn/eandarn/io/atomicfile"
 	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/inputs"
 )
 
 // File is the content of a result file. The zero value is not usable; call
@@ -163,7 +164,9 @@ func splitAttr(key string) (obj, name string) {
 // rank-2 datasets into Matrices as *mat.Dense, rank 1 into Vectors, rank 0
 // into Scalars; other datasets (strings, rank > 2, empty matrices) are
 // skipped. Attributes of the root and of every group and dataset are read as
-// text into Attrs under the keys Save uses.
+// text into Attrs under the keys Save uses. The file is untrusted input: the
+// total size its datasets declare must fit the memory budget of io/inputs
+// before any of them is read (see io/h5 for the other checks).
 func Read(name string) (*File, error) {
 	f, err := h5.Open(name)
 	if err != nil {
@@ -173,6 +176,16 @@ func Read(name string) (*File, error) {
 	entries, err := f.List()
 	if err != nil {
 		return nil, err
+	}
+	// The declared sizes of what will be read, against the memory budget,
+	// before any of it is read.
+	var tally inputs.Tally
+	for _, e := range entries {
+		if !e.Group && (e.Info.Class == h5.Float || e.Info.Class == h5.Int) && len(e.Info.Shape) <= 2 {
+			if _, err := tally.Add("dataset "+e.Path, e.Info.Shape); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
 	}
 	r := New()
 	objects := []string{""}

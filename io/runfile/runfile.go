@@ -15,6 +15,7 @@ import (
 
 	"github.com/eandarn/eandarn/io/atomicfile"
 	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
@@ -29,6 +30,9 @@ var errMissing = errors.New("missing")
 // source is a run file being read: HDF5 or an NPY folder.
 type source interface {
 	file(ds string) string // the file holding dataset ds ("" = attributes)
+	// stat returns the declared shape of dataset ds and whether its
+	// elements are numbers, without reading its data.
+	stat(ds string) (shape []int, numeric bool, err error)
 	floats(ds string) ([]float64, []int, error)
 	ints(ds string) ([]int, []int, error)
 	attrs() (map[string]string, error)
@@ -37,6 +41,12 @@ type source interface {
 // Load reads and validates the run file at path: an HDF5 file, or a folder
 // of .npy files (see the package documentation). Any problem with the input
 // (missing, unreadable, truncated, breaking the schema) is a *SchemaError.
+//
+// Nothing large is read before the declared shapes are known to be
+// consistent: first the shape of every dataset is read from its header and
+// checked against the schema and against each other (R must be m x n when
+// the leads say m and the heart n), and their total size against the memory
+// budget of io/inputs; only then is the data read and validated.
 func Load(path string) (*inverse.Problem, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -44,6 +54,9 @@ func Load(path string) (*inverse.Problem, error) {
 	}
 	if st.IsDir() {
 		return load(npySource(path))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &SchemaError{File: path, Want: "a run file (HDF5) or run folder (.npy)", Got: "a " + inputs.Kind(st.Mode()), Err: inputs.ErrNotRegular}
 	}
 	f, err := h5.Open(path)
 	if err != nil {
@@ -53,45 +66,40 @@ func Load(path string) (*inverse.Problem, error) {
 	return load(h5Source{f})
 }
 
-// load reads every schema dataset from src, checks ranks and column counts,
-// builds the Problem and validates it.
+// load checks the declared shapes of every schema dataset of src (see
+// Load), reads them, builds the Problem and validates it.
 func load(src source) (*inverse.Problem, error) {
 	attrs, err := src.attrs()
 	if err != nil {
 		return nil, err
 	}
 	p := &inverse.Problem{Attrs: attrs}
+	shapes, err := declared(src)
+	if err != nil {
+		return nil, err
+	}
 	got := make(map[string][]float64)
 	gotInt := make(map[string][]int)
-	shapes := make(map[string][]int)
 	for _, s := range schema {
+		if shapes[s.path] == nil {
+			continue
+		}
 		var vals []float64
 		var ints []int
 		var shape []int
 		var err error
-		dtype := "float"
 		if s.integer {
-			dtype = "integer"
 			ints, shape, err = src.ints(s.path)
 		} else {
 			vals, shape, err = src.floats(s.path)
 		}
-		want := fmt.Sprintf("a %d-D %s dataset (%s)", s.rank, dtype, s.what)
-		switch {
-		case errors.Is(err, errMissing) && s.optional:
-			continue
-		case errors.Is(err, errMissing):
-			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: want, Got: "missing"}
-		case err != nil:
-			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: want, Got: "unreadable: " + err.Error(), Err: err}
-		case len(shape) != s.rank:
-			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: want, Got: "shape " + shapeString(shape)}
-		case s.cols > 0 && shape[1] != s.cols:
-			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: fmt.Sprintf("Kx%d (%s)", s.cols, s.what), Got: shapeString(shape)}
-		case s.rank == 2 && (shape[0] == 0 || shape[1] == 0):
-			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: "a non-empty " + want, Got: shapeString(shape)}
+		if err == nil && !slices.Equal(shape, shapes[s.path]) {
+			err = fmt.Errorf("shape changed from %v to %v while reading", shapes[s.path], shape)
 		}
-		got[s.path], gotInt[s.path], shapes[s.path] = vals, ints, shape
+		if err != nil {
+			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: s.want(), Got: "unreadable: " + err.Error(), Err: err}
+		}
+		got[s.path], gotInt[s.path] = vals, ints
 	}
 	dense := func(ds string) *mat.Dense {
 		if got[ds] == nil {
@@ -125,9 +133,70 @@ func toMesh(nodes []float64, tris []int) *mesh.Mesh {
 	return m
 }
 
+// declared returns the declared shape of every schema dataset of src
+// (absent optional ones left out) after checking, from the headers alone,
+// each against its schema entry (checkDeclared), their total size against
+// the memory budget, and their agreement with each other (checkShapes).
+func declared(src source) (map[string][]int, error) {
+	shapes := make(map[string][]int)
+	var tally inputs.Tally
+	for _, s := range schema {
+		shape, numeric, err := src.stat(s.path)
+		if err := checkDeclared(src, s, shape, numeric, err); err != nil {
+			if errors.Is(err, errMissing) {
+				continue // optional
+			}
+			return nil, err
+		}
+		if _, err := tally.Add("dataset "+s.path, shape); err != nil {
+			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: "data within the memory budget", Got: err.Error(), Err: err}
+		}
+		shapes[s.path] = shape
+	}
+	if err := checkShapes(src.file, shapes); err != nil {
+		return nil, err
+	}
+	return shapes, nil
+}
+
+// checkDeclared checks one dataset's declared shape against its schema
+// entry s: present (or optional, then errMissing), numbers, rank, column
+// count, non-empty. err is the stat error.
+func checkDeclared(src source, s spec, shape []int, numeric bool, err error) error {
+	bad := func(want, got string, err error) error {
+		return &SchemaError{File: src.file(s.path), Dataset: s.path, Want: want, Got: got, Err: err}
+	}
+	want := s.want()
+	switch {
+	case errors.Is(err, errMissing) && s.optional:
+		return errMissing
+	case errors.Is(err, errMissing):
+		return bad(want, "missing", nil)
+	case err != nil:
+		return bad(want, "unreadable: "+err.Error(), err)
+	case !numeric:
+		return bad(want, "elements that are not numbers", nil)
+	case len(shape) != s.rank:
+		return bad(want, "shape "+shapeString(shape), nil)
+	case s.cols > 0 && shape[1] != s.cols:
+		return bad(fmt.Sprintf("Kx%d (%s)", s.cols, s.what), shapeString(shape), nil)
+	case s.rank == 2 && (shape[0] == 0 || shape[1] == 0):
+		return bad("a non-empty "+want, shapeString(shape), nil)
+	}
+	return nil
+}
+
 type h5Source struct{ f *h5.File }
 
 func (s h5Source) file(string) string { return s.f.Name() }
+
+func (s h5Source) stat(ds string) ([]int, bool, error) {
+	info, err := s.f.Stat(ds)
+	if errors.Is(err, h5.ErrNotFound) {
+		return nil, false, errMissing
+	}
+	return info.Shape, info.Class == h5.Float || info.Class == h5.Int, err
+}
 
 func (s h5Source) floats(ds string) ([]float64, []int, error) {
 	v, shape, err := s.f.ReadFloats(ds)
@@ -175,6 +244,14 @@ func (d npySource) file(ds string) string {
 	return filepath.Join(string(d), filepath.FromSlash(ds)+".npy")
 }
 
+func (d npySource) stat(ds string) ([]int, bool, error) {
+	h, err := npy.Stat(d.file(ds))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, errMissing
+	}
+	return h.Shape, true, err
+}
+
 func (d npySource) floats(ds string) ([]float64, []int, error) {
 	v, shape, err := npy.ReadFloats(d.file(ds))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -191,11 +268,14 @@ func (d npySource) ints(ds string) ([]int, []int, error) {
 	return v, shape, err
 }
 
+// maxAttrs is the largest attrs.json read: attributes are provenance text.
+const maxAttrs = 16 << 20
+
 // attrs reads attrs.json. Non-string values (numbers, objects) are kept as
 // their JSON text so that a hand-written {"seed": 1} works.
 func (d npySource) attrs() (map[string]string, error) {
 	name := d.file("")
-	b, err := os.ReadFile(name)
+	b, err := inputs.ReadFile(name, maxAttrs)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil // validate reports the missing units
 	}

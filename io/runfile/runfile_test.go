@@ -15,9 +15,9 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/solver/geometry"
 	"github.com/eandarn/eandarn/solver/inverse"
-	"github.com/eandarn/eandarn/solver/mesh"
 )
 
 var update = flag.Bool("update", false, "regenerate testdata/io/tiny_run.h5")
@@ -176,12 +176,16 @@ func TestRoundTrip(t *testing.T) {
 func TestRoundTripPaperSize(t *testing.T) {
 	const n, F, T, m = 1094, 2184, 661, 40
 	rng := rand.New(rand.NewPCG(9, 9))
-	heart := &mesh.Mesh{Nodes: make([][3]float64, n), Tris: make([][3]int, F)}
-	for i := range heart.Nodes {
-		heart.Nodes[i] = [3]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+	// The default heart (a valid closed surface of the paper's size) with
+	// every coordinate moved by a random amount, so that the bits differ.
+	heart := geometry.Heart()
+	if len(heart.Nodes) != n || len(heart.Tris) != F {
+		t.Fatalf("default heart has %d nodes, %d triangles; want %d, %d", len(heart.Nodes), len(heart.Tris), n, F)
 	}
-	for i := range heart.Tris {
-		heart.Tris[i] = [3]int{rng.IntN(n), rng.IntN(n), rng.IntN(n)}
+	for i := range heart.Nodes {
+		for k := range heart.Nodes[i] {
+			heart.Nodes[i][k] += 1e-3 * rng.NormFloat64()
+		}
 	}
 	randDense := func(r, c int) *mat.Dense {
 		d := mat.NewDense(r, c, nil)
@@ -342,6 +346,28 @@ func TestBadRunFiles(t *testing.T) {
 		{name: "missing units",
 			edit: func(p *inverse.Problem) { delete(p.Attrs, "units") },
 			want: "{file}: attribute units: want one of normalized, mV, uV, got missing"},
+		{name: "heart not closed", ds: HeartTris,
+			edit:   func(p *inverse.Problem) { p.Heart.Tris = p.Heart.Tris[1:] },
+			want:   "{file}: dataset geometry/heart/triangles: want a closed, consistently oriented, non-degenerate heart surface using every node, got not closed: 3 boundary edges",
+			prefix: true},
+		{name: "heart nodes coincide", ds: HeartTris,
+			edit: func(p *inverse.Problem) {
+				for i := range p.Heart.Nodes {
+					p.Heart.Nodes[i] = [3]float64{1, 2, 3}
+				}
+			},
+			want:   "{file}: dataset geometry/heart/triangles: want a closed, consistently oriented, non-degenerate heart surface using every node, got mesh: degenerate triangle",
+			prefix: true},
+		{name: "time not uniform", ds: Time,
+			edit:   func(p *inverse.Problem) { p.Time[4] += 0.01 },
+			want:   "{file}: dataset signals/time: want uniform sampling (every step within 1e-06 of the first, 0.125, relative), got step 0.135 from t[3] to t[4]",
+			prefix: true},
+		{name: "R all zero", ds: Forward,
+			edit: func(p *inverse.Problem) { p.R.Zero() },
+			want: "{file}: dataset forward/R: want a transfer matrix with a nonzero entry, got all zeros"},
+		{name: "value whose square overflows", ds: BSPM,
+			edit: func(p *inverse.Problem) { p.BSPM.Set(2, 3, -1e200) },
+			want: "{file}: dataset signals/bspm: want values of magnitude at most 1e+150 (squares must stay finite), got -1e+200 at [2,3]"},
 		{name: "truncated file", ds: Forward,
 			damage: func(t *testing.T, path string) {
 				if !IsHDF5Path(path) {
@@ -563,5 +589,31 @@ func TestH5dumpRunFile(t *testing.T) {
 		if !strings.Contains(block, c.typ) || !strings.Contains(block, c.shape) {
 			t.Errorf("dataset %s: want %s %s in\n%s", c.name, c.typ, c.shape, block)
 		}
+	}
+}
+
+// TestDeclaredBeforeRead: a run folder whose R.npy declares a shape that
+// contradicts the leads and heart is refused from the headers, before the
+// data of any dataset is read (the truth here holds a NaN too, which only
+// reading would find).
+func TestDeclaredBeforeRead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := Save(dir, tinyProblem()); err != nil {
+		t.Fatal(err)
+	}
+	if err := npy.WriteDense(filepath.Join(dir, "forward", "R.npy"), mat.NewDense(33, 40, nil)); err != nil {
+		t.Fatal(err)
+	}
+	nan := mat.NewDense(42, 12, nil)
+	nan.Set(0, 0, math.NaN())
+	if err := npy.WriteDense(filepath.Join(dir, "truth", "u.npy"), nan); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), "dataset forward/R: want 33x42 (leads x heart nodes), got 33x40") {
+		t.Errorf("Load: %v", err)
+	}
+	if err := Validate("x", smallProblem()); err != nil {
+		t.Errorf("the fuzz seed problem is invalid: %v", err)
 	}
 }

@@ -123,6 +123,16 @@ func (e *SchemaError) Error() string {
 
 func (e *SchemaError) Unwrap() error { return e.Err }
 
+// want is what a dataset must be, for messages: "a 2-D float dataset
+// (leads x frames)".
+func (s spec) want() string {
+	dtype := "float"
+	if s.integer {
+		dtype = "integer"
+	}
+	return fmt.Sprintf("a %d-D %s dataset (%s)", s.rank, dtype, s.what)
+}
+
 func shapeString(shape []int) string {
 	if len(shape) == 0 {
 		return "a scalar"

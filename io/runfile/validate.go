@@ -18,8 +18,15 @@ func Validate(name string, p *inverse.Problem) error {
 	return validate(func(string) string { return name }, p)
 }
 
+// UniformTol is the largest relative deviation of a time step from the
+// first one that still counts as uniform sampling (rounding of times
+// computed as k·τ, or of sample times in ms converted to AP units).
+const UniformTol = 1e-6
+
 // validate checks p; fileOf names the file holding a dataset ("" is the
-// attributes' file) for error messages.
+// attributes' file) for error messages. The shapes are checked first, with
+// the same function that checks the declared shapes before a load reads
+// any data, then the values.
 func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 	bad := func(ds, want, got string) error {
 		return &SchemaError{File: fileOf(ds), Dataset: ds, Want: want, Got: got}
@@ -31,18 +38,21 @@ func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 	case !knownUnits(u):
 		return &SchemaError{File: fileOf(""), Attr: "units", Want: unitsWant, Got: fmt.Sprintf("%q", u)}
 	}
+	if err := checkShapes(fileOf, shapesOf(p)); err != nil {
+		return err
+	}
 
-	if err := checkMesh(bad, p.Heart, HeartNodes, HeartTris, "heart"); err != nil {
+	if err := checkNodes(bad, p.Torso, TorsoNodes, TorsoTris, "torso"); err != nil {
 		return err
 	}
-	if err := checkMesh(bad, p.Torso, TorsoNodes, TorsoTris, "torso"); err != nil {
+	if err := checkNodes(bad, p.Heart, HeartNodes, HeartTris, "heart"); err != nil {
 		return err
 	}
-	n, nTorso, m := len(p.Heart.Nodes), len(p.Torso.Nodes), len(p.Leads)
-	if m == 0 {
-		return bad(Leads, "at least 1 lead", "none")
+	if err := CheckHeart(p.Heart); err != nil {
+		return bad(HeartTris, "a closed, consistently oriented, non-degenerate heart surface using every node", err.Error())
 	}
-	seen := make(map[int]int, m)
+	nTorso := len(p.Torso.Nodes)
+	seen := make(map[int]int, len(p.Leads))
 	for i, l := range p.Leads {
 		if l < 0 || l >= nTorso {
 			return bad(Leads, fmt.Sprintf("indices in [0, %d) (torso nodes)", nTorso), fmt.Sprintf("%d at [%d]", l, i))
@@ -53,79 +63,130 @@ func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 		seen[l] = i
 	}
 
-	if p.R == nil {
-		return bad(Forward, fmt.Sprintf("%dx%d (leads x heart nodes)", m, n), "missing")
-	}
-	if r, c := p.R.Dims(); r != m || c != n {
-		return bad(Forward, fmt.Sprintf("%dx%d (leads x heart nodes)", m, n), fmt.Sprintf("%dx%d", r, c))
-	}
 	if err := checkFinite(bad, Forward, p.R); err != nil {
 		return err
 	}
-
-	if p.BSPM == nil {
-		return bad(BSPM, fmt.Sprintf("%dxT (leads x frames)", m), "missing")
-	}
-	r, T := p.BSPM.Dims()
-	if r != m {
-		return bad(BSPM, fmt.Sprintf("%dxT (leads x frames)", m), fmt.Sprintf("%dx%d", r, T))
-	}
-	if T < MinFrames {
-		return bad(BSPM, fmt.Sprintf("at least %d frames (columns)", MinFrames), fmt.Sprintf("%d", T))
+	if mat.Norm(p.R, math.Inf(1)) == 0 {
+		return bad(Forward, "a transfer matrix with a nonzero entry", "all zeros")
 	}
 	if err := checkFinite(bad, BSPM, p.BSPM); err != nil {
 		return err
 	}
-
-	if len(p.Time) != T {
-		return bad(Time, fmt.Sprintf("%d values (frames of %s)", T, BSPM), fmt.Sprintf("%d", len(p.Time)))
+	if err := checkTime(bad, p.Time); err != nil {
+		return err
 	}
-	for i, t := range p.Time {
-		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return bad(Time, "finite values", fmt.Sprintf("%v at [%d]", t, i))
-		}
-		if i > 0 && t <= p.Time[i-1] {
-			return bad(Time, "strictly increasing times", fmt.Sprintf("t[%d] = %v after t[%d] = %v", i, t, i-1, p.Time[i-1]))
-		}
-	}
-
 	for _, tr := range []struct {
 		ds string
 		m  *mat.Dense
 	}{{TruthU, p.TruthU}, {TruthV, p.TruthV}} {
-		if tr.m == nil {
-			continue
-		}
-		if r, c := tr.m.Dims(); r != n || c != T {
-			return bad(tr.ds, fmt.Sprintf("%dx%d (heart nodes x frames)", n, T), fmt.Sprintf("%dx%d", r, c))
-		}
-		if err := checkFinite(bad, tr.ds, tr.m); err != nil {
-			return err
+		if tr.m != nil {
+			if err := checkFinite(bad, tr.ds, tr.m); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// checkMesh checks that a mesh is present, has at least a tetrahedron's
-// worth of nodes and triangles, finite coordinates and in-range indices.
-func checkMesh(bad func(ds, want, got string) error, msh *mesh.Mesh, nodesDS, trisDS, what string) error {
-	if msh == nil {
-		return bad(nodesDS, what+" mesh", "missing")
+// shapesOf returns the shape of every dataset p holds (absent ones left
+// out), as a load declares them.
+func shapesOf(p *inverse.Problem) map[string][]int {
+	s := make(map[string][]int)
+	for _, m := range []struct {
+		msh         *mesh.Mesh
+		nodes, tris string
+	}{{p.Heart, HeartNodes, HeartTris}, {p.Torso, TorsoNodes, TorsoTris}} {
+		if m.msh != nil {
+			s[m.nodes] = []int{len(m.msh.Nodes), 3}
+			s[m.tris] = []int{len(m.msh.Tris), 3}
+		}
 	}
-	n := len(msh.Nodes)
-	if n < 4 {
-		return bad(nodesDS, fmt.Sprintf("at least 4 nodes (%s nodes x 3)", what), fmt.Sprintf("%dx3", n))
+	if p.Leads != nil {
+		s[Leads] = []int{len(p.Leads)}
 	}
+	if p.Time != nil {
+		s[Time] = []int{len(p.Time)}
+	}
+	for ds, m := range map[string]*mat.Dense{Forward: p.R, BSPM: p.BSPM, TruthU: p.TruthU, TruthV: p.TruthV} {
+		if m != nil {
+			r, c := m.Dims()
+			s[ds] = []int{r, c}
+		}
+	}
+	return s
+}
+
+// checkShapes checks that the shapes agree with each other: n heart nodes
+// (at least 4, with at least 4 triangles), a torso likewise, m ≥ 1 leads,
+// R m x n, BSPM m x T with T ≥ MinFrames, T times, truth n x T. Ranks and
+// column counts are the schema's (checkDeclared); a missing required
+// dataset is reported here.
+func checkShapes(fileOf func(ds string) string, s map[string][]int) error {
+	bad := func(ds, want, got string) error {
+		return &SchemaError{File: fileOf(ds), Dataset: ds, Want: want, Got: got}
+	}
+	dim := func(ds string, k int) int {
+		if len(s[ds]) > k {
+			return s[ds][k]
+		}
+		return -1
+	}
+	for _, m := range []struct{ nodes, tris, what string }{{HeartNodes, HeartTris, "heart"}, {TorsoNodes, TorsoTris, "torso"}} {
+		switch {
+		case s[m.nodes] == nil:
+			return bad(m.nodes, m.what+" mesh", "missing")
+		case dim(m.nodes, 0) < 4:
+			return bad(m.nodes, fmt.Sprintf("at least 4 nodes (%s nodes x 3)", m.what), shapeString(s[m.nodes]))
+		case s[m.tris] == nil:
+			return bad(m.tris, m.what+" triangles", "missing")
+		case dim(m.tris, 0) < 4:
+			return bad(m.tris, fmt.Sprintf("at least 4 triangles (%s triangles x 3)", m.what), shapeString(s[m.tris]))
+		}
+	}
+	n, m := dim(HeartNodes, 0), dim(Leads, 0)
+	switch {
+	case m < 1:
+		return bad(Leads, "at least 1 lead", "none")
+	case s[Forward] == nil:
+		return bad(Forward, fmt.Sprintf("%dx%d (leads x heart nodes)", m, n), "missing")
+	case dim(Forward, 0) != m || dim(Forward, 1) != n:
+		return bad(Forward, fmt.Sprintf("%dx%d (leads x heart nodes)", m, n), shapeString(s[Forward]))
+	case s[BSPM] == nil:
+		return bad(BSPM, fmt.Sprintf("%dxT (leads x frames)", m), "missing")
+	case dim(BSPM, 0) != m:
+		return bad(BSPM, fmt.Sprintf("%dxT (leads x frames)", m), shapeString(s[BSPM]))
+	case dim(BSPM, 1) < MinFrames:
+		return bad(BSPM, fmt.Sprintf("at least %d frames (columns)", MinFrames), fmt.Sprint(dim(BSPM, 1)))
+	}
+	T := dim(BSPM, 1)
+	if dim(Time, 0) != T {
+		if s[Time] == nil {
+			return bad(Time, fmt.Sprintf("%d values (frames of %s)", T, BSPM), "missing")
+		}
+		return bad(Time, fmt.Sprintf("%d values (frames of %s)", T, BSPM), fmt.Sprint(dim(Time, 0)))
+	}
+	for _, ds := range []string{TruthU, TruthV} {
+		if s[ds] != nil && (dim(ds, 0) != n || dim(ds, 1) != T) {
+			return bad(ds, fmt.Sprintf("%dx%d (heart nodes x frames)", n, T), shapeString(s[ds]))
+		}
+	}
+	return nil
+}
+
+// checkNodes checks a mesh's node coordinates (finite, with finite squared
+// distances) and triangle indices.
+func checkNodes(bad func(ds, want, got string) error, msh *mesh.Mesh, nodesDS, trisDS, what string) error {
 	for i, p := range msh.Nodes {
 		for k, x := range p {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return bad(nodesDS, "finite values", fmt.Sprintf("%v at [%d,%d]", x, i, k))
 			}
+			if math.Abs(x) > maxMagnitude {
+				return bad(nodesDS, fmt.Sprintf("coordinates of magnitude at most %g (squares must stay finite)", maxMagnitude), fmt.Sprintf("%v at [%d,%d]", x, i, k))
+			}
 		}
 	}
-	if len(msh.Tris) < 4 {
-		return bad(trisDS, fmt.Sprintf("at least 4 triangles (%s triangles x 3)", what), fmt.Sprintf("%dx3", len(msh.Tris)))
-	}
+	n := len(msh.Nodes)
 	for i, t := range msh.Tris {
 		for k, v := range t {
 			if v < 0 || v >= n {
@@ -136,6 +197,49 @@ func checkMesh(bad func(ds, want, got string) error, msh *mesh.Mesh, nodesDS, tr
 	return nil
 }
 
+// flatTol is the least |V| / A^(3/2) (enclosed volume over total area to
+// the 3/2) of a heart surface: 0.094 for a sphere, about 0.27·c/a for a
+// flat ellipsoid of semi-axes a, a, c; zero (to rounding) for a closed
+// surface whose nodes all lie in one plane.
+const flatTol = 1e-9
+
+// CheckHeart is the one validation of a heart surface that every method
+// and the generator rely on: valid triangles (indices in range, finite
+// coordinates, no degenerate or duplicate triangles: mesh.Validate), a
+// 2-manifold with consistent orientation, closed (the paper's heart is a
+// closed surface; the no-flux condition and the BEM need it), every node
+// used by a triangle (an unused node has a zero Laplacian row and is never
+// reconstructed), and not flat (a closed surface with zero volume has no
+// outside). The error names the first defect.
+func CheckHeart(m *mesh.Mesh) error {
+	rep, err := m.Validate()
+	if err != nil {
+		return err
+	}
+	switch {
+	case !rep.Closed:
+		e := rep.BoundaryEdges[0]
+		return fmt.Errorf("not closed: %d boundary edges, the first (%d, %d)", len(rep.BoundaryEdges), e[0], e[1])
+	case len(rep.Isolated) > 0:
+		return fmt.Errorf("node %d is in no triangle (%d such nodes)", rep.Isolated[0], len(rep.Isolated))
+	}
+	area := 0.0
+	for _, a := range m.TriangleAreas() {
+		area += a
+	}
+	if v := math.Abs(m.SignedVolume()); !(v > flatTol*math.Pow(area, 1.5)) {
+		return fmt.Errorf("flat surface: encloses volume %.3g for area %.3g", v, area)
+	}
+	return nil
+}
+
+// maxMagnitude bounds every value of a run file: sums of squares of values
+// up to 1e150 (norms, least squares, distances) stay far from overflow for
+// any realistic size, while 1e155² is already +Inf.
+const maxMagnitude = 1e150
+
+// checkFinite checks that every value is finite and of magnitude at most
+// maxMagnitude.
 func checkFinite(bad func(ds, want, got string) error, ds string, m *mat.Dense) error {
 	r, c := m.Dims()
 	for i := 0; i < r; i++ {
@@ -143,6 +247,38 @@ func checkFinite(bad func(ds, want, got string) error, ds string, m *mat.Dense) 
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return bad(ds, "finite values", fmt.Sprintf("%v at [%d,%d]", x, i, j))
 			}
+			if math.Abs(x) > maxMagnitude {
+				return bad(ds, fmt.Sprintf("values of magnitude at most %g (squares must stay finite)", maxMagnitude), fmt.Sprintf("%v at [%d,%d]", x, i, j))
+			}
+		}
+	}
+	return nil
+}
+
+// CheckData checks a matrix of potentials as validate does (finite, of
+// magnitude at most 1e150): eandarn-batch checks the noisy BSPM with it.
+func CheckData(name, ds string, m *mat.Dense) error {
+	return checkFinite(func(ds, want, got string) error {
+		return &SchemaError{File: name, Dataset: ds, Want: want, Got: got}
+	}, ds, m)
+}
+
+// checkTime checks that the times are finite, strictly increasing and
+// uniformly spaced (every step within UniformTol of the first, relative).
+func checkTime(bad func(ds, want, got string) error, time []float64) error {
+	for i, t := range time {
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return bad(Time, "finite values", fmt.Sprintf("%v at [%d]", t, i))
+		}
+		if i > 0 && t <= time[i-1] {
+			return bad(Time, "strictly increasing times", fmt.Sprintf("t[%d] = %v after t[%d] = %v", i, t, i-1, time[i-1]))
+		}
+	}
+	tau := time[1] - time[0]
+	for i := 2; i < len(time); i++ {
+		if d := time[i] - time[i-1]; math.Abs(d-tau) > UniformTol*tau {
+			return bad(Time, fmt.Sprintf("uniform sampling (every step within %g of the first, %g, relative)", UniformTol, tau),
+				fmt.Sprintf("step %g from t[%d] to t[%d]", d, i-1, i))
 		}
 	}
 	return nil
