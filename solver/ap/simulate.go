@@ -44,6 +44,9 @@ func ParsePacing(s string) (Pacing, error) {
 		var p [3]float64
 		for d, f := range parts {
 			x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+				err = fmt.Errorf("want a finite coordinate, got %v", x)
+			}
 			if err != nil {
 				return Pacing{}, fmt.Errorf("ap: pacing site %q: coordinate %d: %w", s, d, err)
 			}
@@ -129,6 +132,32 @@ type Config struct {
 	Heart *mesh.Mesh
 	// U0, V0 are the initial state (nil: resting, u = v = 0).
 	U0, V0 []float64
+}
+
+// MaxSteps is the most Euler steps Simulate takes (Frames−1 times ⌈τ/Dt⌉):
+// 10^8 steps take about 40 minutes on the default heart. A protocol beyond
+// it (a Tend of 10^12, a Dt of 10^-300 whose step count does not even fit
+// an int) is refused instead of running for days or silently taking no
+// step at all.
+const MaxSteps = 100_000_000
+
+// Steps returns the sub-steps per output frame m = ⌈τ/Dt⌉ (τ =
+// Tend/(Frames−1)) and the total (Frames−1)·m, or an error when Frames,
+// Tend or Dt are out of range or the total exceeds MaxSteps.
+func (c Config) Steps() (perFrame, total int, err error) {
+	if c.Frames < 2 || !(c.Tend > 0) || math.IsInf(c.Tend, 0) {
+		return 0, 0, fmt.Errorf("ap: simulate: want Frames >= 2 and a finite Tend > 0, got %d frames over [0, %g]", c.Frames, c.Tend)
+	}
+	if !(c.Dt > 0) || math.IsInf(c.Dt, 0) {
+		return 0, 0, fmt.Errorf("ap: simulate: time step dt = %g: want a finite dt > 0", c.Dt)
+	}
+	tau := c.Tend / float64(c.Frames-1)
+	// The 1e-9 keeps a Dt that divides τ up to rounding from adding a step.
+	m := math.Max(1, math.Ceil(tau/c.Dt-1e-9))
+	if n := m * float64(c.Frames-1); !(n <= MaxSteps) {
+		return 0, 0, fmt.Errorf("ap: simulate: %d frames over [0, %g] with dt = %g take %.3g Euler steps, more than %d", c.Frames, c.Tend, c.Dt, n, MaxSteps)
+	}
+	return int(m), int(m) * (c.Frames - 1), nil
 }
 
 // DefaultConfig returns the default protocol: the paper's parameters,
@@ -271,11 +300,9 @@ func Simulate(lap *sparse.CSR, cfg Config) (*Solution, error) {
 	if cfg.Heart != nil && len(cfg.Heart.Nodes) != n {
 		return nil, fmt.Errorf("ap: simulate: heart has %d nodes, Laplacian is %dx%d", len(cfg.Heart.Nodes), n, n)
 	}
-	if cfg.Frames < 2 || !(cfg.Tend > 0) {
-		return nil, fmt.Errorf("ap: simulate: want Frames >= 2 and Tend > 0, got %d frames over [0, %g]", cfg.Frames, cfg.Tend)
-	}
-	if !(cfg.Dt > 0) {
-		return nil, fmt.Errorf("ap: simulate: time step dt = %g: want dt > 0", cfg.Dt)
+	m, _, err := cfg.Steps()
+	if err != nil {
+		return nil, err
 	}
 	if lim := StepLimits(lap, p); cfg.Dt > lim.Combined {
 		return nil, fmt.Errorf("ap: simulate: time step dt = %g exceeds the explicit Euler stability limit %.4g "+
@@ -292,8 +319,6 @@ func Simulate(lap *sparse.CSR, cfg Config) (*Solution, error) {
 	}
 
 	tau := cfg.Tend / float64(cfg.Frames-1)
-	// The 1e-9 keeps a Dt that divides τ up to rounding from adding a step.
-	m := int(math.Ceil(tau/cfg.Dt - 1e-9))
 	h := tau / float64(m)
 	sol.Step = h
 	stim := make([]float64, n)

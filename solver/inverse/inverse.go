@@ -6,6 +6,8 @@ package inverse
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -52,4 +54,53 @@ type Result struct {
 	Series map[string][]float64
 	// Config is the method's full configuration, written as JSON.
 	Config map[string]any
+}
+
+// ErrInput is matched (errors.Is) by the errors a Method returns when the
+// problem or the method's settings are at fault rather than the method: a
+// setting the data cannot support (a temporal window longer than the
+// recording), data the method cannot use (a transfer matrix that maps
+// constants to zero), a checkpoint that does not belong to the run.
+// Commands report them as bad input (exit status 2) instead of an internal
+// failure.
+var ErrInput = errors.New("bad input")
+
+// InputError marks err as the input's fault: errors.Is(InputError(err),
+// ErrInput) holds and the message is err's. A nil err stays nil.
+func InputError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return inputError{err}
+}
+
+type inputError struct{ err error }
+
+func (e inputError) Error() string   { return e.err.Error() }
+func (e inputError) Unwrap() []error { return []error{e.err, ErrInput} }
+
+// noiseStream is the second PCG word of AddNoise ("noise" in ASCII), so
+// that the noise and a method seeded with the same seed draw from
+// different streams.
+const noiseStream = 0x6e6f697365
+
+// AddNoise returns y + σ·Z with Z_ij independent standard normal draws,
+// taken row by row (lead by lead, frames in order) from a PCG generator
+// seeded with (seed, "noise"), so a (σ, seed) pair always gives the same
+// noisy BSPM. It is the one noise generator: eandarn-batch -noise σ -seed s
+// solves exactly the data that the accuracy tests and benchmarks score at
+// (σ, s). σ = 0 returns y itself.
+func AddNoise(y *mat.Dense, sigma float64, seed uint64) *mat.Dense {
+	if sigma == 0 {
+		return y
+	}
+	rng := rand.New(rand.NewPCG(seed, noiseStream))
+	r, c := y.Dims()
+	out := mat.NewDense(r, c, nil)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			out.Set(i, j, y.At(i, j)+sigma*rng.NormFloat64())
+		}
+	}
+	return out
 }

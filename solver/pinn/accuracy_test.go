@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/solver/ap"
 	"github.com/eandarn/eandarn/solver/inverse"
@@ -39,16 +36,11 @@ func cleanDataset(tb testing.TB) *inverse.Problem {
 }
 
 // noisy returns the default dataset with N(0, σ²) noise added to the BSPM
-// from the given seed.
+// from the given seed, by inverse.AddNoise: the data eandarn-batch -noise σ
+// -seed seed solves.
 func noisy(tb testing.TB, sigma float64, seed uint64) *inverse.Problem {
 	p := *cleanDataset(tb)
-	rng := rand.New(rand.NewPCG(seed, 0xbeef))
-	Y := mat.DenseCopyOf(p.BSPM)
-	raw := Y.RawMatrix().Data
-	for k := range raw {
-		raw[k] += sigma * rng.NormFloat64()
-	}
-	p.BSPM = Y
+	p.BSPM = inverse.AddNoise(p.BSPM, sigma, seed)
 	return &p
 }
 

@@ -4,8 +4,12 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
-	"path/filepath"
+
+	"github.com/eandarn/eandarn/io/atomicfile"
+	"github.com/eandarn/eandarn/io/inputs"
+	"github.com/eandarn/eandarn/solver/inverse"
 )
 
 // checkpointVersion changes whenever the state layout changes.
@@ -62,28 +66,18 @@ func (s *state) clone() *state {
 	return &c
 }
 
-// saveState writes s to path atomically: a temporary file in the same
-// folder, synced, then renamed over path, so a crash never leaves a torn
-// checkpoint.
+// saveState writes s to path atomically (io/atomicfile: a temporary file
+// in the same folder, synced, renamed over path, the folder synced), so a
+// crash never leaves a torn checkpoint.
 func saveState(path string, s *state) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	err := atomicfile.WriteFile(path, func(tmp string) error {
+		f, err := os.Create(tmp)
+		if err != nil {
+			return err
+		}
+		return errors.Join(gob.NewEncoder(f).Encode(s), f.Close())
+	})
 	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	tmp := f.Name()
-	err = gob.NewEncoder(f).Encode(s)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return nil
@@ -94,24 +88,83 @@ func saveState(path string, s *state) error {
 var ErrConfigMismatch = errors.New("checkpoint from another configuration")
 
 // loadState reads a checkpoint and checks that it belongs to the run with
-// the given hash and network size.
+// the given hash and network size. Every error is the checkpoint's fault
+// (inverse.ErrInput): unreadable, not a checkpoint, another run's.
 func loadState(path, hash string, nparams int) (*state, error) {
-	f, err := os.Open(path)
+	f, err := inputs.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("resume %s: %w", path, err)
+		return nil, inverse.InputError(fmt.Errorf("resume %s: %w", path, err))
 	}
 	defer f.Close()
 	var s state
 	if err := gob.NewDecoder(f).Decode(&s); err != nil {
-		return nil, fmt.Errorf("resume %s: decode: %w", path, err)
+		return nil, inverse.InputError(fmt.Errorf("resume %s: not a checkpoint of this program (truncated or damaged?): %w", path, err))
 	}
 	switch {
 	case s.Version != checkpointVersion:
-		return nil, fmt.Errorf("resume %s: checkpoint version %d, want %d", path, s.Version, checkpointVersion)
+		err = fmt.Errorf("resume %s: checkpoint version %d, want %d", path, s.Version, checkpointVersion)
 	case s.Hash != hash:
-		return nil, fmt.Errorf("resume %s: config hash %.12s…, this run %.12s… (settings or data differ): %w", path, s.Hash, hash, ErrConfigMismatch)
+		err = fmt.Errorf("resume %s: config hash %.12s…, this run %.12s… (settings or data differ): %w", path, s.Hash, hash, ErrConfigMismatch)
 	case len(s.Params) != nparams || len(s.M) != nparams || len(s.V) != nparams:
-		return nil, fmt.Errorf("resume %s: %d parameters, want %d", path, len(s.Params), nparams)
+		err = fmt.Errorf("resume %s: %d parameters, want %d", path, len(s.Params), nparams)
 	}
-	return &s, nil
+	return &s, inverse.InputError(err)
+}
+
+// check refuses a state that this configuration cannot continue from: a
+// crafted or damaged checkpoint whose hash matches but whose position,
+// order, history or counters are out of range (an out-of-range batch index
+// would panic; a position past the end would silently skip an epoch). T
+// frames, nsteps steps per epoch, blocks ARN blocks; good says s is a
+// rollback snapshot (taken at the start of an epoch, without its own).
+func (s *state) check(cfg *Config, T, nsteps, blocks int, good bool) error {
+	orderLen := nsteps
+	if cfg.RandomFrames {
+		orderLen = T
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("checkpoint state: "+format, args...)
+	}
+	switch {
+	case s.Epoch < 0 || s.Epoch > cfg.Epochs:
+		return bad("epoch %d outside [0, %d]", s.Epoch, cfg.Epochs)
+	case s.Pos < 0 || s.Pos > nsteps:
+		return bad("batch position %d outside [0, %d]", s.Pos, nsteps)
+	case s.Order == nil && s.Pos != 0:
+		return bad("batch position %d without a batch order", s.Pos)
+	case s.Order != nil && len(s.Order) != orderLen:
+		return bad("batch order of %d entries, want %d", len(s.Order), orderLen)
+	case s.Step < 0 || s.AdamT < 0 || s.EpN < 0 || s.Retries < 0 || s.Retries > cfg.MaxRetries:
+		return bad("negative counters or %d retries (at most %d)", s.Retries, cfg.MaxRetries)
+	case !(s.LRScale > 0) || s.LRScale > 1:
+		return bad("learning-rate scale %g outside (0, 1]", s.LRScale)
+	case len(s.LossData) != s.Epoch || len(s.LossEP) != s.Epoch || len(s.Alpha) != s.Epoch || len(s.REMonitor) > s.Epoch:
+		return bad("history of %d/%d/%d/%d epochs at epoch %d", len(s.LossData), len(s.LossEP), len(s.Alpha), len(s.REMonitor), s.Epoch)
+	case good && s.Good != nil:
+		return bad("nested rollback snapshot")
+	}
+	seen := make([]bool, orderLen)
+	for i, k := range s.Order {
+		if k < 0 || k >= orderLen || seen[k] {
+			return bad("batch order entry %d at [%d] is not part of a permutation of %d", k, i, orderLen)
+		}
+		seen[k] = true
+	}
+	for e, a := range s.Alpha {
+		if len(a) != blocks {
+			return bad("%d ARN α values at epoch %d, want %d", len(a), e, blocks)
+		}
+	}
+	if err := new(rand.PCG).UnmarshalBinary(s.RNG); err != nil {
+		return bad("random generator state: %v", err)
+	}
+	if s.Good != nil {
+		if err := s.Good.check(cfg, T, nsteps, blocks, true); err != nil {
+			return fmt.Errorf("rollback snapshot: %w", err)
+		}
+		if n := len(s.Params); len(s.Good.Params) != n || len(s.Good.M) != n || len(s.Good.V) != n {
+			return bad("rollback snapshot with %d parameters, want %d", len(s.Good.Params), n)
+		}
+	}
+	return nil
 }

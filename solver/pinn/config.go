@@ -177,14 +177,21 @@ func (c *Config) validate() error {
 		return fmt.Errorf("pinn: AD Laplacian with ND time derivative is not a paper variant")
 	case c.Epochs < 0 || c.BatchFrames < 1 || c.Collocation < 0:
 		return fmt.Errorf("pinn: epochs %d, batch frames %d, collocation %d: want ≥0, ≥1, ≥0", c.Epochs, c.BatchFrames, c.Collocation)
-	case !(c.LR > 0) || !(c.LRFinal > 0):
-		return fmt.Errorf("pinn: learning rates %g → %g: want > 0", c.LR, c.LRFinal)
-	case c.Lambda < 0 || math.IsNaN(c.Lambda):
-		return fmt.Errorf("pinn: lambda %g: want ≥ 0", c.Lambda)
-	case c.EpsDelta < 0 || math.IsNaN(c.EpsDelta):
-		return fmt.Errorf("pinn: eps delta %g: want ≥ 0 (0: the paper's raw ε)", c.EpsDelta)
-	case c.Boundary && c.Laplacian == ND && !(c.NormalStep > 0):
-		return fmt.Errorf("pinn: normal step %g: want > 0", c.NormalStep)
+	case !(c.LR > 0) || !(c.LRFinal > 0) || math.IsInf(c.LR+c.LRFinal, 0):
+		return fmt.Errorf("pinn: learning rates %g → %g: want finite values > 0", c.LR, c.LRFinal)
+	case !(c.Lambda >= 0) || math.IsInf(c.Lambda, 0):
+		return fmt.Errorf("pinn: lambda %g: want a finite value ≥ 0", c.Lambda)
+	case !(c.EpsDelta >= 0) || math.IsInf(c.EpsDelta, 0):
+		return fmt.Errorf("pinn: eps delta %g: want a finite value ≥ 0 (0: the paper's raw ε)", c.EpsDelta)
+	case c.Boundary && c.Laplacian == ND && (!(c.NormalStep > 0) || math.IsInf(c.NormalStep, 0)):
+		return fmt.Errorf("pinn: normal step %g: want a finite value > 0", c.NormalStep)
+	case !(c.BadInitRatio >= 0):
+		return fmt.Errorf("pinn: bad-initialization ratio %g: want ≥ 0", c.BadInitRatio)
+	case c.MaxRetries < 0 || c.CheckpointEvery < 0 || c.MonitorEvery < 0:
+		return fmt.Errorf("pinn: max retries %d, checkpoint every %d, monitor every %d: want ≥ 0 each", c.MaxRetries, c.CheckpointEvery, c.MonitorEvery)
+	}
+	if err := (nn.Config{Layers: c.Layers, Width: c.Width, Blocks: c.Blocks}).Validate(); err != nil {
+		return fmt.Errorf("pinn: %w", err)
 	}
 	if _, err := nn.ParsePrecision(c.Precision); err != nil {
 		return fmt.Errorf("pinn: precision %q: want float64 or float32", c.Precision)

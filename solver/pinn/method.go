@@ -53,6 +53,8 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 		return nil, fmt.Errorf("pinn: R %dx%d, BSPM %dx%d, %d heart nodes, %d times: want R m x n, BSPM m x T", rm, rn, bm, bt, n, T)
 	case T < 5:
 		return nil, fmt.Errorf("pinn: %d frames: the Eq. 17–18 stencil needs at least 5", T)
+	case cfg.BatchFrames > T:
+		return nil, inverse.InputError(fmt.Errorf("pinn: batch frames %d exceed the %d frames of the recording", cfg.BatchFrames, T))
 	}
 	tau := p.Time[1] - p.Time[0]
 	for f := 1; f < T; f++ {

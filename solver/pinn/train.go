@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/eandarn/eandarn/kernels"
+	"github.com/eandarn/eandarn/solver/inverse"
 )
 
 // ErrInterrupted is returned (wrapped) when training stopped because its
@@ -98,10 +99,15 @@ func (tr *trainer) checkpoint() error {
 // collocation points drawn from the batch's nodes × frames.
 func (tr *trainer) run(ctx context.Context) error {
 	cfg := tr.cfg
+	T, B := tr.obj.grid.T, cfg.BatchFrames
+	nsteps := (T + B - 1) / B
 	if cfg.Resume != "" {
 		s, err := loadState(cfg.Resume, tr.hash, len(tr.params))
 		if err != nil {
 			return err
+		}
+		if err := s.check(cfg, T, nsteps, tr.obj.net.Config.Blocks, false); err != nil {
+			return inverse.InputError(fmt.Errorf("resume %s: %w", cfg.Resume, err))
 		}
 		good := s.Good
 		s.Good = nil
@@ -111,8 +117,6 @@ func (tr *trainer) run(ctx context.Context) error {
 		tr.good = good
 		tr.log.Info("resumed", "path", cfg.Resume, "epoch", s.Epoch, "step", s.Step)
 	}
-	T, B := tr.obj.grid.T, cfg.BatchFrames
-	nsteps := (T + B - 1) / B
 	if !tr.st.HaveRatio0 {
 		r, err := tr.obj.initRatio(B)
 		if err != nil {

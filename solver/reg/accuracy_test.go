@@ -46,7 +46,7 @@ func TestAccuracyDefaultDataset(t *testing.T) {
 	d := buildDataset(t)
 	ctx := context.Background()
 	for _, sigma := range []float64{0.01, 0.1} {
-		p := &inverse.Problem{Heart: d.heart, R: d.r, BSPM: noisy(d.y, sigma, 1)}
+		p := &inverse.Problem{Heart: d.heart, R: d.r, BSPM: inverse.AddNoise(d.y, sigma, 1)}
 		re := map[string]float64{}
 		for _, c := range []struct {
 			name   string

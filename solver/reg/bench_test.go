@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
 )
 
@@ -15,7 +16,7 @@ import (
 // L-curve corners and discrepancy, and the reconstruction (target < 5 s).
 func BenchmarkTikhonov2Sweep(b *testing.B) {
 	d := buildDataset(b)
-	l, y := mesh.Laplacian(d.heart), noisy(d.y, 0.01, 1)
+	l, y := mesh.Laplacian(d.heart), inverse.AddNoise(d.y, 0.01, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := SolveTikhonov(context.Background(), d.r, l, y, Options{Sigma: 0.01}); err != nil {
@@ -28,7 +29,7 @@ func BenchmarkTikhonov2Sweep(b *testing.B) {
 // grids, 7 x 5 x 10 points plus the λt refinement (target < 60 s).
 func BenchmarkSTREAuto(b *testing.B) {
 	d := buildDataset(b)
-	l, y := mesh.Laplacian(d.heart), noisy(d.y, 0.01, 1)
+	l, y := mesh.Laplacian(d.heart), inverse.AddNoise(d.y, 0.01, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := SolveSTRE(context.Background(), d.r, l, y, Options{}); err != nil {

@@ -10,20 +10,6 @@ import (
 	"github.com/eandarn/eandarn/solver/sparse"
 )
 
-// noisy returns Y + σ·N(0,1) with a fixed seed.
-func noisy(y *mat.Dense, sigma float64, seed uint64) *mat.Dense {
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	out := mat.DenseCopyOf(y)
-	raw := out.RawMatrix()
-	for i := 0; i < raw.Rows; i++ {
-		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
-		for j := range row {
-			row[j] += sigma * rng.NormFloat64()
-		}
-	}
-	return out
-}
-
 // smallProblem is a seeded ill-posed test problem: R (m x n) with singular
 // values decaying over six decades, a smooth truth U (n x T) on a path of
 // n nodes, and Y = R U + σ·noise.

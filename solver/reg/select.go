@@ -3,6 +3,8 @@ package reg
 import (
 	"fmt"
 	"math"
+
+	"github.com/eandarn/eandarn/solver/inverse"
 )
 
 // spectrum is what the λ-selection rules of one Tikhonov problem need: the
@@ -198,7 +200,7 @@ func (s *spectrum) pickDiscrepancy(sigma float64) (float64, error) {
 		all += b
 	}
 	if target <= s.delta2 || target >= all+s.delta2 {
-		return 0, fmt.Errorf("reg: discrepancy principle: target residual mTσ² = %.4g outside the attainable range (%.4g, %.4g)", target, s.delta2, all+s.delta2)
+		return 0, inverse.InputError(fmt.Errorf("reg: discrepancy principle: target residual mTσ² = %.4g outside the attainable range (%.4g, %.4g)", target, s.delta2, all+s.delta2))
 	}
 	lo, hi := math.Log(s.sigma[0]*1e-16), math.Log(s.sigma[0]*1e8)
 	for i := 0; i < 200 && hi-lo > 1e-13; i++ {

@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/sparse"
 )
 
@@ -72,7 +73,7 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 		}
 		var chol mat.Cholesky
 		if ok := chol.Factorize(b); !ok {
-			return nil, fmt.Errorf("reg: ΓᵀΓ (+ constants) is not positive definite: the %dx%d operator has a null space other than the constants (disconnected mesh?)", gamma.Rows, gamma.Cols)
+			return nil, inverse.InputError(fmt.Errorf("reg: ΓᵀΓ (+ constants) is not positive definite: the %dx%d operator has a null space other than the constants (disconnected mesh?)", gamma.Rows, gamma.Cols))
 		}
 		lower = mat.NewTriDense(n, mat.Lower, nil)
 		chol.LTo(lower)
@@ -87,7 +88,7 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 		rn.MulVec(r, mat.NewVecDense(n, ones))
 		f.rn = rn.Norm(2)
 		if f.rn == 0 {
-			return nil, fmt.Errorf("reg: R maps constants to zero, so the constant part of u is undetermined")
+			return nil, inverse.InputError(fmt.Errorf("reg: R maps constants to zero, so the constant part of u is undetermined"))
 		}
 		var qr mat.QR
 		qr.Factorize(rn)

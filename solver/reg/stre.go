@@ -107,19 +107,25 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 	case tf < 2:
 		return nil, fmt.Errorf("reg: STRE needs at least 2 frames, got %d", tf)
 	case o.Window >= tf:
-		return nil, fmt.Errorf("reg: STRE window %d needs more than %d frames", o.Window, tf)
+		return nil, inverse.InputError(fmt.Errorf("reg: STRE window %d needs more than %d frames", o.Window, tf))
 	}
 
 	// Scale for the λ grids: Tikhonov-L with GCV.
 	var scale float64
 	if o.LambdaS == 0 || o.LambdaT == 0 {
-		f, err := newStdForm(r, l)
+		err := await(ctx, func() error {
+			f, err := newStdForm(r, l)
+			if err != nil {
+				return err
+			}
+			_, beta2, delta2 := f.project(y)
+			sp := &spectrum{sigma: f.sigma, beta2: beta2, delta2: delta2, m: m, k: f.k, t: tf}
+			scale, _ = sp.pickGCV(sp.grid(o.GridSize))
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		_, beta2, delta2 := f.project(y)
-		sp := &spectrum{sigma: f.sigma, beta2: beta2, delta2: delta2, m: m, k: f.k, t: tf}
-		scale, _ = sp.pickGCV(sp.grid(o.GridSize))
 	}
 	lsGrid := []float64{o.LambdaS}
 	if o.LambdaS == 0 {
@@ -135,12 +141,15 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 	}
 
 	rtr := &mat.Dense{}
-	rtr.Mul(r.T(), r)
-	ltl := gram(l)
+	var ltl *mat.SymDense
+	if err := await(ctx, func() error { rtr.Mul(r.T(), r); ltl = gram(l); return nil }); err != nil {
+		return nil, err
+	}
 	times := make([]*timeFactor, len(windows))
 	for i, w := range windows {
 		if w < tf {
-			if times[i], err = newTimeFactor(y, w); err != nil {
+			err := await(ctx, func() (err error) { times[i], err = newTimeFactor(y, w); return err })
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -184,7 +193,15 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		}
 	}()
 	for is := range lsGrid {
-		f, ok := <-factors
+		// Waiting on ctx too: one factorization takes seconds and cannot
+		// be interrupted, so a signal must not wait for it to finish.
+		var f factored
+		var ok bool
+		select {
+		case f, ok = <-factors:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		if !ok { // the producer stopped on cancellation
 			return nil, ctx.Err()
 		}
@@ -213,7 +230,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		}
 	}
 	if best.sp == nil {
-		return nil, fmt.Errorf("reg: STRE: no window in %v fits %d frames", windows, tf)
+		return nil, inverse.InputError(fmt.Errorf("reg: STRE: no window in %v fits %d frames", windows, tf))
 	}
 	ev := newEvaluator(best.sp, best.tm, best.shat)
 	lt := ltGrid[best.it]
@@ -257,6 +274,21 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 			"select":             SelectGCV,
 		},
 	}, nil
+}
+
+// await runs f in a goroutine and waits for it or for the end of ctx: a
+// factorization takes seconds and cannot be interrupted, and a cancelled
+// solve (SIGTERM) must not wait for it. When ctx ends first, f finishes in
+// the background and its results are never read.
+func await(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // decadeGrid returns size values log-spaced over scale·10^d[0] … scale·10^d[1].
