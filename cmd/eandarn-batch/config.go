@@ -60,6 +60,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.IntVar(&c.Window, "window", 0, "STRE temporal half-window w (≥ 1 frames), or 0 to choose it by GCV")
 	fs.StringVar(&c.Device, "device", "cpu", "compute backend: cpu")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
+	cli.AddMemoryFlag(fs)
 	addPinnFlags(fs, c)
 	return fs
 }

@@ -6,21 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/metrics"
-	"github.com/eandarn/eandarn/solver/pinn"
 )
-
-// noiseStream is the second PCG word of the noise generator ("noise" in
-// ASCII), so that the noise and a method seeded with the same -seed draw
-// from different streams.
-const noiseStream = 0x6e6f697365
 
 // summary is the one JSON line on stdout. Metrics are null when the run
 // file has no truth; non-finite numbers are written as null (JSON has no NaN).
@@ -65,6 +59,12 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	if err != nil {
 		return nil, cli.BadInputf("method %s: %w", c.Method, err)
 	}
+	// Before any work: no output may destroy the input or another output,
+	// and every output's folder must be writable now, not after the solve.
+	if err := cli.CheckFiles([]cli.File{{Flag: "-in", Path: c.In}},
+		[]cli.File{{Flag: "-out", Path: c.Out}, {Flag: "-checkpoint", Path: c.Pinn["checkpoint"]}}); err != nil {
+		return nil, err
+	}
 
 	t0 := time.Now()
 	// Load validates the run file against its schema (shapes of R, BSPM,
@@ -78,7 +78,10 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	_, frames := p.BSPM.Dims()
 	log.Info("loaded", "in", c.In, "nodes", n, "leads", m0, "frames", frames, "truth", p.TruthU != nil, "seconds", tm.load)
 
-	p.BSPM = addNoise(p.BSPM, c.Noise, c.Seed)
+	p.BSPM = inverse.AddNoise(p.BSPM, c.Noise, c.Seed)
+	if err := runfile.CheckData(c.In, runfile.BSPM, p.BSPM); err != nil {
+		return nil, cli.BadInputf("-noise %g: the noisy BSPM is unusable: %w", c.Noise, err)
+	}
 
 	t0 = time.Now()
 	log.Info("solving", "method", c.Method, "noise", c.Noise, "seed", c.Seed)
@@ -87,8 +90,9 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return nil, cli.Interrupted(fmt.Errorf("%s interrupted after %.1f s (%v): no result written", c.Method, tm.solve, context.Cause(ctx)))
-	case errors.Is(err, pinn.ErrConfigMismatch):
-		// A -resume file of another run is the user's input, not a failure.
+	case errors.Is(err, inverse.ErrInput):
+		// The method found the data or a setting unusable (a window longer
+		// than the recording, a -resume file of another run): bad input.
 		return nil, cli.BadInputf("%s: %w", c.Method, err)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", c.Method, err)
@@ -97,6 +101,10 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	}
 	if r, cc := res.U.Dims(); r != n || cc != frames {
 		return nil, fmt.Errorf("%s: reconstruction is %dx%d, want %dx%d", c.Method, r, cc, n, frames)
+	}
+	// Never a result of garbage with exit status 0.
+	if err := finiteMatrix(res.U); err != nil {
+		return nil, fmt.Errorf("%s: reconstruction %w: no result written", c.Method, err)
 	}
 	log.Info("solved", "method", c.Method, "seconds", tm.solve)
 
@@ -134,23 +142,17 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	return s, nil
 }
 
-// addNoise returns y + σ·Z with Z_ij independent standard normal draws,
-// taken row by row (lead by lead, frames in order) from a PCG generator
-// seeded with (seed, noiseStream), so a (σ, seed) pair always gives the same
-// noisy BSPM. σ = 0 returns y itself.
-func addNoise(y *mat.Dense, sigma float64, seed uint64) *mat.Dense {
-	if sigma == 0 {
-		return y
-	}
-	rng := rand.New(rand.NewPCG(seed, noiseStream))
-	r, c := y.Dims()
-	out := mat.NewDense(r, c, nil)
+// finiteMatrix returns an error naming the first non-finite entry of m.
+func finiteMatrix(m *mat.Dense) error {
+	r, c := m.Dims()
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
-			out.Set(i, j, y.At(i, j)+sigma*rng.NormFloat64())
+			if x := m.At(i, j); math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("has %v at [%d,%d]", x, i, j)
+			}
 		}
 	}
-	return out
+	return nil
 }
 
 // score computes RE, CC, MSE (Eq. 19–21) of the estimate against the

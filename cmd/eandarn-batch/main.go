@@ -42,7 +42,8 @@ func main() {
 // runs the job and returns the exit status. SIGINT and SIGTERM cancel the
 // context handed to the method, which stops (a PINN method checkpoints
 // first); the result file is then not written.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer cli.Recover(stderr, prog, &code)
 	if isSweep(args) {
 		return runSweep(args, stdout, stderr) // sweep.go
 	}

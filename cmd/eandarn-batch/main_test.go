@@ -4,61 +4,22 @@ import (
 	"encoding/json"
 	"flag"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat"
 
 	"github.com/eandarn/eandarn/cmd/internal/clitest"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/resultfile"
 	"github.com/eandarn/eandarn/io/runfile"
-	"github.com/eandarn/eandarn/solver/geometry"
 	"github.com/eandarn/eandarn/solver/inverse"
 )
 
-// tinyProblem is a 42-node heart (icosphere, r = 20 mm) inside a 42-node
-// torso (r = 60 mm) with a smooth travelling wave as truth and a random but
-// well-conditioned R (identity plus small PCG entries), 20 frames.
-func tinyProblem() *inverse.Problem {
-	heart := geometry.Icosphere(1, 20)
-	torso := geometry.Icosphere(1, 60)
-	n, m, T := len(heart.Nodes), len(torso.Nodes), 20
-	rng := rand.New(rand.NewPCG(7, 7))
-	R := mat.NewDense(m, n, nil)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			R.Set(i, j, 0.05*rng.NormFloat64())
-		}
-		R.Set(i, i, R.At(i, i)+1)
-	}
-	time := make([]float64, T)
-	U, V := mat.NewDense(n, T, nil), mat.NewDense(n, T, nil)
-	for f := range time {
-		time[f] = 0.5 * float64(f)
-	}
-	for i, x := range heart.Nodes {
-		for f, t := range time {
-			U.Set(i, f, 0.5+0.5*math.Sin(x[2]/10-0.4*t))
-			V.Set(i, f, 0.2+0.1*math.Cos(x[0]/10-0.4*t))
-		}
-	}
-	var Y mat.Dense
-	Y.Mul(R, U)
-	leads := make([]int, m)
-	for i := range leads {
-		leads[i] = i
-	}
-	return &inverse.Problem{
-		Heart: heart, Torso: torso, Leads: leads,
-		R: R, BSPM: &Y, Time: time, TruthU: U, TruthV: V,
-		Attrs: map[string]string{"units": "normalized", "generator": "main_test"},
-	}
-}
+// tinyProblem is clitest.TinyProblem with 20 frames.
+func tinyProblem() *inverse.Problem { return clitest.TinyProblem(20) }
 
 // writeRun saves tinyProblem as path (.h5 file, or a .npy folder).
 func writeRun(t *testing.T, path string) {
@@ -248,26 +209,6 @@ func TestTikhonovJob(t *testing.T) {
 	}
 	if a["method"] != "tikhonov2" || a["noise"] != 0.01 || a["seed"] != 1.0 {
 		t.Errorf("summary echoes method %v noise %v seed %v", a["method"], a["noise"], a["seed"])
-	}
-}
-
-func TestAddNoise(t *testing.T) {
-	y := mat.NewDense(200, 300, nil)
-	a, b := addNoise(y, 0.1, 5), addNoise(y, 0.1, 5)
-	if !mat.Equal(a, b) {
-		t.Error("same seed gave different noise")
-	}
-	if mat.Equal(a, addNoise(y, 0.1, 6)) {
-		t.Error("different seeds gave the same noise")
-	}
-	if sd := stat.StdDev(a.RawMatrix().Data, nil); math.Abs(sd-0.1) > 0.002 {
-		t.Errorf("noise std %g, want 0.1 ± 0.002 (60000 draws)", sd)
-	}
-	if addNoise(y, 0, 5) != y {
-		t.Error("σ = 0 must leave the BSPM as it is")
-	}
-	if y.At(3, 4) != 0 {
-		t.Error("addNoise modified its input")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/pinn"
 )
@@ -170,6 +171,9 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 			}
 		}
 	}
+	if err := checkNetworkMemory(cfg); err != nil {
+		return nil, err
+	}
 	cfg.Seed = c.Seed
 	cfg.Logger = log
 	if c.Resume {
@@ -181,4 +185,29 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 		}
 	}
 	return pinn.New(c.Method, cfg)
+}
+
+// checkNetworkMemory refuses a network whose parameters, with the copies
+// training keeps of them, would not fit the memory budget (-max-memory),
+// before anything is allocated: -width 100000000 would ask for 10^17
+// parameters. The bound is Layers·(Width+5)·(Width+1) parameters (each of
+// the dense layers has at most that many weights and biases: 4 or Width
+// inputs, Width or 2 outputs), 8 bytes each, 10 copies (weights, gradient,
+// Adam's two moments, the rollback snapshot of the three, the checkpoint
+// being encoded).
+func checkNetworkMemory(cfg pinn.Config) error {
+	w := cfg.Width + 5
+	per, err := inputs.Bytes(max(w, 0), max(cfg.Width+1, 0))
+	if err == nil {
+		per, err = inputs.Bytes(int(per), max(cfg.Layers, 0))
+	}
+	if err == nil {
+		per, err = inputs.Bytes(int(per), 8*10)
+	}
+	what := fmt.Sprintf("network of -layers %d -width %d (parameters and their training copies)", cfg.Layers, cfg.Width)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	var t inputs.Tally
+	return t.AddBytes(what, per)
 }

@@ -5,29 +5,23 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eandarn/eandarn/cmd/internal/clitest"
 )
 
 // buildBinaries builds eandarn-synth and eandarn-batch into a temporary
 // folder, with a version set by -ldflags as the Makefile does.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go toolchain to build the binaries")
-		}
-	}
 	bin := t.TempDir()
-	cmd := exec.Command(goBin, "build", "-ldflags", "-X github.com/eandarn/eandarn/cmd/internal/cli.Version=roundtrip-test",
-		"-o", bin+string(filepath.Separator), "github.com/eandarn/eandarn/cmd/eandarn-synth", "github.com/eandarn/eandarn/cmd/eandarn-batch")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := clitest.Build(bin, "-X github.com/eandarn/eandarn/cmd/internal/cli.Version=roundtrip-test",
+		"github.com/eandarn/eandarn/cmd/eandarn-synth", "github.com/eandarn/eandarn/cmd/eandarn-batch"); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -78,6 +78,7 @@ func parseArgs(args []string, stdout io.Writer) (c *config, help bool, err error
 	fs.StringVar(&c.Run, "run", "", "VTK mode: run file with the heart mesh and the truth (default: the result's input attribute)")
 	fs.StringVar(&c.Frames, "frames", "::10", "VTK mode: frames to export, comma-separated indices or start:stop:step ranges (stop excluded; empty start/stop = first/last)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
+	cli.AddMemoryFlag(fs)
 	cli.SetUsage(fs, synopsis)
 	if help, err := cli.Parse(fs, args, stdout); help || err != nil {
 		return nil, help, err
@@ -127,10 +128,20 @@ func (c *config) validateTable() error {
 	} else if !st.IsDir() {
 		return cli.BadInputf("-in %s: not a folder", c.In)
 	}
-	if c.Out != "" {
-		return cli.CheckOutput(c.Out)
+	if c.Out == "" {
+		return nil
 	}
-	return nil
+	// -out may lie in -in (a table beside its runs), but must not be one of
+	// the result files it summarizes.
+	files, err := listResults(c.In)
+	if err != nil {
+		return err
+	}
+	ins := make([]cli.File, len(files))
+	for i, f := range files {
+		ins[i] = cli.File{Flag: "result", Path: f}
+	}
+	return cli.CheckFiles(ins, []cli.File{{Flag: "-out", Path: c.Out}})
 }
 
 func (c *config) validateVTK() error {
@@ -149,5 +160,6 @@ func (c *config) validateVTK() error {
 			return cli.BadInputf("-vtk %s: exists and is not a series this program wrote (no %s); not replacing it", c.VTK, vtk.CollectionName)
 		}
 	}
-	return nil
+	return cli.CheckFiles([]cli.File{{Flag: "-result", Path: c.Result}, {Flag: "-run", Path: c.Run}},
+		[]cli.File{{Flag: "-vtk", Path: c.VTK, Dir: true}})
 }

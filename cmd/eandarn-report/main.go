@@ -34,7 +34,8 @@ func main() {
 // run is the whole program, callable in-process from tests: it parses
 // args, runs the chosen mode and returns the exit status. The table goes to
 // stdout (or -out); unreadable files and errors go to stderr.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer cli.Recover(stderr, prog, &code)
 	c, help, err := parseArgs(args, stdout)
 	if help {
 		return cli.ExitOK

@@ -53,6 +53,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&p.Laplacian, "laplacian", "cotangent", "simulation Laplacian: cotangent (Laplace–Beltrami; no inverse crime) or eq15 (paper Eq. 15, as the inverse methods use)")
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed recorded in the provenance (the generator itself is deterministic)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
+	cli.AddMemoryFlag(fs)
 	return fs
 }
 
@@ -89,6 +90,11 @@ func (c *config) validate() error {
 	}
 	if _, err := ap.ParsePacing(p.Pace); err != nil {
 		return cli.BadInputf("-pace: %w", err)
+	}
+	// The protocol's step count, before any work: -tend 1e12 or -dt 1e-300
+	// would run for days or take no step at all.
+	if _, _, err := (ap.Config{Frames: p.Frames, Tend: p.TEnd, Dt: p.Dt}).Steps(); err != nil {
+		return cli.BadInputf("-frames %d -tend %g -dt %g: %w", p.Frames, p.TEnd, p.Dt, err)
 	}
 	if c.Out != "" {
 		return cli.CheckOutput(c.Out)

@@ -13,42 +13,14 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/cmd/internal/clitest"
-	"github.com/eandarn/eandarn/io/h5"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/io/shareddata"
 	"github.com/eandarn/eandarn/solver/geometry"
-	"github.com/eandarn/eandarn/solver/mesh"
 )
 
 // call runs the program in-process: exit status, stdout, stderr.
 func call(args ...string) (int, string, string) { return clitest.Call(run, args...) }
-
-// writeMesh writes m as FILE.h5 with root datasets nodes and triangles.
-func writeMesh(t *testing.T, path string, m *mesh.Mesh) {
-	t.Helper()
-	f, err := h5.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes := mat.NewDense(len(m.Nodes), 3, nil)
-	for i, x := range m.Nodes {
-		nodes.SetRow(i, x[:])
-	}
-	tris := make([]int, 0, 3*len(m.Tris))
-	for _, tr := range m.Tris {
-		tris = append(tris, tr[:]...)
-	}
-	if err := f.WriteDense("nodes", nodes); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.WriteInts("triangles", len(m.Tris), 3, tris); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // smallCase writes a 162-node icosphere heart (r = 20 mm) and a 162-node
 // icosphere torso (r = 80 mm) and returns the flags of a quick generation:
@@ -56,8 +28,8 @@ func writeMesh(t *testing.T, path string, m *mesh.Mesh) {
 func smallCase(t *testing.T, dir string) []string {
 	t.Helper()
 	heart, torso := filepath.Join(dir, "heart.h5"), filepath.Join(dir, "torso.h5")
-	writeMesh(t, heart, geometry.Icosphere(2, 20))
-	writeMesh(t, torso, geometry.Icosphere(2, 80))
+	clitest.WriteMesh(t, heart, geometry.Icosphere(2, 20))
+	clitest.WriteMesh(t, torso, geometry.Icosphere(2, 80))
 	return []string{"-heart", heart, "-torso", torso, "-frames", "30", "-tend", "20", "-pace", "0", "-log-level", "warn"}
 }
 
@@ -183,9 +155,9 @@ func TestBadInput(t *testing.T) {
 	open := geometry.Icosphere(2, 20)
 	open.Tris = open.Tris[1:]
 	openHeart := filepath.Join(dir, "open.h5")
-	writeMesh(t, openHeart, open)
+	clitest.WriteMesh(t, openHeart, open)
 	tinyTorso := filepath.Join(dir, "tinytorso.h5")
-	writeMesh(t, tinyTorso, geometry.Icosphere(2, 10))
+	clitest.WriteMesh(t, tinyTorso, geometry.Icosphere(2, 10))
 	// with replaces (or adds) flag=value in the small case's arguments.
 	with := func(kv ...string) []string {
 		args := append([]string(nil), base...)
@@ -264,7 +236,7 @@ func TestMeshPaths(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	writeMesh(t, filepath.Join(dir, "m.h5"), want)
+	clitest.WriteMesh(t, filepath.Join(dir, "m.h5"), want)
 	must(os.MkdirAll(filepath.Join(dir, "npydir"), 0o755))
 	must(npy.WriteDense(filepath.Join(dir, "npydir", "nodes.npy"), nodes))
 	must(npy.WriteInts(filepath.Join(dir, "npydir", "triangles.npy"), len(want.Tris), 3, tris))
@@ -284,7 +256,7 @@ func TestMeshPaths(t *testing.T) {
 	for _, path := range []string{
 		"m.h5", "run.h5:geometry/heart", "npydir", "heart_nodes.npy", "heart", "h_nodes.csv", "h", "csvdir",
 	} {
-		got, err := readMesh(filepath.Join(dir, path))
+		got, _, err := readMesh(filepath.Join(dir, path))
 		if err != nil {
 			t.Errorf("%s: %v", path, err)
 			continue
@@ -300,7 +272,7 @@ func TestMeshPaths(t *testing.T) {
 			}
 		}
 	}
-	if _, err := readMesh(filepath.Join(dir, "nothing")); err == nil {
+	if _, _, err := readMesh(filepath.Join(dir, "nothing")); err == nil {
 		t.Error("a path with no mesh was accepted")
 	}
 }

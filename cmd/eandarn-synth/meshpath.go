@@ -58,15 +58,17 @@ func (g h5Group) ReadInts(name string) ([]int, []int, error) {
 	return g.f.ReadInts(g.group + "/" + name)
 }
 
-// readMesh reads a surface mesh from one of the accepted paths.
-func readMesh(path string) (*mesh.Mesh, error) {
+// readMesh reads a surface mesh from one of the accepted paths and returns
+// the files it read.
+func readMesh(path string) (*mesh.Mesh, []string, error) {
 	if file, group, ok := splitH5(path); ok {
 		f, err := h5.Open(file)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer f.Close()
-		return meshFrom(h5Group{f, group}, "nodes", "triangles")
+		m, err := meshFrom(h5Group{f, group}, "nodes", "triangles")
+		return m, []string{file}, err
 	}
 	var pairs [][2]string // candidate (nodes, triangles) files, .npy or .csv
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
@@ -86,12 +88,14 @@ func readMesh(path string) (*mesh.Mesh, error) {
 			continue
 		}
 		if strings.HasSuffix(pr[0], ".csv") {
-			return csvmesh.Load(pr[0], pr[1])
+			m, err := csvmesh.Load(pr[0], pr[1])
+			return m, pr[:], err
 		}
 		dir := npyDir(filepath.Dir(pr[0]))
-		return meshFrom(dir, strings.TrimSuffix(filepath.Base(pr[0]), ".npy"), strings.TrimSuffix(filepath.Base(pr[1]), ".npy"))
+		m, err := meshFrom(dir, strings.TrimSuffix(filepath.Base(pr[0]), ".npy"), strings.TrimSuffix(filepath.Base(pr[1]), ".npy"))
+		return m, pr[:], err
 	}
-	return nil, fmt.Errorf("no mesh there: want FILE.h5[:GROUP], a folder with nodes.npy/triangles.npy or nodes.csv/faces.csv, or a prefix P of P_nodes.npy/P_triangles.npy or P_nodes.csv/P_faces.csv")
+	return nil, nil, fmt.Errorf("no mesh there: want FILE.h5[:GROUP], a folder with nodes.npy/triangles.npy or nodes.csv/faces.csv, or a prefix P of P_nodes.npy/P_triangles.npy or P_nodes.csv/P_faces.csv")
 }
 
 // splitH5 splits "FILE.h5[:GROUP]" into the file and the group ("" for the
@@ -134,15 +138,17 @@ func meshFrom(a arrays, nodesName, trisName string) (*mesh.Mesh, error) {
 
 // readLeads reads 0-based torso node indices of the leads from a .npy file,
 // FILE.h5[:DATASET] (default dataset "leads"), or a one-column CSV file,
-// and checks them against the torso's n nodes.
-func readLeads(path string, n int) ([]int, error) {
+// checks them against the torso's n nodes, and returns the file it read.
+func readLeads(path string, n int) ([]int, []string, error) {
 	var leads []int
 	var err error
+	files := []string{path}
 	switch file, dset, isH5 := splitH5(path); {
 	case isH5:
+		files = []string{file}
 		var f *h5.File
 		if f, err = h5.Open(file); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer f.Close()
 		if dset == "" {
@@ -155,20 +161,20 @@ func readLeads(path string, n int) ([]int, error) {
 		leads, err = csvmesh.ReadIndices(path, n)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(leads) == 0 {
-		return nil, errors.New("no lead indices")
+		return nil, nil, errors.New("no lead indices")
 	}
 	seen := make(map[int]bool, len(leads))
 	for i, l := range leads {
 		switch {
 		case l < 0 || l >= n:
-			return nil, fmt.Errorf("lead %d is torso node %d, want 0..%d", i, l, n-1)
+			return nil, nil, fmt.Errorf("lead %d is torso node %d, want 0..%d", i, l, n-1)
 		case seen[l]:
-			return nil, fmt.Errorf("lead %d repeats torso node %d", i, l)
+			return nil, nil, fmt.Errorf("lead %d repeats torso node %d", i, l)
 		}
 		seen[l] = true
 	}
-	return leads, nil
+	return leads, files, nil
 }

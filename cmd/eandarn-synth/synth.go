@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/solver/ap"
 	"github.com/eandarn/eandarn/solver/forward"
@@ -45,6 +46,7 @@ type geom struct {
 	heart, torso *mesh.Mesh
 	leads        []int
 	pace         int
+	files        []cli.File // the files read (-heart, -torso, -leads)
 }
 
 // synthesize makes (or, with -cache, reuses) the run file of c.
@@ -58,6 +60,9 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	sum := &summary{Key: key, Nodes: len(g.heart.Nodes), Leads: len(g.leads), Frames: c.Params.Frames,
 		Pace: g.pace, Version: cli.BuildVersion()}
 	sum.Out = c.Out
+	if err := checkMemory(c.Params, g); err != nil {
+		return nil, err
+	}
 	if c.Cache != "" {
 		if err := os.MkdirAll(c.Cache, 0o755); err != nil {
 			return nil, cli.BadInputf("cache folder %s: %w", c.Cache, err)
@@ -73,6 +78,11 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 				return sum, nil
 			}
 		}
+	}
+	// Before the BEM and the simulation: the output must not replace a
+	// mesh it is made from, and its folder must be writable now.
+	if err := cli.CheckFiles(g.files, []cli.File{{Flag: "-out", Path: sum.Out, Dir: !runfile.IsHDF5Path(sum.Out)}}); err != nil {
+		return nil, err
 	}
 
 	lap := laplacian(c.Params.Laplacian, g.heart)
@@ -107,6 +117,11 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	}
 	sum.Step = sol.Step
 	log.Info("simulation", "frames", len(sol.Time), "dt", sol.Step, "pace", g.pace, "seconds", time.Since(t0).Seconds())
+	// A run file whose heart never activates is garbage for every inverse
+	// method: refuse it rather than write it.
+	if peak := mat.Max(sol.U); !(peak > apc.Params.A) {
+		return nil, cli.BadInputf("the simulated heart never activates (largest u %.3g, threshold a = %g by t = %g): -tend too short, or the pacing site or stimulus too weak", peak, apc.Params.A, c.Params.TEnd)
+	}
 
 	var Y mat.Dense
 	Y.Mul(R, sol.U)
@@ -134,29 +149,38 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 func resolveGeometry(p params) (*geom, error) {
 	g := new(geom)
 	var err error
+	var files []string
 	if p.Heart == "default" {
 		g.heart = geometry.Heart()
-	} else if g.heart, err = readMesh(p.Heart); err != nil {
+	} else if g.heart, files, err = readMesh(p.Heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	}
+	g.addFiles("-heart", files)
 	if err := g.heart.Orient(); err != nil {
+		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
+	}
+	// The heart check every method applies to a run file, now rather than
+	// when the file is saved after the BEM and the simulation.
+	if err := runfile.CheckHeart(g.heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	}
 	switch {
 	case p.Torso == "default":
 		g.torso, g.leads = geometry.Torso(g.heart)
 	default:
-		if g.torso, err = readMesh(p.Torso); err != nil {
+		if g.torso, files, err = readMesh(p.Torso); err != nil {
 			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 		}
+		g.addFiles("-torso", files)
 		if p.Leads == "" {
 			g.leads = make([]int, len(g.torso.Nodes))
 			for i := range g.leads {
 				g.leads[i] = i
 			}
-		} else if g.leads, err = readLeads(p.Leads, len(g.torso.Nodes)); err != nil {
+		} else if g.leads, files, err = readLeads(p.Leads, len(g.torso.Nodes)); err != nil {
 			return nil, cli.BadInputf("-leads %s: %w", p.Leads, err)
 		}
+		g.addFiles("-leads", files)
 	}
 	if err := g.torso.Orient(); err != nil {
 		return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
@@ -169,6 +193,41 @@ func resolveGeometry(p params) (*geom, error) {
 		return nil, cli.BadInputf("-pace %s: %w", p.Pace, err)
 	}
 	return g, nil
+}
+
+// addFiles records the files read for flag.
+func (g *geom) addFiles(flag string, files []string) {
+	for _, f := range files {
+		g.files = append(g.files, cli.File{Flag: flag, Path: f})
+	}
+}
+
+// bemCopies is the number of (heart + torso nodes)² float64 matrices the
+// BEM holds at once (potential and single-layer blocks, their LU factors
+// and products), an upper bound used for the memory check.
+const bemCopies = 4
+
+// checkMemory refuses, before the BEM, a generation whose arrays would not
+// fit the memory budget (-max-memory): the BEM matrices for n heart and N
+// torso nodes, R (m x n), and the run file's n x T truth u and v and m x T
+// BSPM: -frames 2000000000 would need 35 TB.
+func checkMemory(p params, g *geom) error {
+	n, nt, m, T := len(g.heart.Nodes), len(g.torso.Nodes), len(g.leads), p.Frames
+	var t inputs.Tally
+	for _, a := range []struct {
+		what string
+		dims []int
+	}{
+		{"BEM matrices", []int{bemCopies, n + nt, n + nt}},
+		{"transfer matrix R", []int{m, n}},
+		{"truth u and v", []int{2, n, T}},
+		{"BSPM", []int{m, T}},
+	} {
+		if _, err := t.Add(a.what, a.dims); err != nil {
+			return cli.BadInputf("-frames %d with %d heart, %d torso nodes and %d leads: %w", T, n, nt, m, err)
+		}
+	}
+	return nil
 }
 
 // laplacian returns the simulation's surface Laplacian by name.

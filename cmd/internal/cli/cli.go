@@ -1,7 +1,9 @@
 // Package cli holds what the eandarn binaries share: the build version, the
-// exit-status convention, the output-path checks that let a binary refuse a
-// bad invocation before any work, the slog logger and the one-line JSON
-// summary on stdout.
+// exit-status convention, the checks of input and output paths that let a
+// binary refuse a bad invocation before any work (files.go), the memory
+// budget flag, the slog logger, the one-line JSON summary on stdout, and
+// the guards that keep a user from ever seeing a panic or a job that
+// ignores SIGTERM.
 package cli
 
 import (
@@ -14,10 +16,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
+
+	"github.com/eandarn/eandarn/io/inputs"
 )
 
 // Exit statuses of every eandarn binary.
@@ -131,37 +136,75 @@ func Report(w io.Writer, prog string, err error) int {
 	return ExitCode(err)
 }
 
-// CheckOutput refuses, as bad input, an output path that cannot be written
-// at the end of a run: an empty path, a path whose folder does not exist or
-// is not a folder, or a path that names an existing folder. It is called
-// before any work so that a long solve never ends in an unwritable path.
-func CheckOutput(path string) error {
-	if path == "" {
-		return BadInputf("no output path (-out)")
-	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil {
-		return BadInputf("output %s: folder %s does not exist", path, dir)
-	}
-	if !st.IsDir() {
-		return BadInputf("output %s: %s is not a folder", path, dir)
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return BadInputf("output %s is a folder, want a file name", path)
-	}
-	return nil
-}
-
 // Logger returns a text slog logger on w at the named level
-// (debug, info, warn, error).
+// (debug, info, warn, error). At debug, Recover prints the stack trace of
+// a panic too.
 func Logger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, BadInputf("-log-level %q: want debug, info, warn or error", level)
 	}
+	traceOnPanic.Store(l <= slog.LevelDebug)
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
+
+// traceOnPanic is set by Logger at level debug.
+var traceOnPanic atomic.Bool
+
+// Recover turns a panic of the calling goroutine into one line on stderr
+// and exit status 1 (*code), so that no stack trace reaches a user: a
+// binary's run function defers it first,
+//
+//	defer cli.Recover(stderr, prog, &code)
+//
+// The trace is printed too when the log level is debug.
+func Recover(stderr io.Writer, prog string, code *int) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	msg := fmt.Sprintf("internal error: %v (a bug; rerun with -log-level debug for the stack trace)", p)
+	if traceOnPanic.Load() {
+		msg = fmt.Sprintf("internal error: %v; stack trace:\n%s", p, debug.Stack())
+		fmt.Fprintf(stderr, "%s: %s", prog, msg)
+		*code = ExitInternal
+		return
+	}
+	*code = Report(stderr, prog, errors.New(msg))
+}
+
+// AddMemoryFlag declares -max-memory on fs, which sets the memory budget of
+// io/inputs: the most bytes of array data one input file may declare (and,
+// for eandarn-synth, the arrays a generation would make), checked before
+// anything is allocated. Declaring it resets the budget to the default, so
+// each parse starts from the default.
+func AddMemoryFlag(fs *flag.FlagSet) {
+	inputs.SetBudget(inputs.DefaultBudget)
+	fs.Var(memoryFlag{}, "max-memory", "memory budget for the array data an input declares (8 bytes per value), checked before reading; a size such as 4GiB, 512MiB or 8GB")
+}
+
+// memoryFlag is the flag.Value of -max-memory.
+type memoryFlag struct{}
+
+func (memoryFlag) String() string {
+	b := inputs.Budget()
+	if b%(1<<30) == 0 {
+		return fmt.Sprintf("%dGiB", b>>30)
+	}
+	return fmt.Sprint(b)
+}
+
+func (memoryFlag) Set(s string) error {
+	b, err := inputs.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	inputs.SetBudget(b)
+	return nil
+}
+
+// TypeName names the argument in -h.
+func (memoryFlag) TypeName() string { return "size" }
 
 // PrintJSON writes v as one JSON line on w: the machine interface of every
 // eandarn binary.
@@ -237,12 +280,31 @@ type Program[C any] struct {
 	Run func(ctx context.Context, cfg C, log *slog.Logger) (summary any, err error)
 }
 
-// Main runs the program on args and returns its exit status; it never calls
-// os.Exit, so tests call it in-process. SIGINT and SIGTERM cancel the
-// context handed to Run while Main is running.
-func (p Program[C]) Main(args []string, stdout, stderr io.Writer) int {
+// stopGrace is how long a job may take to stop after SIGTERM or SIGINT
+// before Main's watchdog exits the process with ExitInterrupted: every
+// phase of a job watches its context (a PINN method writes its checkpoint
+// first, which takes well under a second), but a single library call (a
+// BEM solve, one eigen-decomposition, reading a file from a slow disk)
+// cannot be interrupted, and a job must never ignore the signal. Outputs are
+// written atomically, so exiting mid-write leaves no partial file (a
+// temporary is removed by the next run: io/atomicfile).
+var stopGrace = 10 * time.Second
+
+// exit ends the process; tests replace it.
+var exit = os.Exit
+
+// Main runs the program on args and returns its exit status; it does not
+// call os.Exit except from the stop watchdog (see stopGrace), so tests call
+// it in-process. SIGINT and SIGTERM cancel the context handed to Run while
+// Main is running. A panic is one line on stderr and exit status 1
+// (Recover).
+func (p Program[C]) Main(args []string, stdout, stderr io.Writer) (code int) {
+	defer Recover(stderr, p.Name, &code)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	done := make(chan struct{})
+	defer close(done)
+	go watchdog(ctx, done, stderr, p.Name)
 	cfg, help, err := p.Parse(args, stdout)
 	if help {
 		return ExitOK
@@ -259,4 +321,22 @@ func (p Program[C]) Main(args []string, stdout, stderr io.Writer) int {
 		err = PrintJSON(stdout, sum)
 	}
 	return Report(stderr, p.Name, err)
+}
+
+// watchdog exits the process with ExitInterrupted when ctx is cancelled by
+// a signal and the job has not returned (done) within stopGrace.
+func watchdog(ctx context.Context, done <-chan struct{}, stderr io.Writer, prog string) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(stopGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		fmt.Fprintf(stderr, "%s: interrupted: the job did not stop within %v of the signal (an uninterruptible step); exiting without writing a result\n", prog, stopGrace)
+		exit(ExitInterrupted)
+	}
 }

@@ -2,13 +2,19 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/eandarn/eandarn/io/inputs"
 )
 
 func TestExitCodeAndReport(t *testing.T) {
@@ -91,5 +97,122 @@ func TestBuildVersion(t *testing.T) {
 	Version = ""
 	if v := BuildVersion(); !strings.HasPrefix(v, "devel") {
 		t.Errorf("BuildVersion = %q without -ldflags, want devel...", v)
+	}
+}
+
+func TestCheckFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := func(name string) string { return filepath.Join(dir, name) }
+	for _, name := range []string{"in.h5", "old.h5"} {
+		if err := os.WriteFile(path(name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := errors.Join(os.Symlink("in.h5", path("link.h5")), os.Link(path("in.h5"), path("hard.h5")),
+		os.MkdirAll(path("run/forward"), 0o755), os.WriteFile(path("run/forward/R.npy"), nil, 0o644),
+		os.MkdirAll(path("maps"), 0o755), os.WriteFile(path("maps/r.h5"), nil, 0o644), syscall.Mkfifo(path("fifo"), 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	in := []File{{Flag: "-in", Path: path("in.h5")}}
+	for _, c := range []struct {
+		name string
+		ins  []File
+		outs []File
+		want string // "" = accepted
+	}{
+		{"new output", in, []File{{Flag: "-out", Path: path("r.h5")}}, ""},
+		{"existing output", in, []File{{Flag: "-out", Path: path("old.h5")}}, ""},
+		{"optional output not given", in, []File{{Flag: "-out", Path: path("r.h5")}, {Flag: "-checkpoint"}}, ""},
+		{"output is the input", in, []File{{Flag: "-out", Path: path("in.h5")}}, "same file as the input -in"},
+		{"output is the input, another spelling", in, []File{{Flag: "-out", Path: dir + "/./in.h5"}}, "same file"},
+		{"output is a symbolic link to the input", in, []File{{Flag: "-out", Path: path("link.h5")}}, "same file"},
+		{"output is a hard link to the input", in, []File{{Flag: "-out", Path: path("hard.h5")}}, "same file"},
+		{"output inside the input folder", []File{{Flag: "-in", Path: path("run")}}, []File{{Flag: "-out", Path: path("run/forward/R.npy")}}, "inside the input folder"},
+		{"output folder holding the input", []File{{Flag: "-result", Path: path("maps/r.h5")}}, []File{{Flag: "-vtk", Path: path("maps"), Dir: true}}, "holding the input"},
+		{"two outputs, one file", in, []File{{Flag: "-out", Path: path("r.h5")}, {Flag: "-checkpoint", Path: path("./r.h5")}}, "are the same file"},
+		{"output in an output folder", in, []File{{Flag: "-vtk", Path: path("maps"), Dir: true}, {Flag: "-out", Path: path("maps/t.csv")}}, "inside the output folder"},
+		{"output is a named pipe", in, []File{{Flag: "-out", Path: path("fifo")}}, "named pipe"},
+		{"output is a device", in, []File{{Flag: "-out", Path: "/dev/null"}}, "character device"},
+		{"output is a folder", in, []File{{Flag: "-out", Path: path("maps")}}, "is a folder"},
+		{"missing folder", in, []File{{Flag: "-checkpoint", Path: path("nope/ck")}}, "does not exist"},
+		{"unwritable folder", in, []File{{Flag: "-out", Path: "/proc/r.h5"}}, "not writable"},
+	} {
+		err := CheckFiles(c.ins, c.outs)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (ExitCode(err) != ExitBadInput || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want bad input mentioning %q", c.name, err, c.want)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 7 {
+		t.Errorf("CheckFiles left files behind: %v", ents)
+	}
+}
+
+func TestRecover(t *testing.T) {
+	defer traceOnPanic.Store(false)
+	for _, debug := range []bool{false, true} {
+		traceOnPanic.Store(debug)
+		var b bytes.Buffer
+		code := func() (code int) {
+			defer Recover(&b, "prog", &code)
+			var m map[string]int
+			m["x"]++ // a nil-map panic
+			return ExitOK
+		}()
+		lines := strings.Count(b.String(), "\n")
+		if code != ExitInternal || !strings.HasPrefix(b.String(), "prog: internal error: assignment to entry in nil map") ||
+			!debug && (lines != 1 || !strings.Contains(b.String(), "-log-level debug")) ||
+			debug && (lines < 5 || !strings.Contains(b.String(), "goroutine")) {
+			t.Errorf("debug %v: exit %d, stderr %q", debug, code, b.String())
+		}
+	}
+}
+
+func TestMemoryFlag(t *testing.T) {
+	defer inputs.SetBudget(inputs.DefaultBudget)
+	fs := flag.NewFlagSet("p", flag.ContinueOnError)
+	AddMemoryFlag(fs)
+	if err := fs.Parse([]string{"-max-memory", "512MiB"}); err != nil || inputs.Budget() != 512<<20 {
+		t.Fatalf("-max-memory 512MiB: budget %d, %v", inputs.Budget(), err)
+	}
+	fs = flag.NewFlagSet("p", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	AddMemoryFlag(fs)
+	if inputs.Budget() != inputs.DefaultBudget || fs.Lookup("max-memory").DefValue != "4GiB" {
+		t.Errorf("a new parse starts from the default: budget %d, shown %q", inputs.Budget(), fs.Lookup("max-memory").DefValue)
+	}
+	if err := fs.Parse([]string{"-max-memory", "-1"}); err == nil {
+		t.Error("-max-memory -1 accepted")
+	}
+}
+
+// TestWatchdog: after a signal, a job that does not return within the
+// grace period is ended with ExitInterrupted; one that returns is not.
+func TestWatchdog(t *testing.T) {
+	defer func(g time.Duration, e func(int)) { stopGrace, exit = g, e }(stopGrace, exit)
+	stopGrace = 50 * time.Millisecond
+	exited := make(chan int, 1)
+	exit = func(code int) { exited <- code }
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the signal
+	var b bytes.Buffer
+	go watchdog(ctx, make(chan struct{}), &b, "prog")
+	select {
+	case code := <-exited:
+		if code != ExitInterrupted {
+			t.Errorf("exit %d, want %d", code, ExitInterrupted)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watchdog did not end a job that ignored the signal")
+	}
+	done := make(chan struct{})
+	close(done)
+	watchdog(ctx, done, &b, "prog") // returned in time: must not exit
+	select {
+	case code := <-exited:
+		t.Errorf("watchdog exited (%d) a job that had returned", code)
+	case <-time.After(100 * time.Millisecond):
 	}
 }
