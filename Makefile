@@ -9,6 +9,7 @@
 #   bench     every benchmark, no tests
 #   bench-epoch  one eandarn training epoch: Go vs PyTorch float32/float64 (same data, same run)
 #   accuracy  the long accuracy tests (EANDARN_ACCURACY=1)
+#   fuzz      every fuzz target for FUZZTIME each, one after the other (not part of test or CI)
 
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
@@ -31,7 +32,7 @@ APT_PACKAGES := libhdf5-dev hdf5-tools pkg-config python3-torch python3-numpy py
                 slurmctld slurmd slurm-client munge
 GO_MIN_MINOR := 26
 
-.PHONY: deps build dataset test run fmt lint bench bench-epoch accuracy
+.PHONY: deps build dataset test run fmt lint bench bench-epoch accuracy fuzz
 
 deps:
 	@missing=""; \
@@ -143,3 +144,17 @@ bench-epoch: dataset
 # (EANDARN_ACCURACY_SEEDS seeds, default 3) and the bad-initialization rates.
 accuracy:
 	EANDARN_ACCURACY=1 $(GO) test -run 'Accuracy|BadInitRates' -v -timeout 3h ./solver/...
+
+# fuzz: each fuzz target (package:Target) for FUZZTIME (default 1m), one
+# after the other; a failing input is saved under the package's
+# testdata/fuzz/<Target>/ and then replayed by go test as a regression case.
+FUZZTIME ?= 1m
+FUZZ_TARGETS := io/npy:FuzzParseHeader io/npy:FuzzRead io/h5:FuzzDeclared \
+                io/runfile:FuzzDeclared io/runfile:FuzzValidate
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz: ./$$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	done
