@@ -81,7 +81,11 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	}
 	// Before the BEM and the simulation: the output must not replace a
 	// mesh it is made from, and its folder must be writable now.
-	if err := cli.CheckFiles(g.files, []cli.File{{Flag: "-out", Path: sum.Out, Dir: !runfile.IsHDF5Path(sum.Out)}}); err != nil {
+	flag := "-out"
+	if c.Cache != "" {
+		flag = "-cache"
+	}
+	if err := cli.CheckFiles(g.files, []cli.File{{Flag: flag, Path: sum.Out, Dir: !runfile.IsHDF5Path(sum.Out)}}); err != nil {
 		return nil, err
 	}
 
