@@ -311,6 +311,7 @@ var progs = map[string]string{"batch": "eandarn-batch", "synth": "eandarn-synth"
 // gigabytes that must never be allocated.
 func tinyRSS(t *testing.T, o outcome) {
 	t.Helper()
+	t.Logf("refused after %v with a max RSS of %d MB", o.wall.Round(time.Millisecond), o.maxRSS>>10)
 	if o.maxRSS > 300<<10 {
 		t.Errorf("max RSS %d MB: the declared data was allocated before it was refused", o.maxRSS>>10)
 	}
