@@ -9,7 +9,7 @@
 #   bench     every benchmark, no tests
 #   bench-epoch  one eandarn training epoch: Go vs PyTorch float32/float64 (same data, same run)
 #   accuracy  the long accuracy tests (EANDARN_ACCURACY=1)
-#   fuzz      every fuzz target for FUZZTIME each, one after the other (not part of test or CI)
+#   fuzz      each fuzz target for FUZZTIME (default 1m; not in make test)
 
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
@@ -145,16 +145,15 @@ bench-epoch: dataset
 accuracy:
 	EANDARN_ACCURACY=1 $(GO) test -run 'Accuracy|BadInitRates' -v -timeout 3h ./solver/...
 
-# fuzz: each fuzz target (package:Target) for FUZZTIME (default 1m), one
-# after the other; a failing input is saved under the package's
-# testdata/fuzz/<Target>/ and then replayed by go test as a regression case.
+# fuzz: each fuzz target in turn for FUZZTIME (go test -fuzz runs one
+# target at a time); its seeds run in every go test. Inputs that fail are
+# written to the package's testdata/fuzz/ for go test to replay.
 FUZZTIME ?= 1m
-FUZZ_TARGETS := io/npy:FuzzParseHeader io/npy:FuzzRead io/h5:FuzzDeclared \
-                io/runfile:FuzzDeclared io/runfile:FuzzValidate
+FUZZ_TARGETS := ./io/npy:FuzzParseHeader ./io/npy:FuzzRead ./io/h5:FuzzDeclared \
+                ./io/runfile:FuzzDeclared ./io/runfile:FuzzValidate
 
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  pkg=$${t%%:*}; name=$${t##*:}; \
-	  echo "fuzz: ./$$pkg $$name for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
 	done
