@@ -10,12 +10,17 @@ package slurm
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -23,7 +28,7 @@ import (
 // Spec is a sweep: one input run file, one output folder, fixed flags for
 // every task and the axes whose cartesian product defines the tasks.
 //
-//	name   = "fig9"
+//	name   = "fig9"              # job name; default: the spec file's name
 //	input  = "run.h5"            # relative to the spec file's folder
 //	output = "results/fig9"      # relative to the spec file's folder
 //	[fixed]                      # eandarn-batch flags common to every task
@@ -35,8 +40,7 @@ import (
 //	name   = "net"               # a label only
 //	labels = ["NN1", "NN2"]      # optional names of the values, for listings
 //	values = [{layers = 4, blocks = 0}, {layers = 4, blocks = 1}]
-//	[slurm]                      # sbatch settings (all optional)
-//	partition = "cpu"
+//	[slurm]                      # sbatch settings (all optional, see Options)
 //	concurrency = 8
 type Spec struct {
 	Name   string         `toml:"name"`
@@ -47,6 +51,7 @@ type Spec struct {
 	Slurm  Options        `toml:"slurm"`
 
 	path string // the spec file, for messages and relative paths
+	n    int    // the task count, the product of the axis lengths
 }
 
 // Axis is one swept eandarn-batch flag and its values. When the values are
@@ -58,21 +63,41 @@ type Axis struct {
 	Labels []string `toml:"labels"`
 }
 
-// Options are the sbatch settings of a sweep. Zero values mean the defaults
-// documented on each field.
+// Options are the sbatch settings of a sweep. An unset option writes no
+// #SBATCH line, so the cluster's defaults apply, except mem, which is
+// estimated from the run file when unset (see Plan). The value "none" for
+// a string option also writes no line (and stops the memory estimate).
 type Options struct {
-	Partition    string `toml:"partition"`     // CPU partition; default "cpu"
-	GPUPartition string `toml:"gpu_partition"` // partition when fixed device = "cuda"; default "gpu"
-	Concurrency  int    `toml:"concurrency"`   // the %K of --array; default 8
-	Time         string `toml:"time"`          // --time; default "02:00:00"
-	CPUs         int    `toml:"cpus"`          // --cpus-per-task; default 2
-	Mem          string `toml:"mem"`           // --mem; default "4G"
-	Batch        string `toml:"batch"`         // eandarn-batch binary; default "eandarn-batch" on PATH
+	Partition    string `toml:"partition"`     // --partition of the tasks; unset: the cluster's default partition
+	GPUPartition string `toml:"gpu_partition"` // --partition of the tasks that use a GPU, which also get --gres=gpu:1
+	Account      string `toml:"account"`       // --account
+	QOS          string `toml:"qos"`           // --qos
+	Time         string `toml:"time"`          // --time; unset: the partition's default limit
+	Mem          string `toml:"mem"`           // --mem; unset: the estimate
+	CPUs         *int   `toml:"cpus"`          // --cpus-per-task (≥ 1); unset: 1 CPU, Slurm's default
+	Concurrency  *int   `toml:"concurrency"`   // the %K of --array (≥ 1); unset: 8
+	Batch        string `toml:"batch"`         // eandarn-batch to run; unset: the binary that generates the script
 }
+
+// Limits on what a spec may ask for.
+const (
+	// MaxSpecBytes bounds the spec file: a spec is a page of TOML, and
+	// reading stops here rather than following a device or a runaway file.
+	MaxSpecBytes = 1 << 20
+	// MaxTasks bounds the task count. Every task's flags are checked before
+	// any work, a sweep is one Slurm job array (whose size Slurm's
+	// MaxArraySize caps: default 1001, at most 4000001), and -list and
+	// -task all hold the task list in memory; a larger sweep is split into
+	// several specs.
+	MaxTasks = 100_000
+	// DefaultConcurrency is the %K of --array when [slurm] concurrency is
+	// unset: at most 8 tasks of the array run at once.
+	DefaultConcurrency = 8
+)
 
 // Reserved flags are set per task by the sweep and cannot be axes or fixed.
 var reserved = map[string]bool{"in": true, "out": true, "sweep": true, "task": true,
-	"list": true, "sbatch": true, "j": true, "checkpoint": true, "resume": true}
+	"list": true, "sbatch": true, "submit": true, "j": true, "checkpoint": true, "resume": true}
 
 // SpecError is a malformed spec or a task index out of range: bad input
 // (exit status 2 in eandarn-batch).
@@ -80,17 +105,88 @@ type SpecError struct{ Msg string }
 
 func (e *SpecError) Error() string { return e.Msg }
 
+// specErrorf formats a SpecError. Control characters in it (a spec's
+// key or value, or the TOML parser's echo of the input, can hold any) are
+// escaped, so that the message is one line.
 func specErrorf(format string, args ...any) error {
-	return &SpecError{Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if strings.IndexFunc(msg, isControl) >= 0 {
+		var b strings.Builder
+		for _, r := range msg {
+			if isControl(r) {
+				b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		msg = b.String()
+	}
+	return &SpecError{Msg: msg}
 }
 
+// isControl reports the characters no line of a message or a script may
+// hold: C0 controls (newline, carriage return, NUL, …) and DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
 // Load reads and validates a sweep spec. known reports whether a name is an
-// eandarn-batch flag; every axis and fixed key must be one. The output folder
-// and its logs/ (Slurm does not create log folders) and checkpoints/
-// subfolders are created when missing and must be writable.
+// eandarn-batch flag; every axis and fixed key must be one. Load creates
+// nothing: MakeOutput creates the output folders once every check passed.
 func Load(path string, known func(flag string) bool) (*Spec, error) {
+	data, err := readSpec(path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(data, path, known)
+}
+
+// readSpec reads the spec file: a regular file of at most MaxSpecBytes. It
+// opens without blocking (a FIFO would wait for a writer forever) and
+// refuses anything but a regular file before reading a byte, so that
+// -sweep /dev/zero or a FIFO is one line and exit status 2.
+func readSpec(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, specErrorf("sweep %s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, specErrorf("sweep %s: %v", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, specErrorf("sweep %s: want a regular file (a TOML spec), got a %s", path, fileKind(st.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxSpecBytes+1))
+	if err != nil {
+		return nil, specErrorf("sweep %s: %v", path, err)
+	}
+	if len(data) > MaxSpecBytes {
+		return nil, specErrorf("sweep %s: larger than %d bytes: want a TOML spec", path, MaxSpecBytes)
+	}
+	return data, nil
+}
+
+// fileKind names a non-regular file type for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
+}
+
+// parse decodes and validates the spec text data of the file path.
+func parse(data []byte, path string, known func(flag string) bool) (*Spec, error) {
 	var s Spec
-	md, err := toml.DecodeFile(path, &s)
+	md, err := toml.Decode(string(data), &s)
 	if err != nil {
 		return nil, specErrorf("sweep %s: %v", path, err)
 	}
@@ -109,14 +205,15 @@ func Load(path string, known func(flag string) bool) (*Spec, error) {
 	if s.Output == "" {
 		return nil, specErrorf("sweep %s: output: want a folder, got nothing", path)
 	}
-	if s.Name == "" {
-		s.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if err := s.checkName(); err != nil {
+		return nil, err
 	}
 	if len(s.Axes) == 0 {
 		return nil, specErrorf("sweep %s: no [[axis]]: want at least one", path)
 	}
 	seen := map[string]bool{}
-	for k, v := range s.Fixed {
+	for _, k := range slices.Sorted(maps.Keys(s.Fixed)) {
+		v := s.Fixed[k]
 		if reserved[k] || !known(k) {
 			return nil, specErrorf("sweep %s: fixed.%s: not an eandarn-batch flag a sweep may set", path, k)
 		}
@@ -130,12 +227,69 @@ func Load(path string, known func(flag string) bool) (*Spec, error) {
 			return nil, err
 		}
 	}
-	for _, sub := range []string{"logs", "checkpoints"} {
-		if err := checkWritable(filepath.Join(s.OutputDir(), sub)); err != nil {
-			return nil, specErrorf("sweep %s: output folder %s: %v", path, s.OutputDir(), err)
-		}
+	n, err := s.count()
+	if err != nil {
+		return nil, err
+	}
+	s.n = n
+	if err := s.Slurm.check(path); err != nil {
+		return nil, err
 	}
 	return &s, nil
+}
+
+// count is the task count, the product of the axis lengths, refused above
+// MaxTasks before it can overflow (each factor is at least 1 and the
+// running product stays ≤ MaxTasks, so no product exceeds MaxTasks²).
+func (s *Spec) count() (int, error) {
+	n := 1
+	for _, a := range s.Axes {
+		n *= len(a.Values)
+		if n > MaxTasks {
+			return 0, specErrorf("sweep %s: more than %d tasks (axes of %s values): split the sweep into several specs",
+				s.path, MaxTasks, axisLengths(s.Axes))
+		}
+	}
+	return n, nil
+}
+
+func axisLengths(axes []Axis) string {
+	parts := make([]string, len(axes))
+	for i, a := range axes {
+		parts[i] = strconv.Itoa(len(a.Values))
+	}
+	return strings.Join(parts, " x ")
+}
+
+// jobName matches the names a spec may give: they become the Slurm job
+// name and the file name of the script (-submit).
+var jobName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$`)
+
+// checkName validates the spec's name, or derives one from the spec's file
+// name: characters outside jobName's set become '_'.
+func (s *Spec) checkName() error {
+	if s.Name != "" {
+		if !jobName.MatchString(s.Name) {
+			return specErrorf("sweep %s: name %q: want 1 to 64 letters, digits or . _ + - (starting with a letter or digit)", s.path, s.Name)
+		}
+		return nil
+	}
+	stem := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
+	name := strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && (r == '.' || r == '_' || r == '+' || r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') {
+			return r
+		}
+		return '_'
+	}, stem)
+	name = strings.TrimLeft(name, "._+-")
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	if name == "" {
+		name = "sweep"
+	}
+	s.Name = name
+	return nil
 }
 
 // checkAxis validates axis i: a name, at least one value, labels matching
@@ -178,11 +332,11 @@ func (s *Spec) checkAxis(i int, a Axis, known func(string) bool, seen map[string
 		if !ok || len(t) == 0 {
 			return specErrorf("sweep %s: axis %q: value %v: a grouped axis wants non-empty tables only", s.path, a.Name, v)
 		}
-		for k, x := range t {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if err := flag(k); err != nil {
 				return err
 			}
-			if !scalar(x) {
+			if x := t[k]; !scalar(x) {
 				return specErrorf("sweep %s: axis %q: %s = %v: want a string, number or boolean", s.path, a.Name, k, x)
 			}
 			set[k] = true
@@ -203,17 +357,53 @@ func scalar(v any) bool {
 	return false
 }
 
-func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return errors.Unwrap(err)
+// CheckOutput reports, without creating anything, whether the output
+// folder and its logs/ and checkpoints/ subfolders can be made: the
+// nearest existing one of them or of their ancestors must be a folder this
+// process may write.
+func (s *Spec) CheckOutput() error {
+	dir := filepath.Join(s.OutputDir(), "logs")
+	for {
+		st, err := os.Stat(dir)
+		switch {
+		case err == nil && !st.IsDir():
+			return specErrorf("sweep %s: output folder %s: %s is not a folder", s.path, s.OutputDir(), dir)
+		case err == nil:
+			if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
+				return specErrorf("sweep %s: output folder %s: %s is not writable", s.path, s.OutputDir(), dir)
+			}
+			return nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return specErrorf("sweep %s: output folder %s: %v", s.path, s.OutputDir(), errors.Unwrap(err))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return specErrorf("sweep %s: output folder %s: no existing parent folder", s.path, s.OutputDir())
+		}
+		dir = parent
 	}
-	f, err := os.CreateTemp(dir, ".write-check-*")
-	if err != nil {
-		return fmt.Errorf("not writable")
+}
+
+// MakeOutput creates the output folder's subfolders subs (logs: Slurm
+// does not create log folders; checkpoints) and checks that each is
+// writable. Call it only after every other check passed.
+func (s *Spec) MakeOutput(subs ...string) error {
+	for _, sub := range subs {
+		dir := filepath.Join(s.OutputDir(), sub)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return specErrorf("sweep %s: output folder %s: %v", s.path, s.OutputDir(), errors.Unwrap(err))
+		}
+		f, err := os.CreateTemp(dir, ".write-check-*")
+		if err != nil {
+			return specErrorf("sweep %s: output folder %s: %s is not writable", s.path, s.OutputDir(), dir)
+		}
+		name := f.Name()
+		f.Close()
+		if err := os.Remove(name); err != nil {
+			return fmt.Errorf("sweep %s: %w", s.path, err)
+		}
 	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
+	return nil
 }
 
 func (s *Spec) rel(p string) string {
@@ -229,14 +419,12 @@ func (s *Spec) InputPath() string { return s.rel(s.Input) }
 // OutputDir is the result folder, resolved against the spec's folder.
 func (s *Spec) OutputDir() string { return s.rel(s.Output) }
 
-// Len is the number of tasks N: the product of the axis lengths.
-func (s *Spec) Len() int {
-	n := 1
-	for _, a := range s.Axes {
-		n *= len(a.Values)
-	}
-	return n
-}
+// Len is the number of tasks N: the product of the axis lengths
+// (0 < N ≤ MaxTasks).
+func (s *Spec) Len() int { return s.n }
+
+// Path is the spec file.
+func (s *Spec) Path() string { return s.path }
 
 // Param is one flag setting of a task.
 type Param struct{ Name, Value string }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "regenerate golden files in testdata/slurm")
@@ -75,9 +78,15 @@ func TestTaskOrder(t *testing.T) {
 	if want := filepath.Join(filepath.Dir(p), "res", "checkpoints", "task-00007.ckpt"); tk.Checkpoint != want {
 		t.Errorf("checkpoint %s, want %s", tk.Checkpoint, want)
 	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(p), "res")); err == nil {
+		t.Error("Load created the output folder")
+	}
+	if err := s.MakeOutput("logs", "checkpoints"); err != nil {
+		t.Fatal(err)
+	}
 	for _, sub := range []string{"logs", "checkpoints"} {
 		if st, err := os.Stat(filepath.Join(filepath.Dir(p), "res", sub)); err != nil || !st.IsDir() {
-			t.Errorf("Load did not create res/%s: %v", sub, err)
+			t.Errorf("MakeOutput did not create res/%s: %v", sub, err)
 		}
 	}
 	if v, ok := s.Value(tk, "epochs"); !ok || v != "3" {
@@ -143,6 +152,9 @@ func TestDoneSkipsExistingResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(s.OutputDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tk, _ := s.Task(0)
 	if tk.Done() {
 		t.Fatal("task 0 done before any result exists")
@@ -178,8 +190,29 @@ func TestMalformedSpecs(t *testing.T) {
 		{"grouped mixed", "input='r.h5'\noutput='o'\n[[axis]]\nname='net'\nvalues=[{layers=4}, 3]\n", "non-empty tables only"},
 		{"labels", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nlabels=['a']\nvalues=[1, 2]\n", "1 labels for 2 values"},
 		{"array value", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[[1, 2]]\n", "want strings, numbers"},
-		{"output not writable", "input='r.h5'\noutput='" + filepath.Join(blocker, "sub") + "'\n[[axis]]\nname='seed'\nvalues=[1]\n", "output folder"},
+		{"name with a command", "name=\"x\\ntouch F\"\ninput='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n", `name "x\ntouch F": want 1 to 64 letters`},
+		{"name with a slash", "name='../x'\ninput='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n", `name "../x"`},
+		{"time with a command", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\ntime=\"01:00:00\\ntouch F\"\n", `[slurm] time "01:00:00\ntouch F": want minutes`},
+		{"partition with a command", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\npartition='cpu; touch F'\n", `[slurm] partition "cpu; touch F": want Slurm partition names`},
+		{"mem with a command", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\nmem='4G $(touch F)'\n", `[slurm] mem "4G $(touch F)": want a size`},
+		{"batch with a newline", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\nbatch=\"eandarn-batch\\ntouch F\"\n", `[slurm] batch "eandarn-batch\ntouch F": contains the control character`},
+		{"negative concurrency", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\nconcurrency=-5\n", "[slurm] concurrency -5: want ≥ 1"},
+		{"zero concurrency", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\nconcurrency=0\n", "[slurm] concurrency 0: want ≥ 1"},
+		{"negative cpus", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\ncpus=-1\n", "[slurm] cpus -1: want 1 to"},
+		{"1000^3 tasks", "input='r.h5'\noutput='o'\n" + strings.Repeat("[[axis]]\nname='x'\nvalues=["+strings.Repeat("1,", 999)+"1]\n", 1), "more than 100000 tasks"},
 	}
+	// Axes of 1000 values (x3: 10^9 tasks) and 4 of 65536 (2^64 tasks,
+	// which a plain product wraps to 0).
+	axes := func(k, n int) string {
+		var b strings.Builder
+		b.WriteString("input='r.h5'\noutput='o'\n")
+		for _, name := range []string{"seed", "noise", "width", "layers"}[:k] {
+			fmt.Fprintf(&b, "[[axis]]\nname='%s'\nvalues=[%s0]\n", name, strings.Repeat("0,", n-1))
+		}
+		return b.String()
+	}
+	tests[len(tests)-1] = struct{ name, body, want string }{"1000^3 tasks", axes(3, 1000), "more than 100000 tasks (axes of 1000 x 1000 x 1000 values)"}
+	tests = append(tests, struct{ name, body, want string }{"65536^4 tasks", axes(4, 65536), "more than 100000 tasks (axes of 65536 x 65536 x 65536 x 65536 values)"})
 	for _, tc := range tests {
 		_, err := Load(writeSpec(t, tc.body), known)
 		if err == nil {
@@ -207,37 +240,138 @@ func TestTaskOutOfRange(t *testing.T) {
 	}
 }
 
-func TestSbatchGolden(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "demo.toml")
-	if err := os.WriteFile(p, []byte(goodSpec), 0o644); err != nil {
-		t.Fatal(err)
+// testPlan is a Plan with fixed answers: the binary, eandarn as the method
+// that can use a GPU, and a memory estimate of 100 MiB plus 10 per task
+// index.
+func testPlan(over map[string]Setting) Plan {
+	return Plan{
+		Overrides:  over,
+		Self:       "/opt/eandarn/bin/eandarn-batch",
+		GPUCapable: func(t Task) bool { return slices.Contains(t.Params, Param{"method", "eandarn"}) },
+		Mem: func(t Task) (Estimate, bool) {
+			return Estimate{MiB: 100 + 10*t.Index, Why: fmt.Sprintf("task %d", t.Index)}, true
+		},
 	}
-	s, err := Load(p, known)
+}
+
+// render writes the scripts of the spec at path under plan, with the
+// spec's folder written as SPECDIR.
+func render(t *testing.T, path string, plan Plan) []string {
+	t.Helper()
+	s, err := Load(path, known)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := s.WriteSbatch(&b, p); err != nil {
+	jobs, err := s.Jobs(plan)
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.ReplaceAll(b.String(), dir, "SPECDIR")
-	golden := filepath.Join("..", "testdata", "slurm", "demo.sbatch")
+	var out []string
+	for _, j := range jobs {
+		var b bytes.Buffer
+		if err := j.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.ReplaceAll(b.String(), filepath.Dir(path), "SPECDIR"))
+	}
+	return out
+}
+
+// golden compares got with testdata/slurm/name (-update rewrites it).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "slurm", name)
 	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (run go test ./slurm -update to create it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("sbatch script differs from %s (go test ./slurm -update regenerates):\n%s", golden, got)
+		t.Errorf("sbatch script differs from %s (go test ./slurm -update regenerates):\n%s", path, got)
 	}
-	for _, w := range []string{"--array=0-11%8", "--signal=B:TERM@120", "--requeue", "%A_%a.log", "--partition=cpu"} {
+}
+
+// TestSbatchGolden: a spec without a [slurm] table asks for no partition,
+// time or CPU count, the largest memory estimate of its tasks, runs the
+// generating binary by its absolute path and checks it first.
+func TestSbatchGolden(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "demo.toml")
+	if err := os.WriteFile(p, []byte(goodSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scripts := render(t, p, testPlan(nil))
+	if len(scripts) != 1 {
+		t.Fatalf("%d scripts, want 1", len(scripts))
+	}
+	got := scripts[0]
+	golden(t, "demo.sbatch", got)
+	for _, w := range []string{"--array=0-11%8", "--signal=B:TERM@120", "--requeue", "%A_%a.log", "--mem=210M",
+		"batch='/opt/eandarn/bin/eandarn-batch'", `command -v -- "$batch"`, "exit 2; }"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("sbatch script lacks %q", w)
 		}
+	}
+	for _, w := range []string{"--partition", "--time", "--cpus-per-task", "--gres"} {
+		if strings.Contains(got, "#SBATCH "+w) {
+			t.Errorf("sbatch script asks for %s, which nothing gave", w)
+		}
+	}
+}
+
+// TestSpecFiles (issue 12 defect 11): the spec is read only from a regular
+// file of at most MaxSpecBytes; a device, a FIFO (without waiting for a
+// writer) or a folder is refused before any read. A spec of exactly
+// MaxTasks tasks loads.
+func TestSpecFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.toml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.toml")
+	if err := os.WriteFile(big, append([]byte(goodSpec), bytes.Repeat([]byte("#"), MaxSpecBytes)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/dev/zero", "want a regular file (a TOML spec), got a character device"},
+		{fifo, "got a FIFO"},
+		{dir, "got a folder"},
+		{big, fmt.Sprintf("larger than %d bytes", MaxSpecBytes)},
+		{filepath.Join(dir, "missing.toml"), "no such file"},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := Load(tc.path, known); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: error %v, want %q", tc.path, err, tc.want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: Load still reading after 20 s", tc.path)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("input='r.h5'\noutput='o'\n")
+	for _, name := range []string{"seed", "noise"} {
+		fmt.Fprintf(&b, "[[axis]]\nname='%s'\nvalues=[%s0]\n", name, strings.Repeat("0,", 316-1))
+	}
+	s, err := Load(writeSpec(t, b.String()), known)
+	if err != nil || s.Len() != 316*316 {
+		t.Fatalf("316 x 316 tasks: %v", err)
+	}
+	b.Reset()
+	b.WriteString("input='r.h5'\noutput='o'\n")
+	for _, a := range []struct {
+		name string
+		n    int
+	}{{"seed", 100}, {"noise", MaxTasks / 100}} {
+		fmt.Fprintf(&b, "[[axis]]\nname='%s'\nvalues=[%s0]\n", a.name, strings.Repeat("0,", a.n-1))
+	}
+	if s, err := Load(writeSpec(t, b.String()), known); err != nil || s.Len() != MaxTasks {
+		t.Fatalf("MaxTasks tasks: %v", err)
 	}
 }

@@ -69,6 +69,16 @@ func newFlagSet(c *config) *flag.FlagSet {
 // on stdout) or -methods (method list printed); err is a BadInput error for
 // any usage problem.
 func parseArgs(args []string, stdout io.Writer) (c *config, help bool, err error) {
+	c, help, err = parseFlags(args, stdout)
+	if help || err != nil {
+		return nil, help, err
+	}
+	return c, false, cli.CheckOutput(c.Out)
+}
+
+// parseFlags is parseArgs without the check of the output path, for a
+// sweep, which checks its tasks before it creates their folder.
+func parseFlags(args []string, stdout io.Writer) (c *config, help bool, err error) {
 	c = new(config)
 	fs := newFlagSet(c)
 	listMethods := fs.Bool("methods", false, "list the methods with one line each and exit")
@@ -86,6 +96,7 @@ func parseArgs(args []string, stdout io.Writer) (c *config, help bool, err error
 }
 
 // validate checks the flags that need no file: required ones, ranges, names.
+// parseArgs checks the output path after it.
 func (c *config) validate() error {
 	switch {
 	case c.In == "":
@@ -117,7 +128,7 @@ func (c *config) validate() error {
 		}
 		c.lambda = x
 	}
-	return cli.CheckOutput(c.Out)
+	return nil
 }
 
 // printMethods writes the registry, one method per line.

@@ -157,19 +157,29 @@ func pinnSettings(fs []*pinnFlag) map[string]string {
 	return m
 }
 
-// pinnMethod builds a PINN method: its default configuration, then the
-// flags given, the seed, the logger and the resume decision.
-func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
+// pinnConfig is the PINN configuration of c: the method's defaults, then
+// the flags given.
+func pinnConfig(c *config) (pinn.Config, error) {
 	cfg, err := pinn.DefaultConfig(c.Method)
 	if err != nil {
-		return nil, err
+		return cfg, err
 	}
 	for _, f := range c.pinn {
 		if f.set {
 			if err := setField(f.field(&cfg), f.value); err != nil {
-				return nil, fmt.Errorf("-%s %q: %w", f.name, f.value, err)
+				return cfg, fmt.Errorf("-%s %q: %w", f.name, f.value, err)
 			}
 		}
+	}
+	return cfg, nil
+}
+
+// pinnMethod builds a PINN method: its configuration (pinnConfig), checked
+// against the memory budget, the seed, the logger and the resume decision.
+func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
+	cfg, err := pinnConfig(c)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkNetworkMemory(cfg); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -23,15 +24,20 @@ import (
 
 // sweepSynopsis is the sweep part of -h: the second form of the command
 // and the exit statuses of both.
-const sweepSynopsis = `eandarn-batch -sweep spec.toml [-list | -sbatch | -task i | -task all -j K]
+const sweepSynopsis = `eandarn-batch -sweep spec.toml [-list | -sbatch [-group cpu|gpu] | -submit | -task i | -task all -j K]
+                     [-partition P] [-gpu-partition P] [-account A] [-qos Q] [-time T] [-mem M]
 
 Sweep mode (-sweep; see README "Running on a cluster"): task i of N is the
 i-th point of the cartesian product of the spec's axes, the last axis varying
 fastest. -list prints N, then one line per task (index, result file, axis
 values, done|todo); -sbatch prints the sbatch script of the job array;
--task i runs one task (default: $SLURM_ARRAY_TASK_ID), -task all runs every
-task locally with -j workers. A task whose result file exists is skipped, so
-rerunning or resubmitting a sweep only runs what is missing.
+-submit writes it to OUTPUT/NAME.sbatch, runs sbatch on it and prints the
+job id; -task i runs one task (default: $SLURM_ARRAY_TASK_ID), -task all
+runs every task locally with -j workers. A task whose result file exists is
+skipped, so rerunning or resubmitting a sweep only runs what is missing.
+-partition, -account, -qos, -time and -mem (or $SBATCH_PARTITION,
+$SBATCH_ACCOUNT, $SBATCH_QOS, $SBATCH_TIMELIMIT, $SBATCH_MEM_PER_NODE)
+override the spec's [slurm] table; "none" leaves the line out.
 
 Exit status: 0 success, 1 internal failure, 2 bad input or usage (nothing
 written), 3 interrupted by SIGTERM or SIGINT before the result was written:
@@ -45,8 +51,12 @@ type sweepFlags struct {
 	task     string
 	list     bool
 	sbatch   bool
+	submit   bool
+	group    string
 	jobs     int
 	logLevel string
+	// settings are the sbatch settings given as flags, by [slurm] key.
+	settings map[string]*string
 }
 
 // isSweep reports whether args ask for sweep mode (a -sweep flag before
@@ -64,9 +74,10 @@ func isSweep(args []string) bool {
 	return false
 }
 
-// runSweep is sweep mode: it loads and checks the spec and every task's
-// flags before any work (a malformed spec is one line on stderr and exit
-// status 2), then lists, prints the sbatch script, or runs tasks.
+// runSweep is sweep mode. It checks the spec, every task's flags and (to
+// run or submit) the input before it creates anything: a bad spec or usage
+// is one line on stderr, exit status 2 and no file or folder made. Then it
+// lists, writes the sbatch script, submits it, or runs tasks.
 func runSweep(args []string, stdout, stderr io.Writer) int {
 	f, help, err := parseSweepArgs(args, stdout)
 	if help {
@@ -79,47 +90,52 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cli.Report(stderr, prog, err)
 	}
-	s, tasks, err := loadSweep(f.spec)
+	sw, err := loadSweep(f.spec)
 	if err != nil {
 		return cli.Report(stderr, prog, err)
 	}
+	s, tasks := sw.spec, sw.tasks
 	switch {
 	case f.list:
-		fmt.Fprintln(stdout, len(tasks))
+		w := bufio.NewWriter(stdout)
+		fmt.Fprintln(w, len(tasks))
 		for _, t := range tasks {
 			state := "todo"
 			if t.Done() {
 				state = "done"
 			}
-			fmt.Fprintf(stdout, "%s\t%s\n", t, state)
+			fmt.Fprintf(w, "%s\t%s\n", t, state)
 		}
-		return cli.ExitOK
-	case f.sbatch:
-		return cli.Report(stderr, prog, s.WriteSbatch(stdout, f.spec))
+		return cli.Report(stderr, prog, w.Flush())
+	case f.sbatch || f.submit:
+		return cli.Report(stderr, prog, generate(f, sw, stdout, log))
 	}
-	if f.task == "all" {
-		if err := checkInput(s, f.spec); err != nil {
-			return cli.Report(stderr, prog, err)
+	var one *slurm.Task // the task of -task i; nil for -task all
+	if f.task != "all" {
+		i, err := strconv.Atoi(f.task)
+		if err != nil {
+			return cli.Report(stderr, prog, cli.BadInputf("-task %q: want a task index, or all", f.task))
 		}
-		return runAll(s, tasks, f.jobs, f.logLevel, stdout, stderr, log)
+		if i < 0 || i >= len(tasks) {
+			_, err := s.Task(i) // the spec's own out-of-range message
+			return cli.Report(stderr, prog, cli.BadInput(err))
+		}
+		if one = &tasks[i]; one.Done() {
+			log.Info("result exists: task skipped", "task", i, "out", one.Out)
+			return cli.ExitOK
+		}
 	}
-	i, err := strconv.Atoi(f.task)
-	if err != nil {
-		return cli.Report(stderr, prog, cli.BadInputf("-task %q: want a task index, or all", f.task))
-	}
-	if i < 0 || i >= len(tasks) {
-		_, err := s.Task(i) // the spec's own out-of-range message
-		return cli.Report(stderr, prog, cli.BadInput(err))
-	}
-	t := tasks[i]
-	if t.Done() {
-		log.Info("result exists: task skipped", "task", i, "out", t.Out)
-		return cli.ExitOK
-	}
-	if err := checkInput(s, f.spec); err != nil {
+	if err := checkInput(s); err != nil {
 		return cli.Report(stderr, prog, err)
 	}
-	log.Info("task", "task", i, "of", len(tasks), "point", pointText(t))
+	if err := s.MakeOutput("logs", "checkpoints"); err != nil {
+		return cli.Report(stderr, prog, cli.BadInput(err))
+	}
+	if one == nil {
+		return runAll(s, tasks, f.jobs, f.logLevel, stdout, stderr, log)
+	}
+	t := *one
+	log.Info("task", "task", t.Index, "of", len(tasks), "point", pointText(t))
 	code := program.Main(taskArgs(s, t, f.logLevel), stdout, stderr)
 	if code == cli.ExitOK {
 		removeCheckpoint(t, log)
@@ -127,22 +143,32 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// checkInput refuses a missing input once, rather than in every task.
-func checkInput(s *slurm.Spec, spec string) error {
-	if _, err := os.Stat(s.InputPath()); err != nil {
-		return cli.BadInputf("sweep %s: input: %w", spec, err)
+// checkInput refuses a missing input, or one that is neither a file nor a
+// folder, once rather than in every task.
+func checkInput(s *slurm.Spec) error {
+	st, err := os.Stat(s.InputPath())
+	switch {
+	case err != nil:
+		return cli.BadInputf("sweep %s: input: %w", s.Path(), err)
+	case !st.Mode().IsRegular() && !st.IsDir():
+		return cli.BadInputf("sweep %s: input %s: want a run file (HDF5) or run folder (.npy), got a special file", s.Path(), s.InputPath())
 	}
 	return nil
 }
 
 // parseSweepArgs parses the sweep-mode flags; help is true after -h.
 func parseSweepArgs(args []string, stdout io.Writer) (f *sweepFlags, help bool, err error) {
-	f = new(sweepFlags)
+	f = &sweepFlags{settings: map[string]*string{}}
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.StringVar(&f.spec, "sweep", "", "sweep spec (TOML): input run file, output folder, [fixed] flags, [[axis]] name/values, [slurm] options")
 	fs.StringVar(&f.task, "task", "", "task index 0..N-1 to run, or all (default: $SLURM_ARRAY_TASK_ID)")
 	fs.BoolVar(&f.list, "list", false, "print N, then one line per task: index, result file, axis values, done|todo")
-	fs.BoolVar(&f.sbatch, "sbatch", false, "print the sbatch script of the sweep's job array")
+	fs.BoolVar(&f.sbatch, "sbatch", false, "print the sbatch script of the sweep's job array (and create OUTPUT/logs)")
+	fs.BoolVar(&f.submit, "submit", false, "write the sbatch script(s) to OUTPUT/NAME.sbatch, submit them with sbatch and print the job ids")
+	fs.StringVar(&f.group, "group", "", "with -sbatch, for a sweep of CPU and GPU tasks: the script of the cpu or the gpu tasks")
+	for _, o := range sbatchOverrides {
+		f.settings[o.key] = fs.String(o.flag, "", o.usage)
+	}
 	fs.IntVar(&f.jobs, "j", 1, "with -task all: tasks run at once (each in-process, its log in OUTPUT/logs/task-NNNNN.log)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "stderr log level: debug, info, warn, error (passed on to each task)")
 	cli.SetUsage(fs, sweepSynopsis)
@@ -151,45 +177,73 @@ func parseSweepArgs(args []string, stdout io.Writer) (f *sweepFlags, help bool, 
 	}
 	given := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	if f.task == "" && !f.list && !f.sbatch {
+	modes := 0
+	for _, m := range []bool{f.list, f.sbatch, f.submit, given["task"]} {
+		if m {
+			modes++
+		}
+	}
+	if modes == 0 {
 		f.task = os.Getenv("SLURM_ARRAY_TASK_ID")
 	}
+	generating := f.sbatch || f.submit
 	switch {
 	case f.spec == "":
 		return nil, false, cli.BadInputf("-sweep: want a spec file")
-	case f.list && f.sbatch, (f.list || f.sbatch) && given["task"]:
-		return nil, false, cli.BadInputf("-list, -sbatch and -task exclude each other")
-	case !f.list && !f.sbatch && f.task == "":
-		return nil, false, cli.BadInputf("-sweep %s: no task: give -task i, -task all, -list or -sbatch (inside a Slurm array $SLURM_ARRAY_TASK_ID names the task)", f.spec)
+	case modes > 1:
+		return nil, false, cli.BadInputf("-list, -sbatch, -submit and -task exclude each other")
+	case modes == 0 && f.task == "":
+		return nil, false, cli.BadInputf("-sweep %s: no task: give -task i, -task all, -list, -sbatch or -submit (inside a Slurm array $SLURM_ARRAY_TASK_ID names the task)", f.spec)
 	case given["j"] && f.task != "all":
 		return nil, false, cli.BadInputf("-j %d applies to -task all only", f.jobs)
 	case f.jobs < 1:
 		return nil, false, cli.BadInputf("-j %d: want ≥ 1 workers", f.jobs)
+	case given["group"] && !f.sbatch:
+		return nil, false, cli.BadInputf("-group applies to -sbatch only")
+	case given["group"] && f.group != "cpu" && f.group != "gpu":
+		return nil, false, cli.BadInputf("-group %q: want cpu or gpu", f.group)
+	}
+	for _, o := range sbatchOverrides {
+		if given[o.flag] && !generating {
+			return nil, false, cli.BadInputf("-%s applies to -sbatch and -submit only", o.flag)
+		}
 	}
 	return f, false, nil
 }
 
+// sweep is a loaded sweep: the spec, its tasks, and what each task's
+// memory depends on besides the run file.
+type sweep struct {
+	spec  *slurm.Spec
+	tasks []slurm.Task
+	work  []memWork
+}
+
 // loadSweep loads the spec, with the batch flags as the known axes, and
 // checks every task's flags the way a batch run would, so that a spec whose
-// task 117 would be refused fails before task 0 starts.
-func loadSweep(path string) (*slurm.Spec, []slurm.Task, error) {
+// task 117 would be refused fails before task 0 starts. It creates nothing.
+func loadSweep(path string) (*sweep, error) {
 	batch := newFlagSet(new(config))
 	s, err := slurm.Load(path, func(name string) bool { return batch.Lookup(name) != nil })
 	if err != nil {
-		return nil, nil, cli.BadInput(err)
+		return nil, cli.BadInput(err)
 	}
-	tasks := make([]slurm.Task, s.Len())
-	for i := range tasks {
+	if err := s.CheckOutput(); err != nil {
+		return nil, cli.BadInput(err)
+	}
+	sw := &sweep{spec: s, tasks: make([]slurm.Task, s.Len()), work: make([]memWork, s.Len())}
+	for i := range sw.tasks {
 		t, err := s.Task(i)
 		if err != nil {
-			return nil, nil, cli.BadInput(err)
+			return nil, cli.BadInput(err)
 		}
-		if _, _, err := parseArgs(taskArgs(s, t, "info"), io.Discard); err != nil {
-			return nil, nil, cli.BadInputf("sweep %s: task %d (%s): %w", path, i, pointText(t), err)
+		c, _, err := parseFlags(taskArgs(s, t, "info"), io.Discard)
+		if err != nil {
+			return nil, cli.BadInputf("sweep %s: task %d (%s): %w", path, i, pointText(t), err)
 		}
-		tasks[i] = t
+		sw.tasks[i], sw.work[i] = t, taskWork(c)
 	}
-	return s, tasks, nil
+	return sw, nil
 }
 
 // taskArgs is the batch command line of task t: the spec's flags, then

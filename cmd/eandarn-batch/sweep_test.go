@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +74,24 @@ func TestSweepMalformed(t *testing.T) {
 		{"input missing", "input = \"gone.h5\"\n" + regSweep, []string{"-task", "all"}, "input: stat "},
 		{"no method", "[[axis]]\nname = \"seed\"\nvalues = [1]\n", []string{"-task", "0"}, "no method"},
 		{"output not writable", fmt.Sprintf("output = %q\n", filepath.Join(blocker, "sub")) + regSweep, []string{"-task", "0"}, "output folder"},
+		// Issue 12 defect 12: refused specs create nothing (checked below).
+		{"bad method", "[fixed]\nmethod = \"nope\"\n[[axis]]\nname = \"seed\"\nvalues = [1]\n", []string{"-task", "all"}, `unknown method "nope"`},
+		{"bad noise", "[fixed]\nmethod = \"stre\"\nnoise = -0.1\n[[axis]]\nname = \"seed\"\nvalues = [1]\n", []string{"-sbatch"}, "-noise -0.1"},
+		{"negative seed", "[fixed]\nmethod = \"stre\"\n[[axis]]\nname = \"seed\"\nvalues = [1, -1]\n", []string{"-task", "0"}, "task 1 (seed=-1)"},
+		{"input missing, -task", "input = \"gone.h5\"\n" + regSweep, []string{"-task", "0"}, "input: stat "},
+		{"input missing, -sbatch", "input = \"gone.h5\"\n" + regSweep, []string{"-sbatch"}, "input: stat "},
+		// Issue 12 defects 2, 3, 7, 10, 11.
+		{"name with a command", "name = \"x\\ntouch F\"\n" + regSweep, []string{"-sbatch"}, `name "x\ntouch F"`},
+		{"time with a command", regSweep + "[slurm]\ntime = \"01:00:00\\ntouch F\"\n", []string{"-sbatch"}, `[slurm] time "01:00:00\ntouch F"`},
+		{"negative concurrency", regSweep + "[slurm]\nconcurrency = -5\n", []string{"-sbatch"}, "[slurm] concurrency -5: want ≥ 1"},
+		{"negative cpus", regSweep + "[slurm]\ncpus = -1\n", []string{"-sbatch"}, "[slurm] cpus -1: want 1 to"},
+		{"1000^3 tasks", axesSpec(1000, 1000, 1000), []string{"-sbatch"}, "more than 100000 tasks (axes of 1000 x 1000 x 1000 values)"},
+		{"65536^4 tasks", axesSpec(65536, 65536, 65536, 65536), []string{"-sbatch"}, "more than 100000 tasks"},
+		{"1e6 tasks", axesSpec(1000, 1000), []string{"-sbatch"}, "more than 100000 tasks"},
+		{"override not a Slurm value", regSweep, []string{"-sbatch", "-partition", "a;touch F"}, `-partition "a;touch F": want Slurm partition names`},
+		{"override without -sbatch", regSweep, []string{"-task", "0", "-mem", "1G"}, "-mem applies to -sbatch and -submit only"},
+		{"-group without -sbatch", regSweep, []string{"-submit", "-group", "gpu"}, "-group applies to -sbatch only"},
+		{"-group of nothing", regSweep, []string{"-sbatch", "-group", "gpu"}, "the sweep has no gpu tasks"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,11 +105,37 @@ func TestSweepMalformed(t *testing.T) {
 			if stdout != "" {
 				t.Errorf("stdout %q", stdout)
 			}
-			if res, _ := filepath.Glob(filepath.Join(filepath.Dir(spec), "res", "*.h5")); len(res) > 0 {
-				t.Errorf("results written: %v", res)
+			if _, err := os.Stat(filepath.Join(filepath.Dir(spec), "res")); err == nil {
+				t.Errorf("the output folder was created")
+			}
+			if found := findFile(filepath.Dir(filepath.Dir(spec)), "F"); found != "" {
+				t.Errorf("a command from the spec ran: %s exists", found)
 			}
 		})
 	}
+}
+
+// axesSpec is a spec body with one axis per length (values all 0, of the
+// flags seed, noise, width, layers in turn) and the method stre.
+func axesSpec(lengths ...int) string {
+	var b strings.Builder
+	b.WriteString("[fixed]\nmethod = \"stre\"\n")
+	for i, n := range lengths {
+		fmt.Fprintf(&b, "[[axis]]\nname = %q\nvalues = [%s0]\n", []string{"seed", "noise", "lambda-s", "lambda-t"}[i], strings.Repeat("0,", n-1))
+	}
+	return b.String()
+}
+
+// findFile returns the path of a file called name under dir, or "".
+func findFile(dir, name string) string {
+	var found string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == name {
+			found = p
+		}
+		return nil
+	})
+	return found
 }
 
 // TestSweepListRunSkip: -list, a task chosen by $SLURM_ARRAY_TASK_ID, the
@@ -142,9 +187,16 @@ func TestSweepListRunSkip(t *testing.T) {
 	}
 
 	code, out, _ = call("-sweep", spec, "-sbatch")
-	for _, w := range []string{"#SBATCH --array=0-3%8", "#SBATCH --signal=B:TERM@120", "#SBATCH --requeue", "-sweep " + spec, "scontrol requeue"} {
+	self, _ := os.Executable()
+	for _, w := range []string{"#SBATCH --array=0-3%4", "#SBATCH --signal=B:TERM@120", "#SBATCH --requeue",
+		"\nspec='" + spec + "'\n", "\nbatch='" + self + "'\n", "scontrol requeue", "#SBATCH --mem="} {
 		if code != 0 || !strings.Contains(out, w) {
 			t.Errorf("-sbatch: exit %d, script lacks %q", code, w)
+		}
+	}
+	for _, w := range []string{"--partition", "--time", "--cpus-per-task", "--gres"} {
+		if strings.Contains(out, "#SBATCH "+w) {
+			t.Errorf("-sbatch of a spec without [slurm] asks for %s:\n%s", w, out)
 		}
 	}
 	if !strings.Contains(out, fmt.Sprintf(`"$rc" -eq %d`, slurm.InterruptedStatus)) || slurm.InterruptedStatus != 3 {
@@ -181,10 +233,11 @@ func TestExperimentSpecs(t *testing.T) {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			s, tasks, err := loadSweep(p)
+			sw, err := loadSweep(p)
 			if err != nil {
 				t.Fatal(err)
 			}
+			s, tasks := sw.spec, sw.tasks
 			if len(tasks) != want[name] {
 				t.Errorf("%d tasks, want %d", len(tasks), want[name])
 			}
@@ -368,5 +421,201 @@ func sameResult(t *testing.T, want, got string) {
 	}
 	if d := resultfile.Differ(a, b, "reconstruction/u", "reconstruction/v", "series/loss_data", "series/loss_ep"); len(d) > 0 {
 		t.Errorf("%v differ between the uninterrupted run %s and the resumed one %s", d, want, got)
+	}
+}
+
+// fakeSlurm puts fake sbatch and sinfo on PATH. sbatch records its
+// arguments and its SBATCH_* environment in dir/sbatch.log and prints
+// "4242;cluster" (as --parsable does); sinfo prints nodeMem.
+func fakeSlurm(t *testing.T, nodeMem string) string {
+	t.Helper()
+	dir := t.TempDir()
+	scripts := map[string]string{
+		"sbatch": "#!/bin/sh\necho \"$@\" >> " + dir + "/sbatch.log\nenv | grep '^SBATCH_' >> " + dir + "/sbatch.log\necho '4242;cluster'\n",
+		"sinfo":  "#!/bin/sh\nprintf '" + nodeMem + "'\n",
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir+":/usr/bin:/bin")
+	return dir
+}
+
+// TestSweepSbatchOverrides (issue 16): -partition, -account, -qos, -time
+// and -mem, or the SBATCH_* variables sbatch itself reads, override the
+// spec's [slurm] table; a flag wins over its variable; "none" drops the
+// line; the memory estimate is dropped where sinfo reports nodes without
+// memory.
+func TestSweepSbatchOverrides(t *testing.T) {
+	spec := sweepDir(t, regSweep+"[slurm]\npartition = \"cpu\"\ntime = \"02:00:00\"\nmem = \"4G\"\n")
+	fakeSlurm(t, "debug* 1\\n")
+	t.Setenv("SBATCH_PARTITION", "envpart")
+	t.Setenv("SBATCH_ACCOUNT", "envacct")
+	t.Setenv("SBATCH_TIMELIMIT", "")
+	code, out, errs := call("-sweep", spec, "-sbatch", "-partition", "flagpart", "-qos", "high", "-time", "none", "-mem", "300M")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, w := range []string{"#SBATCH --partition=flagpart\n", "#SBATCH --account=envacct\n", "#SBATCH --qos=high\n", "#SBATCH --mem=300M\n",
+		"# --account=envacct: from $SBATCH_ACCOUNT\n", "# --time not set: -time says none\n"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("script lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "#SBATCH --time") {
+		t.Errorf("-time none left a --time line")
+	}
+	// Without overrides and without [slurm] mem: the estimate, unless the
+	// nodes report no memory.
+	spec = sweepDir(t, regSweep)
+	t.Setenv("SBATCH_PARTITION", "")
+	t.Setenv("SBATCH_ACCOUNT", "")
+	_, out, _ = call("-sweep", spec, "-sbatch")
+	if strings.Contains(out, "#SBATCH --mem") || !strings.Contains(out, "report no memory (RealMemory unset)") {
+		t.Errorf("nodes without memory: the script asks for memory:\n%s", out)
+	}
+	fakeSlurm(t, "debug* 64000\\nother 128000\\n")
+	_, out, _ = call("-sweep", spec, "-sbatch")
+	if !regexp.MustCompile(`(?m)^#SBATCH --mem=[0-9]+M$`).MatchString(out) {
+		t.Errorf("nodes with memory: no estimated --mem:\n%s", out)
+	}
+}
+
+// TestSweepSubmit (issue 16): -submit writes OUTPUT/NAME.sbatch, runs
+// sbatch --parsable on it without the SBATCH_* settings it already holds,
+// and prints the job id; without sbatch it is bad usage.
+func TestSweepSubmit(t *testing.T) {
+	spec := sweepDir(t, "name = \"demo\"\n"+regSweep)
+	dir := fakeSlurm(t, "")
+	t.Setenv("SBATCH_PARTITION", "envpart")
+	code, out, errs := call("-sweep", spec, "-submit")
+	if code != 0 || strings.TrimSpace(out) != `{"jobs":[{"job_id":"4242","group":"all","tasks":4,"script":"`+filepath.Join(filepath.Dir(spec), "res", "demo.sbatch")+`"}],"sweep":"`+spec+`"}` {
+		t.Fatalf("-submit: exit %d, stdout %q, stderr %s", code, out, errs)
+	}
+	script, err := os.ReadFile(filepath.Join(filepath.Dir(spec), "res", "demo.sbatch"))
+	if err != nil || !strings.Contains(string(script), "#SBATCH --partition=envpart\n") {
+		t.Errorf("submitted script: %v\n%s", err, script)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "sbatch.log"))
+	if want := "--parsable " + filepath.Join(filepath.Dir(spec), "res", "demo.sbatch") + "\n"; string(log) != want {
+		t.Errorf("sbatch got %q, want %q (and no SBATCH_ variables)", log, want)
+	}
+	t.Setenv("PATH", t.TempDir())
+	code, _, errs = call("-sweep", spec, "-submit")
+	if code != 2 || !strings.Contains(errs, "no sbatch on PATH") {
+		t.Errorf("-submit without sbatch: exit %d, %q", code, errs)
+	}
+}
+
+// TestSweepMixedCPUGPU (issue 11 item 6): with [slurm] gpu_partition the
+// PINN tasks form a second job array on the GPU partition with
+// --gres=gpu:1; -sbatch needs -group to pick one, -submit submits both.
+func TestSweepMixedCPUGPU(t *testing.T) {
+	spec := sweepDir(t, `
+name = "mixed"
+[fixed]
+noise = 0.05
+[[axis]]
+name = "method"
+values = ["tikhonov2", "stre", "eandarn"]
+[[axis]]
+name = "seed"
+values = [1, 2]
+[slurm]
+gpu_partition = "gpu"
+`)
+	dir := fakeSlurm(t, "")
+	code, _, errs := call("-sweep", spec, "-sbatch")
+	if code != 2 || !strings.Contains(errs, "4 CPU tasks and 2 GPU tasks need two job arrays") {
+		t.Errorf("-sbatch of a mixed sweep: exit %d, %q", code, errs)
+	}
+	code, gpu, errs := call("-sweep", spec, "-sbatch", "-group", "gpu")
+	for _, w := range []string{"#SBATCH --array=4-5%2\n", "#SBATCH --partition=gpu\n", "#SBATCH --gres=gpu:1\n"} {
+		if code != 0 || !strings.Contains(gpu, w) {
+			t.Errorf("-group gpu: exit %d (%s), script lacks %q", code, errs, w)
+		}
+	}
+	_, cpu, _ := call("-sweep", spec, "-sbatch", "-group", "cpu")
+	if !strings.Contains(cpu, "#SBATCH --array=0-3%4\n") || strings.Contains(cpu, "--gres") || strings.Contains(cpu, "#SBATCH --partition") {
+		t.Errorf("-group cpu:\n%s", cpu)
+	}
+	code, out, errs := call("-sweep", spec, "-submit")
+	if code != 0 || strings.Count(out, `"job_id":"4242"`) != 2 || !strings.Contains(out, `"group":"gpu","tasks":2`) {
+		t.Errorf("-submit: exit %d, %s %s", code, out, errs)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "sbatch.log"))
+	if !strings.Contains(string(log), "mixed-cpu.sbatch") || !strings.Contains(string(log), "mixed-gpu.sbatch") {
+		t.Errorf("sbatch calls: %s", log)
+	}
+}
+
+// TestHostileSpecFolder (issue 12 defect 2): a spec in a folder named
+// with shell syntax, with a binary value that is a command: the generated
+// script, run by bash, executes none of it and stops with status 2.
+func TestHostileSpecFolder(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "dir with space $(touch F)")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeRun(t, filepath.Join(dir, "run.h5"))
+	spec := filepath.Join(dir, "spec.toml")
+	if err := os.WriteFile(spec, []byte("input = \"run.h5\"\noutput = \"res $(touch F)\"\n"+regSweep+"[slurm]\nbatch = \"eandarn-batch; touch F\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, script, errs := call("-sweep", spec, "-sbatch")
+	if code != 0 {
+		t.Fatalf("-sbatch: exit %d: %s", code, errs)
+	}
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=0")
+	msg, _ := cmd.CombinedOutput()
+	if c := cmd.ProcessState.ExitCode(); c != 2 || !strings.Contains(string(msg), "eandarn-batch; touch F: not found or not executable") {
+		t.Errorf("script: exit %d, %q: want 2 and the missing binary named", c, msg)
+	}
+	if found := findFile(root, "F"); found != "" {
+		t.Errorf("a command from the spec ran: %s exists", found)
+	}
+}
+
+// TestParseNodeMem reads sinfo -N -o "%P %m" output.
+func TestParseNodeMem(t *testing.T) {
+	out := []byte("debug* 1\nbig 64000\nbig 128000\ngpu 32000\nbad line here\n")
+	for _, tc := range []struct {
+		part string
+		want int
+		ok   bool
+	}{{"", 1, true}, {"big", 128000, true}, {"gpu,big", 128000, true}, {"gpu", 32000, true}, {"none", 0, false}} {
+		if got, ok := parseNodeMem(out, tc.part); got != tc.want || ok != tc.ok {
+			t.Errorf("partition %q: %d %v, want %d %v", tc.part, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestSweepSpecNotRegular (issue 12 defect 11): -sweep /dev/zero or a FIFO
+// is one line and exit status 2 at once, without reading or waiting.
+func TestSweepSpecNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "spec.toml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/dev/zero", fifo} {
+		type result struct {
+			code   int
+			stderr string
+		}
+		done := make(chan result, 1)
+		go func() { code, _, errs := call("-sweep", path, "-list"); done <- result{code, errs} }()
+		select {
+		case r := <-done:
+			if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "want a regular file") {
+				t.Errorf("-sweep %s: exit %d, %q", path, r.code, r.stderr)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("-sweep %s: no answer after 20 s", path)
+		}
 	}
 }
