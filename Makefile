@@ -150,7 +150,8 @@ accuracy:
 # written to the package's testdata/fuzz/ for go test to replay.
 FUZZTIME ?= 1m
 FUZZ_TARGETS := ./io/npy:FuzzParseHeader ./io/npy:FuzzRead ./io/h5:FuzzDeclared \
-                ./io/runfile:FuzzDeclared ./io/runfile:FuzzValidate
+                ./io/runfile:FuzzDeclared ./io/runfile:FuzzValidate \
+                ./slurm:FuzzParse ./slurm:FuzzSbatch
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -185,7 +185,7 @@ func (s *Spec) Jobs(p Plan) ([]*Job, error) {
 			j.CPUs = *o.CPUs
 			j.Notes = append(j.Notes, fmt.Sprintf("--cpus-per-task=%d: from the spec", j.CPUs))
 		} else {
-			j.Notes = append(j.Notes, "--cpus-per-task not set: 1 CPU per task (the methods use every CPU they are given)")
+			j.Notes = append(j.Notes, "--cpus-per-task not set: 1 CPU per task (the task runs GOMAXPROCS=$SLURM_CPUS_PER_TASK threads)")
 		}
 		j.Concurrency = min(DefaultConcurrency, len(g.tasks))
 		if o.Concurrency != nil {

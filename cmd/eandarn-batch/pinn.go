@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/solver/inverse"
@@ -57,19 +58,31 @@ func (f *pinnFlag) String() string {
 	if f.set {
 		return f.value
 	}
-	defs := make([]string, len(pinn.Names))
-	for i, name := range pinn.Names {
-		c, _ := pinn.DefaultConfig(name)
-		defs[i] = fieldString(f.field(&c))
-	}
-	if slices.Min(defs) == slices.Max(defs) {
-		return defs[0]
-	}
-	for i, name := range pinn.Names {
-		defs[i] = name + " " + defs[i]
-	}
-	return strings.Join(defs, ", ")
+	return pinnDefaults()[f.name]
 }
+
+// pinnDefaults holds String's text of each PINN flag's default, computed
+// once: the flag package asks for it at every declaration, and a sweep
+// declares the flags once per task.
+var pinnDefaults = sync.OnceValue(func() map[string]string {
+	texts := map[string]string{}
+	for _, f := range pinnFlags() {
+		defs := make([]string, len(pinn.Names))
+		for i, name := range pinn.Names {
+			c, _ := pinn.DefaultConfig(name)
+			defs[i] = fieldString(f.field(&c))
+		}
+		if slices.Min(defs) == slices.Max(defs) {
+			texts[f.name] = defs[0]
+			continue
+		}
+		for i, name := range pinn.Names {
+			defs[i] = name + " " + defs[i]
+		}
+		texts[f.name] = strings.Join(defs, ", ")
+	}
+	return texts
+})
 
 // Set checks that s parses as the field's type and records it.
 func (f *pinnFlag) Set(s string) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -176,7 +177,14 @@ func submit(s *slurm.Spec, jobs []*slurm.Job, scripts [][]byte, stdout io.Writer
 			if len(done) > 0 {
 				log.Warn("submitted before the failure", "jobs", done)
 			}
-			return fmt.Errorf("sbatch %s: %v: %s", path, err, strings.TrimSpace(errOut.String()))
+			err = fmt.Errorf("sbatch %s: %w: %s", path, err, strings.TrimSpace(errOut.String()))
+			var exit *exec.ExitError
+			if errors.As(err, &exit) && exit.Exited() {
+				// sbatch refused the job as asked (partition, account,
+				// memory, time): the user's settings, exit status 2.
+				return cli.BadInput(err)
+			}
+			return err
 		}
 		id, _, _ := strings.Cut(strings.TrimSpace(out.String()), ";")
 		if !jobID.MatchString(id) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eandarn/eandarn/io/resultfile"
+	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/slurm"
 )
 
@@ -502,6 +503,16 @@ func TestSweepSubmit(t *testing.T) {
 	if want := "--parsable " + filepath.Join(filepath.Dir(spec), "res", "demo.sbatch") + "\n"; string(log) != want {
 		t.Errorf("sbatch got %q, want %q (and no SBATCH_ variables)", log, want)
 	}
+	// sbatch refusing the job: its message in one line, exit status 2.
+	refuse := t.TempDir()
+	if err := os.WriteFile(filepath.Join(refuse, "sbatch"), []byte("#!/bin/sh\necho 'sbatch: error: invalid partition specified: cpu' >&2\necho 'sbatch: error: Batch job submission failed' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", refuse+":/usr/bin:/bin")
+	code, out, errs = call("-sweep", spec, "-submit")
+	if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "invalid partition specified: cpu") {
+		t.Errorf("-submit refused by sbatch: exit %d, stdout %q, stderr %q: want 2 and one line with sbatch's message", code, out, errs)
+	}
 	t.Setenv("PATH", t.TempDir())
 	code, _, errs = call("-sweep", spec, "-submit")
 	if code != 2 || !strings.Contains(errs, "no sbatch on PATH") {
@@ -616,6 +627,41 @@ func TestSweepSpecNotRegular(t *testing.T) {
 			}
 		case <-time.After(20 * time.Second):
 			t.Fatalf("-sweep %s: no answer after 20 s", path)
+		}
+	}
+}
+
+// BenchmarkSweepSbatchMaxTasks: -sbatch on a sweep of slurm.MaxTasks tasks
+// (100 seeds x 1000 noise levels of stre), every task's flags checked and
+// the memory estimated: issue 12 defect 11 asks that this be fast.
+func BenchmarkSweepSbatchMaxTasks(b *testing.B) {
+	dir := b.TempDir()
+	run := filepath.Join(dir, "run.h5")
+	if err := runfile.Save(run, tinyProblem()); err != nil {
+		b.Fatal(err)
+	}
+	var noise strings.Builder
+	for i := range slurm.MaxTasks / 100 {
+		if i > 0 {
+			noise.WriteString(",")
+		}
+		fmt.Fprintf(&noise, "%g", float64(i)/1000)
+	}
+	var seeds strings.Builder
+	for i := range 100 {
+		if i > 0 {
+			seeds.WriteString(",")
+		}
+		fmt.Fprint(&seeds, i+1)
+	}
+	spec := filepath.Join(dir, "big.toml")
+	body := fmt.Sprintf("input = \"run.h5\"\noutput = \"res\"\n[fixed]\nmethod = \"stre\"\n[[axis]]\nname = \"seed\"\nvalues = [%s]\n[[axis]]\nname = \"noise\"\nvalues = [%s]\n", seeds.String(), noise.String())
+	if err := os.WriteFile(spec, []byte(body), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if code, out, errs := call("-sweep", spec, "-sbatch"); code != 0 || !strings.Contains(out, fmt.Sprintf("--array=0-%d%%8", slurm.MaxTasks-1)) {
+			b.Fatalf("exit %d: %s", code, errs)
 		}
 	}
 }
