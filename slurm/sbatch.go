@@ -151,7 +151,7 @@ func (s *Spec) Jobs(p Plan) ([]*Job, error) {
 			return nil, err
 		}
 		dev, _ := s.Value(t, "device")
-		if dev == "cuda" || dev != "cpu" && st["gpu_partition"].Value != "" && p.GPUCapable != nil && p.GPUCapable(t) {
+		if dev == "cuda" || (dev != "cpu" && st["gpu_partition"].Value != "" && p.GPUCapable != nil && p.GPUCapable(t)) {
 			gpu = append(gpu, i)
 		} else {
 			cpu = append(cpu, i)
@@ -220,7 +220,7 @@ func (j *Job) directive(opt string, v Setting, unset string) string {
 // or to nothing when a task has none or the partition's nodes report no
 // memory.
 func (s *Spec) estimateMem(j *Job, p Plan) {
-	var max Estimate
+	var top Estimate
 	for _, i := range j.Tasks {
 		t, _ := s.Task(i)
 		var e Estimate
@@ -232,20 +232,20 @@ func (s *Spec) estimateMem(j *Job, p Plan) {
 			j.Notes = append(j.Notes, fmt.Sprintf("--mem not set: no estimate for task %d (set [slurm] mem or -mem)", i))
 			return
 		}
-		if e.MiB > max.MiB {
-			max = e
+		if e.MiB > top.MiB {
+			top = e
 		}
 	}
 	if p.NodeMem != nil {
 		if node, ok := p.NodeMem(j.Partition); ok && node <= 1 {
-			j.Notes = append(j.Notes, fmt.Sprintf("--mem not set: the nodes of the partition report no memory (RealMemory unset), so Slurm would refuse any --mem; the estimate is %dM, %s", max.MiB, max.Why))
+			j.Notes = append(j.Notes, fmt.Sprintf("--mem not set: the nodes of the partition report no memory (RealMemory unset), so Slurm would refuse any --mem; the estimate is %dM, %s", top.MiB, top.Why))
 			return
-		} else if ok && node < max.MiB {
-			j.Warnings = append(j.Warnings, fmt.Sprintf("%s: the memory estimate %d MiB exceeds the largest node of the partition (%d MiB): sbatch will refuse it; set -mem or [slurm] mem if you know better", j.JobName(), max.MiB, node))
+		} else if ok && node < top.MiB {
+			j.Warnings = append(j.Warnings, fmt.Sprintf("%s: the memory estimate %d MiB exceeds the largest node of the partition (%d MiB): sbatch will refuse it; set -mem or [slurm] mem if you know better", j.JobName(), top.MiB, node))
 		}
 	}
-	j.Mem = strconv.Itoa(max.MiB) + "M"
-	j.Notes = append(j.Notes, fmt.Sprintf("--mem=%s: estimated, %s", j.Mem, max.Why))
+	j.Mem = strconv.Itoa(top.MiB) + "M"
+	j.Notes = append(j.Notes, fmt.Sprintf("--mem=%s: estimated, %s", j.Mem, top.Why))
 }
 
 // batch is the eandarn-batch the tasks run: the spec's batch (a name is

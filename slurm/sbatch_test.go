@@ -505,14 +505,7 @@ func TestHostileValuesExecuteNothing(t *testing.T) {
 			if err := os.WriteFile(spec, []byte(body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			s, err := Load(spec, known)
-			if err != nil {
-				t.Fatal(err)
-			}
-			jobs, err := s.Jobs(testPlan(nil))
-			if err != nil {
-				t.Fatal(err)
-			}
+			jobs := loadJobs(t, spec, testPlan(nil))
 			var b bytes.Buffer
 			if err := jobs[0].Write(&b); err != nil {
 				t.Fatal(err)
@@ -551,15 +544,7 @@ func TestHostileValuesExecuteNothing(t *testing.T) {
 	if err := os.WriteFile(spec, []byte("input = 'run.h5'\noutput = 'a\\b'\n[[axis]]\nname = 'seed'\nvalues = [1]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(spec, known)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := s.Jobs(testPlan(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := jobs[0].Write(&bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "backslash") {
+	if err := loadJobs(t, spec, testPlan(nil))[0].Write(&bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "backslash") {
 		t.Errorf("log folder with a backslash: %v, want refused", err)
 	}
 }

@@ -254,9 +254,8 @@ func testPlan(over map[string]Setting) Plan {
 	}
 }
 
-// render writes the scripts of the spec at path under plan, with the
-// spec's folder written as SPECDIR.
-func render(t *testing.T, path string, plan Plan) []string {
+// loadJobs loads the spec at path and plans its jobs.
+func loadJobs(t *testing.T, path string, plan Plan) []*Job {
 	t.Helper()
 	s, err := Load(path, known)
 	if err != nil {
@@ -266,8 +265,15 @@ func render(t *testing.T, path string, plan Plan) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return jobs
+}
+
+// render writes the scripts of the spec at path under plan, with the
+// spec's folder written as SPECDIR.
+func render(t *testing.T, path string, plan Plan) []string {
+	t.Helper()
 	var out []string
-	for _, j := range jobs {
+	for _, j := range loadJobs(t, path, plan) {
 		var b bytes.Buffer
 		if err := j.Write(&b); err != nil {
 			t.Fatal(err)

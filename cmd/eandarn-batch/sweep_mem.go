@@ -23,17 +23,18 @@ func sizesOf(p *inverse.Problem) runSizes {
 }
 
 // memWork is what a task's memory depends on besides the run file: the
-// method and, for the PINN methods, the points the network is evaluated at
-// per step and the network's size.
+// method and, for the PINN methods, the network and how many (node, frame)
+// points one step evaluates it at.
 type memWork struct {
 	method string
-	// batch is the network evaluations per mini-batch in units of heart
-	// nodes: frames evaluated per step (B, or up to 5B with random frames
-	// and the ND time derivative, or B+4 with contiguous ones); with
-	// collocation points the ND stencils still need every node.
-	batch         int
-	collocation   int // N_c, 0 = every node of the batch
+	// frames is the frames one mini-batch evaluates the network on at every
+	// node: B for an AD time derivative; with the ND one (Eq. 17–18) also
+	// each frame's stencil: up to 5B with random frames, B+4 with
+	// contiguous ones.
+	frames        int
 	width, layers int
+	float64       bool // network passes in float64
+	adTime        bool // AD time derivative (Taylor jets along t)
 }
 
 // taskWork extracts a task's memWork from its validated configuration.
@@ -43,62 +44,75 @@ func taskWork(c *config) memWork {
 		return w
 	}
 	cfg, err := pinnConfig(c)
-	if err != nil { // not after validation; the estimate then covers the defaults
+	if err != nil { // not after validation; the defaults then stand
 		cfg, _ = pinn.DefaultConfig(c.Method)
 	}
-	w.batch = cfg.BatchFrames
-	if cfg.TimeDeriv == pinn.ND {
+	w.frames, w.adTime = cfg.BatchFrames, cfg.TimeDeriv == pinn.AD
+	if !w.adTime {
 		if cfg.RandomFrames {
-			w.batch = 5 * cfg.BatchFrames
+			w.frames = 5 * cfg.BatchFrames
 		} else {
-			w.batch = cfg.BatchFrames + 4
+			w.frames = cfg.BatchFrames + 4
 		}
 	}
-	w.collocation, w.width, w.layers = cfg.Collocation, cfg.Width, cfg.Layers
+	w.width, w.layers, w.float64 = cfg.Width, cfg.Layers, cfg.Precision == "float64"
 	return w
 }
 
-// The memory model of a task, fitted to the peak resident memory of every
-// method on four run files (README "Memory of a task"): a fixed part (Go
-// runtime, HDF5 library, mesh operators) plus terms in the sizes, in
-// bytes:
+// The memory model of a task: the peak resident memory of every method,
+// measured on four run files (README "Memory of a task"), bounded by
 //
-//	data    8·(m·n + m·T + 3·n·T)          R, the BSPM, the truth and the result
-//	tikh    8·(2·n² + 2·m·n)               GSVD factors (tikhonov0–2)
-//	stre    8·(4·n² + 6·n·T)               GSVD, GCV grid evaluator and window stack
-//	pinn    8·P·W·L·k                      activations and gradients of P = n·batch points
+//	need = 28 MiB + 4 MiB·cpus + data + term,  data = 8·(m·n + m·T + 3·n·T) bytes
 //
-// need = fixed + data + the method's term; the request is
-// memHeadroom·need rounded up to 64 MiB, so that a task is not killed for
-// the allocator's slack or a larger sweep value.
+// (n heart nodes, m leads, T frames; data is R, the BSPM, the truth and
+// the result) with the method's term in bytes:
+//
+//	tikhonov0–2   8·(4·n² + 4·n·T)               GSVD factors and the λ sweep
+//	stre          8·(10·n² + 16·n·T + 16·T²)      GSVD, temporal operator and GCV grid
+//	PINN          8·8·n·T + c·n·F·W·L            whole-recording fields; the network's
+//	                                             activations and gradients for one step
+//
+// c = 24 bytes (float32 passes) or 40 (float64) with the ND time
+// derivative, 128 or 160 with the AD one (Taylor jets),
+// where F is the frames per step (memWork.frames; at most T), W the
+// width and L the layers of the network. The request is memHeadroom·need,
+// rounded up to memRoundMiB: room for the garbage collector's slack and
+// for sizes the fit did not see.
 const (
-	memFixedMiB = 64
-	memHeadroom = 1.5
-	memRoundMiB = 64
+	memBaseMiB   = 28
+	memPerCPUMiB = 4
+	memHeadroom  = 1.5
+	memRoundMiB  = 64
 )
 
-// estimate is the --mem estimate of the task on a run file of sizes sz.
-func (w memWork) estimate(sz runSizes) slurm.Estimate {
+// estimate is the --mem estimate of the task on a run file of sizes sz,
+// run on cpus CPUs.
+func (w memWork) estimate(sz runSizes, cpus int) slurm.Estimate {
 	n, m, T := float64(sz.nodes), float64(sz.leads), float64(sz.frames)
-	need := 8 * (m*n + m*T + 3*n*T)
-	var term string
+	bytes := 8 * (m*n + m*T + 3*n*T)
+	var what string
 	switch {
 	case w.method == "stre":
-		need += 8 * (4*n*n + 6*n*T)
-		term = "stre"
+		bytes += 8 * (10*n*n + 16*n*T + 16*T*T)
+		what = "stre"
 	case slices.Contains(pinn.Names, w.method):
-		points := n * float64(min(w.batch, sz.frames+4))
-		if w.collocation > 0 {
-			points = max(points/5, float64(w.collocation))
+		c := 24.0
+		switch {
+		case w.adTime && w.float64:
+			c = 160
+		case w.adTime:
+			c = 128
+		case w.float64:
+			c = 40
 		}
-		need += 8 * points * float64(w.width*w.layers) * 4
-		term = fmt.Sprintf("%d x %d network", w.layers, w.width)
+		bytes += 8*8*n*T + c*n*float64(min(w.frames, sz.frames))*float64(w.width*w.layers)
+		what = fmt.Sprintf("%s, %d x %d network, %d frames per step", w.method, w.layers, w.width, min(w.frames, sz.frames))
 	default:
-		need += 8 * (2*n*n + 2*m*n)
-		term = "tikhonov"
+		bytes += 8 * (4*n*n + 4*n*T)
+		what = w.method
 	}
-	mib := memHeadroom * (memFixedMiB + need/(1<<20))
-	mib = math.Ceil(mib/memRoundMiB) * memRoundMiB
-	return slurm.Estimate{MiB: int(mib), Why: fmt.Sprintf("%s (%s) on %d nodes x %d leads x %d frames (README \"Memory of a task\")",
-		w.method, term, sz.nodes, sz.leads, sz.frames)}
+	need := memBaseMiB + memPerCPUMiB*float64(cpus) + bytes/(1<<20)
+	mib := math.Ceil(memHeadroom*need/memRoundMiB) * memRoundMiB
+	return slurm.Estimate{MiB: int(mib), Why: fmt.Sprintf("%s on %d nodes x %d leads x %d frames, %d CPU (README \"Memory of a task\")",
+		what, sz.nodes, sz.leads, sz.frames, cpus)}
 }

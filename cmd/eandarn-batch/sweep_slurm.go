@@ -63,6 +63,10 @@ func generate(f *sweepFlags, sw *sweep, stdout io.Writer, log *slog.Logger) erro
 		return cli.BadInputf("sweep %s: input: %w", s.Path(), err)
 	}
 	sz := sizesOf(p)
+	cpus := 1
+	if s.Slurm.CPUs != nil {
+		cpus = *s.Slurm.CPUs
+	}
 	self, err := os.Executable()
 	if err != nil {
 		log.Debug("path of this binary unknown", "err", err)
@@ -73,7 +77,7 @@ func generate(f *sweepFlags, sw *sweep, stdout io.Writer, log *slog.Logger) erro
 		Self:       self,
 		GPUCapable: func(t slurm.Task) bool { return slices.Contains(pinn.Names, sw.work[t.Index].method) },
 		Mem: func(t slurm.Task) (slurm.Estimate, bool) {
-			return sw.work[t.Index].estimate(sz), true
+			return sw.work[t.Index].estimate(sz, cpus), true
 		},
 		NodeMem: sinfoNodeMem,
 	})
@@ -98,6 +102,12 @@ func generate(f *sweepFlags, sw *sweep, stdout io.Writer, log *slog.Logger) erro
 			log.Warn(w)
 		}
 	}
+	var sbatch string
+	if f.submit {
+		if sbatch, err = exec.LookPath("sbatch"); err != nil {
+			return cli.BadInputf("-submit: no sbatch on PATH (no Slurm client here): write the script with -sbatch and submit it where Slurm runs")
+		}
+	}
 	if err := s.MakeOutput("logs"); err != nil {
 		return cli.BadInput(err)
 	}
@@ -105,7 +115,7 @@ func generate(f *sweepFlags, sw *sweep, stdout io.Writer, log *slog.Logger) erro
 		_, err := stdout.Write(scripts[0])
 		return err
 	}
-	return submit(s, jobs, scripts, stdout, log)
+	return submit(sbatch, s, jobs, scripts, stdout, log)
 }
 
 // pickGroup returns the job -sbatch prints: the only one, or the one of
@@ -145,15 +155,12 @@ type submitted struct {
 }
 
 // submit writes each job's script to OUTPUT/NAME[-GROUP].sbatch, submits
-// it with sbatch --parsable and prints one JSON line with the job ids.
+// it with the sbatch binary and --parsable, and prints one JSON line with
+// the job ids.
 // sbatch runs without the SBATCH_* variables of sbatchOverrides: the
 // scripts hold them already, and sbatch would otherwise let them override
 // the GPU array's partition.
-func submit(s *slurm.Spec, jobs []*slurm.Job, scripts [][]byte, stdout io.Writer, log *slog.Logger) error {
-	sbatch, err := exec.LookPath("sbatch")
-	if err != nil {
-		return cli.BadInputf("-submit: no sbatch on PATH (no Slurm client here): write the script with -sbatch and submit it where Slurm runs")
-	}
+func submit(sbatch string, s *slurm.Spec, jobs []*slurm.Job, scripts [][]byte, stdout io.Writer, log *slog.Logger) error {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		name, _, _ := strings.Cut(kv, "=")
 		return slices.ContainsFunc(sbatchOverrides, func(o struct{ key, flag, env, usage string }) bool { return o.env != "" && o.env == name })

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/eandarn/eandarn/io/resultfile"
 	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/slurm"
+	"github.com/eandarn/eandarn/solver/pinn"
 )
 
 // sweepDir makes a folder holding the tiny run file (run.h5) and a spec
@@ -187,6 +190,7 @@ func TestSweepListRunSkip(t *testing.T) {
 		t.Errorf("-list after the sweep:\n%s", out)
 	}
 
+	fakeSlurm(t, "") // a sinfo that knows no partition: the estimate stands
 	code, out, _ = call("-sweep", spec, "-sbatch")
 	self, _ := os.Executable()
 	for _, w := range []string{"#SBATCH --array=0-3%4", "#SBATCH --signal=B:TERM@120", "#SBATCH --requeue",
@@ -514,9 +518,13 @@ func TestSweepSubmit(t *testing.T) {
 		t.Errorf("-submit refused by sbatch: exit %d, stdout %q, stderr %q: want 2 and one line with sbatch's message", code, out, errs)
 	}
 	t.Setenv("PATH", t.TempDir())
-	code, _, errs = call("-sweep", spec, "-submit")
+	fresh := sweepDir(t, regSweep)
+	code, _, errs = call("-sweep", fresh, "-submit")
 	if code != 2 || !strings.Contains(errs, "no sbatch on PATH") {
 		t.Errorf("-submit without sbatch: exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(fresh), "res")); err == nil {
+		t.Error("-submit without sbatch created the output folder")
 	}
 }
 
@@ -662,6 +670,51 @@ func BenchmarkSweepSbatchMaxTasks(b *testing.B) {
 	for b.Loop() {
 		if code, out, errs := call("-sweep", spec, "-sbatch"); code != 0 || !strings.Contains(out, fmt.Sprintf("--array=0-%d%%8", slurm.MaxTasks-1)) {
 			b.Fatalf("exit %d: %s", code, errs)
+		}
+	}
+}
+
+// TestMemoryEstimate (issue 16): the peak resident memory of each method,
+// measured in a child process (one epoch for the PINN methods: the peak
+// comes with the first step), stays within the --mem estimate a sweep
+// script would ask for. It runs on the tiny run file; EANDARN_MEMCHECK=RUN
+// runs it on another run file (README "Memory of a task" lists the
+// default dataset's numbers, made this way).
+func TestMemoryEstimate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the memory measurement")
+	}
+	run := os.Getenv("EANDARN_MEMCHECK")
+	if run == "" {
+		run = filepath.Join(t.TempDir(), "run.h5")
+		writeRun(t, run)
+	}
+	p, err := runfile.Load(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sz, cpus := sizesOf(p), runtime.GOMAXPROCS(0)
+	out := filepath.Join(t.TempDir(), "result.h5")
+	for _, m := range methodNames() {
+		args := []string{"-in", run, "-out", out, "-method", m, "-log-level", "error"}
+		if slices.Contains(pinn.Names, m) {
+			args = append(args, "-epochs", "1")
+		}
+		c, _, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		est := taskWork(c).estimate(sz, cpus)
+		os.Remove(out)
+		cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestBatchSubprocess$", "--"}, args...)...)
+		cmd.Env = append(os.Environ(), "EANDARN_BATCH_SUBPROCESS=1")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", m, err, msg)
+		}
+		peak := int(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss / 1024) // KiB -> MiB
+		t.Logf("%-10s n=%d m=%d T=%d, %d CPUs: peak %4d MiB, estimate %4d MiB", m, sz.nodes, sz.leads, sz.frames, cpus, peak, est.MiB)
+		if peak > est.MiB {
+			t.Errorf("%s: peak %d MiB above the estimate %d MiB (%s)", m, peak, est.MiB, est.Why)
 		}
 	}
 }
