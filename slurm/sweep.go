@@ -2,9 +2,12 @@
 // and renders the sbatch script that runs them. Task i of N is the i-th point
 // of the cartesian product of the spec's axes; each task is one eandarn-batch
 // run writing one result file. Slurm is the scheduler: this package only
-// enumerates, names and skips tasks. eandarn-batch -sweep drives it
-// (cmd/eandarn-batch/sweep.go); experiments/ holds the sweeps of the
-// paper's experiments (Figs. 6–9, Tables II–III).
+// enumerates, names and skips tasks, plans the job arrays that run them
+// (Spec.Jobs: partition, GPU, memory, binary) and writes their sbatch
+// scripts (Job.Write), in which every value from the spec is quoted or
+// refused. eandarn-batch -sweep drives it (cmd/eandarn-batch/sweep*.go);
+// experiments/ holds the sweeps of the paper's experiments (Figs. 6–9,
+// Tables II–III).
 package slurm
 
 import (

@@ -60,7 +60,7 @@ func taskWork(c *config) memWork {
 }
 
 // The memory model of a task: the peak resident memory of every method,
-// measured on four run files (README "Memory of a task"), bounded by
+// measured on five run files (README "Memory of a task"), bounded by
 //
 //	need = 28 MiB + 4 MiB·cpus + data + term,  data = 8·(m·n + m·T + 3·n·T) bytes
 //

@@ -98,9 +98,16 @@ func generate(f *sweepFlags, sw *sweep, stdout io.Writer, log *slog.Logger) erro
 			return cli.BadInput(err)
 		}
 		scripts[i] = b.Bytes()
+	}
+	for _, j := range jobs {
 		for _, w := range j.Warnings {
 			log.Warn(w)
 		}
+	}
+	// The script checks its binary on the node; one missing here too is
+	// worth a word now.
+	if _, err := exec.LookPath(jobs[0].Batch); err != nil {
+		log.Warn("the tasks' eandarn-batch is not an executable here; the script checks again on the node", "batch", jobs[0].Batch)
 	}
 	var sbatch string
 	if f.submit {
