@@ -13,7 +13,6 @@ package slurm
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -26,6 +25,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/eandarn/eandarn/io/inputs"
 )
 
 // Spec is a sweep: one input run file, one output folder, fixed flags for
@@ -142,48 +143,15 @@ func Load(path string, known func(flag string) bool) (*Spec, error) {
 	return parse(data, path, known)
 }
 
-// readSpec reads the spec file: a regular file of at most MaxSpecBytes. It
-// opens without blocking (a FIFO would wait for a writer forever) and
-// refuses anything but a regular file before reading a byte, so that
-// -sweep /dev/zero or a FIFO is one line and exit status 2.
+// readSpec reads the spec file: a regular file of at most MaxSpecBytes,
+// opened without blocking (inputs.ReadFile), so that -sweep /dev/zero or
+// a FIFO is one line and exit status 2 before a byte is read.
 func readSpec(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	data, err := inputs.ReadFile(path, MaxSpecBytes)
 	if err != nil {
-		return nil, specErrorf("sweep %s: %v", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, specErrorf("sweep %s: %v", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, specErrorf("sweep %s: want a regular file (a TOML spec), got a %s", path, fileKind(st.Mode()))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxSpecBytes+1))
-	if err != nil {
-		return nil, specErrorf("sweep %s: %v", path, err)
-	}
-	if len(data) > MaxSpecBytes {
-		return nil, specErrorf("sweep %s: larger than %d bytes: want a TOML spec", path, MaxSpecBytes)
+		return nil, specErrorf("sweep %s: want a TOML spec, a regular file of at most %s: %v", path, inputs.FormatSize(MaxSpecBytes), err)
 	}
 	return data, nil
-}
-
-// fileKind names a non-regular file type for messages.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
 }
 
 // parse decodes and validates the spec text data of the file path.

@@ -343,10 +343,10 @@ func TestSpecFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ path, want string }{
-		{"/dev/zero", "want a regular file (a TOML spec), got a character device"},
-		{fifo, "got a FIFO"},
-		{dir, "got a folder"},
-		{big, fmt.Sprintf("larger than %d bytes", MaxSpecBytes)},
+		{"/dev/zero", "want a TOML spec, a regular file of at most 1 MiB: a character device, not a regular file"},
+		{fifo, "a named pipe (FIFO), not a regular file"},
+		{dir, "a folder, not a regular file"},
+		{big, "more than the 1 MiB"},
 		{filepath.Join(dir, "missing.toml"), "no such file"},
 	} {
 		done := make(chan error, 1)

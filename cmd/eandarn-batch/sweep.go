@@ -221,7 +221,8 @@ type sweep struct {
 
 // loadSweep loads the spec, with the batch flags as the known axes, and
 // checks every task's flags the way a batch run would, so that a spec whose
-// task 117 would be refused fails before task 0 starts. It creates nothing.
+// task 117 would be refused fails before task 0 starts; the result paths
+// too, once the output folder exists. It creates nothing.
 func loadSweep(path string) (*sweep, error) {
 	batch := newFlagSet(new(config))
 	s, err := slurm.Load(path, func(name string) bool { return batch.Lookup(name) != nil })
@@ -231,6 +232,8 @@ func loadSweep(path string) (*sweep, error) {
 	if err := s.CheckOutput(); err != nil {
 		return nil, cli.BadInput(err)
 	}
+	st, err := os.Stat(s.OutputDir())
+	outputExists := err == nil && st.IsDir()
 	sw := &sweep{spec: s, tasks: make([]slurm.Task, s.Len()), work: make([]memWork, s.Len())}
 	for i := range sw.tasks {
 		t, err := s.Task(i)
@@ -238,6 +241,9 @@ func loadSweep(path string) (*sweep, error) {
 			return nil, cli.BadInput(err)
 		}
 		c, _, err := parseFlags(taskArgs(s, t, "info"), io.Discard)
+		if err == nil && outputExists {
+			err = cli.CheckOutput(t.Out)
+		}
 		if err != nil {
 			return nil, cli.BadInputf("sweep %s: task %d (%s): %w", path, i, pointText(t), err)
 		}

@@ -630,7 +630,7 @@ func TestSweepSpecNotRegular(t *testing.T) {
 		go func() { code, _, errs := call("-sweep", path, "-list"); done <- result{code, errs} }()
 		select {
 		case r := <-done:
-			if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "want a regular file") {
+			if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "not a regular file") {
 				t.Errorf("-sweep %s: exit %d, %q", path, r.code, r.stderr)
 			}
 		case <-time.After(20 * time.Second):
@@ -716,5 +716,26 @@ func TestMemoryEstimate(t *testing.T) {
 		if peak > est.MiB {
 			t.Errorf("%s: peak %d MiB above the estimate %d MiB (%s)", m, peak, est.MiB, est.Why)
 		}
+	}
+}
+
+// TestSweepResultIsSpecial: once the output folder exists, a task whose
+// result path is a named pipe (which the rename at its end would replace)
+// is refused before any task runs.
+func TestSweepResultIsSpecial(t *testing.T) {
+	spec := sweepDir(t, regSweep)
+	res := filepath.Join(filepath.Dir(spec), "res")
+	if err := os.Mkdir(res, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(res, "task-00002.h5"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := call("-sweep", spec, "-task", "all")
+	if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "task 2 (method=stre seed=1)") || !strings.Contains(errs, "named pipe") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want 2 and one line naming task 2 and the FIFO", code, out, errs)
+	}
+	if logs, _ := os.ReadDir(filepath.Join(res, "logs")); len(logs) > 0 {
+		t.Errorf("task logs written: %v", logs)
 	}
 }
