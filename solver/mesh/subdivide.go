@@ -1,0 +1,84 @@
+package mesh
+
+import "fmt"
+
+// Subdivide returns the midpoint (1-to-4) subdivision of m: every edge gets
+// a node at its midpoint and every triangle (a, b, c) with edge midpoints
+// ab, bc, ca becomes (a, ab, ca), (ab, b, bc), (ca, bc, c), (ab, bc, ca),
+// each with its parent's winding. The nodes of m keep their indices
+// 0…n−1 and their positions; the midpoints follow, numbered in the order
+// their edges first appear in m.Tris. The new nodes lie on the flat
+// triangles (no smoothing, unlike Loop subdivision), so the surface and
+// its enclosed volume are unchanged and every edge halves: a field computed
+// on the subdivided mesh is sampled back at m's nodes by taking rows
+// 0…n−1. A closed 2-manifold stays one, with the same orientation.
+func (m *Mesh) Subdivide() *Mesh {
+	n := len(m.Nodes)
+	out := &Mesh{Nodes: append(make([][3]float64, 0, n+3*len(m.Tris)/2), m.Nodes...),
+		Tris: make([][3]int, 0, 4*len(m.Tris))}
+	mid := make(map[[2]int]int, 3*len(m.Tris)/2)
+	at := func(a, b int) int {
+		key := [2]int{min(a, b), max(a, b)}
+		if k, ok := mid[key]; ok {
+			return k
+		}
+		p, q := m.Nodes[a], m.Nodes[b]
+		out.Nodes = append(out.Nodes, [3]float64{(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2})
+		mid[key] = len(out.Nodes) - 1
+		return len(out.Nodes) - 1
+	}
+	for _, t := range m.Tris {
+		a, b, c := t[0], t[1], t[2]
+		ab, bc, ca := at(a, b), at(b, c), at(c, a)
+		out.Tris = append(out.Tris, [3]int{a, ab, ca}, [3]int{ab, b, bc}, [3]int{ca, bc, c}, [3]int{ab, bc, ca})
+	}
+	return out
+}
+
+// MeanEdgeLength returns the mean length of the distinct edges of m (mm
+// for mm nodes); 0 for a mesh without triangles.
+func (m *Mesh) MeanEdgeLength() float64 {
+	seen := make(map[[2]int]bool, 3*len(m.Tris)/2)
+	var sum float64
+	for _, t := range m.Tris {
+		for s := 0; s < 3; s++ {
+			a, b := t[s], t[(s+1)%3]
+			key := [2]int{min(a, b), max(a, b)}
+			if !seen[key] {
+				seen[key] = true
+				sum += dist(m.Nodes[a], m.Nodes[b])
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return 0
+	}
+	return sum / float64(len(seen))
+}
+
+// MaxSubdivisions bounds RefineTo: 6 levels multiply the triangle count by
+// 4⁶ = 4096, beyond what any surface simulation here needs.
+const MaxSubdivisions = 6
+
+// RefineTo subdivides m (Subdivide) until its mean edge length is at most
+// maxEdge and returns the refined mesh and the number of levels (0 and m
+// itself when m already qualifies). m's nodes keep their indices 0…n−1 at
+// every level. More than MaxSubdivisions levels, or maxEdge ≤ 0, is an
+// error naming the mesh's mean edge.
+func (m *Mesh) RefineTo(maxEdge float64) (*Mesh, int, error) {
+	e := m.MeanEdgeLength()
+	if !(maxEdge > 0) {
+		return nil, 0, fmt.Errorf("mesh: refine to mean edge %g mm: want a length > 0", maxEdge)
+	}
+	r := m
+	for level := 0; ; level++ {
+		if r.MeanEdgeLength() <= maxEdge {
+			return r, level, nil
+		}
+		if level == MaxSubdivisions {
+			return nil, 0, fmt.Errorf("mesh: refine to mean edge %g mm: %d subdivisions of a mesh with mean edge %.3g mm are not enough (at most %d levels)",
+				maxEdge, MaxSubdivisions, e, MaxSubdivisions)
+		}
+		r = r.Subdivide()
+	}
+}
