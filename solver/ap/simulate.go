@@ -3,6 +3,7 @@ package ap
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -108,7 +109,12 @@ func dist2(a, b [3]float64) float64 {
 type Stimulus struct {
 	Pacing Pacing
 	// Radius (mm): the nodes within this Euclidean distance of the pacing
-	// site are stimulated (the site alone when 0). Needs Config.Heart.
+	// site are stimulated, and always the site's one-ring (its edge
+	// neighbours): on a coarse mesh a radius smaller than the edges would
+	// otherwise stimulate the site alone, a source too small to start a
+	// wave (the 257-node ECGSim ventricles, mean edge 16.5 mm: 1 node within
+	// 6 mm, 1 of 257 nodes ever activates). Radius 0 stimulates the site
+	// alone. Needs Config.Heart when > 0.
 	Radius float64
 	// Nodes, when not empty, lists the stimulated nodes explicitly and
 	// overrides Pacing and Radius.
@@ -162,8 +168,8 @@ func (c Config) Steps() (perFrame, total int, err error) {
 
 // DefaultConfig returns the default protocol: the paper's parameters,
 // Dt = 0.005, 661 frames over [0, 56] (τ ≈ 0.085), a stimulus of strength 1
-// for 0.6 time units on the nodes within 6 mm of the apex (5 nodes of the
-// default heart), resting start. On the default heart durations 0.3 to 0.6
+// for 0.6 time units on the nodes within 6 mm of the apex and its one-ring
+// (5 nodes of the default heart), resting start. On the default heart durations 0.3 to 0.6
 // excite without pushing u above 1 (longer ones overshoot to 1.01–1.07 at
 // the stimulated nodes), and a 3 mm patch (2 nodes) still excites.
 func DefaultConfig() Config {
@@ -413,10 +419,11 @@ func stimulated(cfg Config, n int) ([]int, int, error) {
 	if cfg.Heart == nil {
 		return nil, -1, fmt.Errorf("ap: simulate: stimulus radius %g mm needs the heart mesh", st.Radius)
 	}
+	ring := cfg.Heart.Neighbors()[site]
 	var nodes []int
 	c := cfg.Heart.Nodes[site]
 	for i, x := range cfg.Heart.Nodes {
-		if dist2(x, c) <= st.Radius*st.Radius {
+		if dist2(x, c) <= st.Radius*st.Radius || slices.Contains(ring, i) {
 			nodes = append(nodes, i)
 		}
 	}
