@@ -11,6 +11,7 @@ import (
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/solver/synth"
 )
 
 // config is one generation: every flag, validated. Params (everything but
@@ -20,23 +21,30 @@ type config struct {
 	Out      string
 	Cache    string
 	LogLevel string
-	Params   params
+	// MinActivated is the least fraction of heart nodes the wave must
+	// activate for the dataset to be written (a check, not a generation
+	// parameter: it does not change the numbers).
+	MinActivated float64
+	Params       params
 }
 
 // params are the generation parameters.
 type params struct {
-	Heart     string  `json:"heart"`     // "default" or a mesh path
-	Torso     string  `json:"torso"`     // "default" or a mesh path
-	Leads     string  `json:"leads"`     // "" (default torso's leads, else every torso node) or a path of lead indices
-	Pace      string  `json:"pace"`      // "apex", a heart node index or "x,y,z"
-	Frames    int     `json:"frames"`    // output frames T
-	TEnd      float64 `json:"tend"`      // time of the last frame, AP units
-	Dt        float64 `json:"dt"`        // largest integration step, AP units
-	Laplacian string  `json:"laplacian"` // cotangent | eq15
+	Heart     string  `json:"heart"`      // "default" or a mesh path
+	Torso     string  `json:"torso"`      // "default" or a mesh path
+	Leads     string  `json:"leads"`      // "" (default torso's leads, else every torso node) or a path of lead indices
+	Pace      string  `json:"pace"`       // "apex", a heart node index or "x,y,z"
+	Frames    int     `json:"frames"`     // output frames T
+	TEnd      float64 `json:"tend"`       // time of the last frame, AP units
+	Dt        float64 `json:"dt"`         // largest integration step, AP units
+	Laplacian string  `json:"laplacian"`  // cotangent | eq15
+	MeshUnits string  `json:"mesh_units"` // units of the mesh files' coordinates: mm, cm or m
+	Refine    float64 `json:"refine"`     // simulate on a subdivided heart with mean edge ≤ this (mm); 0 = off
 	Seed      uint64  `json:"seed"`
 }
 
-var laplacians = []string{"cotangent", "eq15"}
+// meshScale converts the -mesh-units of mesh files to mm.
+var meshScale = map[string]float64{"mm": 1, "cm": 10, "m": 1000}
 
 func newFlagSet(c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
@@ -51,6 +59,9 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Float64Var(&p.TEnd, "tend", 56, "time of the last frame, AP time units (1 unit ≈ 12.9 ms)")
 	fs.Float64Var(&p.Dt, "dt", ap.DefaultConfig().Dt, "largest explicit Euler step, AP time units (the step used divides the frame spacing); an unstable step is refused")
 	fs.StringVar(&p.Laplacian, "laplacian", "cotangent", "simulation Laplacian: cotangent (Laplace–Beltrami; no inverse crime) or eq15 (paper Eq. 15, as the inverse methods use)")
+	fs.StringVar(&p.MeshUnits, "mesh-units", "mm", "units of the coordinates in the -heart and -torso files: mm, cm or m (scaled to mm on reading; ECGSim meshes are in m)")
+	fs.Float64Var(&p.Refine, "refine", 0, "simulate on a midpoint-subdivided copy of the heart with mean edge ≤ this many mm, sampled back at the heart's own nodes (0: simulate on the heart itself)")
+	fs.Float64Var(&c.MinActivated, "min-activated", 0.99, "refuse the dataset unless the wave activates at least this fraction of the heart nodes (0 accepts any)")
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed recorded in the provenance (the generator itself is deterministic)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 	cli.AddMemoryFlag(fs)
@@ -79,8 +90,14 @@ func (c *config) validate() error {
 		return cli.BadInputf("-tend %v: want a finite time > 0", p.TEnd)
 	case !(p.Dt > 0) || math.IsInf(p.Dt, 0):
 		return cli.BadInputf("-dt %v: want a finite step > 0", p.Dt)
-	case !slices.Contains(laplacians, p.Laplacian):
-		return cli.BadInputf("-laplacian %q: want one of %s", p.Laplacian, strings.Join(laplacians, ", "))
+	case !slices.Contains(synth.Laplacians, p.Laplacian):
+		return cli.BadInputf("-laplacian %q: want one of %s", p.Laplacian, strings.Join(synth.Laplacians, ", "))
+	case meshScale[p.MeshUnits] == 0:
+		return cli.BadInputf("-mesh-units %q: want mm, cm or m", p.MeshUnits)
+	case !(p.Refine >= 0) || math.IsInf(p.Refine, 0):
+		return cli.BadInputf("-refine %v: want a mean edge length in mm > 0, or 0 for no refinement", p.Refine)
+	case !(c.MinActivated >= 0 && c.MinActivated <= 1):
+		return cli.BadInputf("-min-activated %v: want a fraction in [0, 1]", c.MinActivated)
 	case p.Heart == "":
 		return cli.BadInputf("-heart: want default or a mesh path")
 	case p.Torso == "":

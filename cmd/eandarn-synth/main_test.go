@@ -189,6 +189,11 @@ func TestBadInput(t *testing.T) {
 		{"zero step", with("-dt", "0"), "-dt 0"},
 		{"bad laplacian", with("-laplacian", "fem"), "-laplacian"},
 		{"leads with default torso", with("-torso", "default", "-leads", filepath.Join(dir, "l.csv")), "-leads"},
+		{"negative refinement", with("-refine", "-1"), "-refine -1"},
+		{"unreachable refinement", with("-refine", "0.01"), "subdivisions"},
+		{"activated fraction above 1", with("-min-activated", "2"), "-min-activated 2"},
+		{"unknown mesh units", with("-mesh-units", "km"), "-mesh-units"},
+		{"wave cut off by the window", with("-tend", "2", "-frames", "5"), "still travelling"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clitest.RefusalKeepsOutput(t, prog, "run.h5", tc.want, func(out string) (int, string, string) {
@@ -248,7 +253,7 @@ func TestMeshPaths(t *testing.T) {
 	must(os.WriteFile(filepath.Join(dir, "csvdir", "nodes.csv"), []byte(csvNodes.String()), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "csvdir", "faces.csv"), []byte(csvFaces.String()), 0o644))
 	run := filepath.Join(dir, "run.h5")
-	code, _, stderr := call("-heart", filepath.Join(dir, "m.h5"), "-torso", "default", "-frames", "5", "-tend", "1", "-out", run, "-log-level", "warn")
+	code, _, stderr := call("-heart", filepath.Join(dir, "m.h5"), "-torso", "default", "-frames", "5", "-tend", "1", "-min-activated", "0", "-out", run, "-log-level", "warn")
 	if code != 0 {
 		t.Fatalf("making a run file: %s", stderr)
 	}
@@ -284,7 +289,7 @@ func TestRealGeometry(t *testing.T) {
 	d := shareddata.Dir(t, "utah_torso_tank_heart337")
 	out := filepath.Join(t.TempDir(), "utah.h5")
 	code, _, stderr := call("-heart", filepath.Join(d, "heart_closed"), "-torso", filepath.Join(d, "tank_closed"),
-		"-leads", filepath.Join(d, "jacket_electrode_node_index.csv"), "-frames", "20", "-tend", "10", "-out", out, "-log-level", "warn")
+		"-leads", filepath.Join(d, "jacket_electrode_node_index.csv"), "-frames", "20", "-tend", "10", "-min-activated", "0", "-out", out, "-log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -300,4 +305,60 @@ func TestRealGeometry(t *testing.T) {
 			t.Fatalf("row %d of R sums to %.12g, want 1", i, s)
 		}
 	}
+}
+
+// TestECGSimVentricles: the 257-node ECGSim ventricles (mean edge 16.5 mm,
+// coordinates in metres, inward winding) inside the ECGSim thorax, paced at
+// the apex. On the mesh itself the wave reaches 222 of 257 nodes: refused
+// with exit 2, one line naming the count, the cause and the -refine fix,
+// nothing written. With -refine 9 (one subdivision, 1022 nodes, 8.3 mm)
+// every node activates and the dataset is written; the inward winding of
+// both meshes is logged as changed.
+func TestECGSimVentricles(t *testing.T) {
+	d := shareddata.Dir(t, "ecgsim_normal_male")
+	args := []string{"-heart", filepath.Join(d, "heart"), "-torso", filepath.Join(d, "thorax"), "-mesh-units", "m",
+		"-pace", "18", "-frames", "57", "-tend", "56"}
+	out := filepath.Join(t.TempDir(), "ecgsim.h5")
+	code, stdout, stderr := call(append(args, "-out", out, "-log-level", "warn")...)
+	if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("unrefined: exit %d, stdout %q, stderr %q; want exit 2 and one line", code, stdout, stderr)
+	}
+	for _, want := range []string{"activated 222 of 257", "still travelling", "mean edge 16.5 mm", "-refine 8.3", "-min-activated 0"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("refusal %q does not contain %q", stderr, want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused dataset was written")
+	}
+
+	code, stdout, stderr = call(append(args, "-refine", "9", "-out", out, "-log-level", "info")...)
+	if code != 0 {
+		t.Fatalf("-refine 9: exit %d: %s", code, stderr)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Activated == nil || *s.Activated != 1 || s.SimNodes != 1022 || s.Levels != 1 {
+		t.Errorf("summary %s: want activated 1 on 1022 simulation nodes, 1 level", stdout)
+	}
+	for _, mesh := range []string{"mesh=heart flipped_triangles=510", "mesh=torso flipped_triangles=596"} {
+		if !strings.Contains(stderr, mesh) {
+			t.Errorf("log does not report the changed winding %q:\n%s", mesh, stderr)
+		}
+	}
+	p, err := runfile.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, c := p.TruthU.Dims(); r != 257 || c != 57 {
+		t.Fatalf("truth %dx%d, want 257x57", r, c)
+	}
+	for i := 0; i < 257; i++ {
+		if mat.Max(p.TruthU.RowView(i)) < 0.5 {
+			t.Errorf("node %d never activates in the written dataset", i)
+		}
+	}
+	t.Logf("%s; attributes activated_fraction %s, activation_span %s", stdout, p.Attrs["activated_fraction"], p.Attrs["activation_span"])
 }

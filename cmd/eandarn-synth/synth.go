@@ -6,11 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -24,21 +26,30 @@ import (
 	"github.com/eandarn/eandarn/solver/geometry"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
-	"github.com/eandarn/eandarn/solver/sparse"
+	"github.com/eandarn/eandarn/solver/synth"
 )
 
 // summary is the one JSON line on stdout.
 type summary struct {
-	Out     string  `json:"out"`
-	Reused  bool    `json:"reused"` // -cache found the file and did not regenerate it
-	Key     string  `json:"key"`
-	Nodes   int     `json:"nodes"`
-	Leads   int     `json:"leads"`
-	Frames  int     `json:"frames"`
-	Pace    int     `json:"pace_node"`
-	Step    float64 `json:"dt"` // the Euler step used (0 when reused)
-	Seconds float64 `json:"seconds"`
-	Version string  `json:"version"`
+	Out    string  `json:"out"`
+	Reused bool    `json:"reused"` // -cache found the file and did not regenerate it
+	Key    string  `json:"key"`
+	Nodes  int     `json:"nodes"`
+	Leads  int     `json:"leads"`
+	Frames int     `json:"frames"`
+	Pace   int     `json:"pace_node"`
+	Step   float64 `json:"dt"` // the Euler step used (0 when reused)
+	// SimNodes and Levels describe the simulation mesh (-refine).
+	SimNodes int `json:"sim_nodes,omitempty"`
+	Levels   int `json:"refine_levels"`
+	// Activated is the fraction of heart nodes the wave activated (u
+	// crossing 0.5 upward) and ActFirst, ActLast the span of their
+	// activation times (AP units); absent when reused.
+	Activated *float64 `json:"activated,omitempty"`
+	ActFirst  *float64 `json:"activation_first,omitempty"`
+	ActLast   *float64 `json:"activation_last,omitempty"`
+	Seconds   float64  `json:"seconds"`
+	Version   string   `json:"version"`
 }
 
 // geom is the resolved geometry of a generation.
@@ -47,6 +58,9 @@ type geom struct {
 	leads        []int
 	pace         int
 	files        []cli.File // the files read (-heart, -torso, -leads)
+	// flipped counts, per mesh ("heart", "torso"), the triangles Orient
+	// rewound: an inward or inconsistently wound input, logged.
+	flipped map[string][2]int // name -> (flipped, triangles)
 }
 
 // synthesize makes (or, with -cache, reuses) the run file of c.
@@ -56,6 +70,7 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	logOrientation(log, g)
 	key := generationKey(c.Params, g)
 	sum := &summary{Key: key, Nodes: len(g.heart.Nodes), Leads: len(g.leads), Frames: c.Params.Frames,
 		Pace: g.pace, Version: cli.BuildVersion()}
@@ -89,19 +104,37 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		return nil, err
 	}
 
-	lap := laplacian(c.Params.Laplacian, g.heart)
-	apc := ap.DefaultConfig()
-	apc.Frames, apc.Tend, apc.Heart = c.Params.Frames, c.Params.TEnd, g.heart
-	apc.Stim.Pacing = ap.Pacing{Kind: ap.PaceNode, Node: g.pace}
-	apc.Dt = c.Params.Dt
-	// The step is checked here, not only inside Simulate, so that an
-	// unstable step is the caller's error (exit 2) before the BEM runs.
-	if lim := ap.StepLimits(lap, apc.Params); apc.Dt > lim.Combined {
-		return nil, cli.BadInputf("-dt %g is unstable on this heart: the explicit Euler limit is %.4g (diffusion alone %.4g, reaction alone %.4g)",
-			apc.Dt, lim.Combined, lim.Diffusion, lim.Reaction)
+	// The simulation runs first: an unstable step or a wave that does not
+	// reach the heart is refused (exit 2) before the BEM's minutes.
+	t0 := time.Now()
+	sim, err := simulate(c, g)
+	if err != nil {
+		return nil, err
+	}
+	sol, act := sim.Solution, sim.Activation
+	sum.Step, sum.SimNodes, sum.Levels = sol.Step, len(sim.Mesh.Nodes), sim.Levels
+	frac := act.Fraction()
+	sum.Activated, sum.ActFirst, sum.ActLast = &frac, finite(act.First), finite(act.Last)
+	log.Info("simulation", "frames", len(sol.Time), "dt", sol.Step, "pace", g.pace, "stimulated", len(sol.Stimulated),
+		"sim_nodes", len(sim.Mesh.Nodes), "refine_levels", sim.Levels, "mean_edge_mm", sim.Mesh.MeanEdgeLength(),
+		"activated", act.Activated, "of", len(act.Times), "activation_first", act.First, "activation_last", act.Last,
+		"seconds", time.Since(t0).Seconds())
+	if err := checkActivation(c, g, sim); err != nil {
+		return nil, err
+	}
+	// A run file whose heart never activates is garbage for every inverse
+	// method, even with -min-activated 0: refuse it rather than write it.
+	if peak := mat.Max(sol.U); !(peak > ap.DefaultParams().A) {
+		return nil, cli.BadInputf("the simulated heart never activates (largest u %.3g, threshold a = %g by t = %g): -tend too short, or the pacing site or stimulus too weak", peak, ap.DefaultParams().A, c.Params.TEnd)
+	}
+	if act.Activated < len(act.Times) {
+		log.Warn("the wave did not reach every heart node (accepted by -min-activated)", "activated", act.Activated, "of", len(act.Times))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted: %w", err)
 	}
 
-	t0 := time.Now()
+	t0 = time.Now()
 	// TransferMatrix checks the geometry before assembling: both surfaces
 	// closed, the heart inside the torso, the leads in range. Its errors are
 	// about the geometry the user gave, hence bad input.
@@ -110,22 +143,6 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		return nil, cli.BadInput(err)
 	}
 	log.Info("transfer matrix", "leads", len(g.leads), "nodes", len(g.heart.Nodes), "seconds", time.Since(t0).Seconds())
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("interrupted: %w", err)
-	}
-
-	t0 = time.Now()
-	sol, err := ap.Simulate(lap, apc)
-	if err != nil {
-		return nil, fmt.Errorf("simulation: %w", err)
-	}
-	sum.Step = sol.Step
-	log.Info("simulation", "frames", len(sol.Time), "dt", sol.Step, "pace", g.pace, "seconds", time.Since(t0).Seconds())
-	// A run file whose heart never activates is garbage for every inverse
-	// method: refuse it rather than write it.
-	if peak := mat.Max(sol.U); !(peak > apc.Params.A) {
-		return nil, cli.BadInputf("the simulated heart never activates (largest u %.3g, threshold a = %g by t = %g): -tend too short, or the pacing site or stimulus too weak", peak, apc.Params.A, c.Params.TEnd)
-	}
 
 	var Y mat.Dense
 	Y.Mul(R, sol.U)
@@ -133,7 +150,7 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		Heart: g.heart, Torso: g.torso, Leads: g.leads,
 		R: R, BSPM: &Y, Time: sol.Time,
 		TruthU: sol.U, TruthV: sol.V,
-		Attrs: provenance(c.Params, key, sol),
+		Attrs: provenance(c.Params, key, sim),
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted: %w", err)
@@ -148,6 +165,52 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	return sum, nil
 }
 
+// simulate runs the Aliev–Panfilov simulation of c on the heart (refined
+// by -refine). An unstable -dt is bad input.
+func simulate(c *config, g *geom) (*synth.Simulation, error) {
+	apc := ap.DefaultConfig()
+	apc.Frames, apc.Tend, apc.Dt = c.Params.Frames, c.Params.TEnd, c.Params.Dt
+	apc.Stim.Pacing = ap.Pacing{Kind: ap.PaceNode, Node: g.pace}
+	sim, err := synth.Simulate(g.heart, apc, synth.Options{Laplacian: c.Params.Laplacian, Refine: c.Params.Refine})
+	switch {
+	case errors.Is(err, ap.ErrUnstableStep):
+		where := "this heart"
+		if c.Params.Refine > 0 {
+			where = fmt.Sprintf("this heart refined to -refine %g mm", c.Params.Refine)
+		}
+		return nil, cli.BadInputf("-dt %g is unstable on %s (give a smaller -dt): %w", c.Params.Dt, where, err)
+	case err != nil:
+		return nil, cli.BadInputf("-refine %g: %w", c.Params.Refine, err)
+	}
+	return sim, nil
+}
+
+// checkActivation refuses (bad input) a simulation in which the wave
+// activated fewer than -min-activated of the heart nodes, with one line
+// naming the cause and the fixes.
+func checkActivation(c *config, g *geom, sim *synth.Simulation) error {
+	act := sim.Activation
+	if act.Fraction() >= c.MinActivated {
+		return nil
+	}
+	n := len(act.Times)
+	// A node not yet activated but already depolarizing at the last frame
+	// (u > 0.05; a blocked wave leaves the rest at u ≈ 0) means the front
+	// was still on its way when the window ended.
+	_, T := sim.U.Dims()
+	moving := false
+	for i, t := range act.Times {
+		moving = moving || (math.IsNaN(t) && sim.U.At(i, T-1) > 0.05)
+	}
+	cause := fmt.Sprintf("the wave died out (conduction block on a mesh with mean edge %.3g mm)", sim.Mesh.MeanEdgeLength())
+	if moving {
+		cause = fmt.Sprintf("the wave was still travelling at the last frame (a short window, or slow conduction on a mesh with mean edge %.3g mm)", sim.Mesh.MeanEdgeLength())
+	}
+	return cli.BadInputf("the wave from pacing node %d activated %d of %d heart nodes (%.1f%%, activation %.3g–%.3g AP units by -tend %g), below -min-activated %g: %s; "+
+		"fix: simulate on a finer copy with -refine MM (e.g. -refine %g: one subdivision, half the mean edge), a longer -tend, or accept it on purpose with -min-activated 0",
+		g.pace, act.Activated, n, 100*act.Fraction(), act.First, act.Last, c.Params.TEnd, c.MinActivated, cause, math.Ceil(5*sim.Mesh.MeanEdgeLength())/10)
+}
+
 // resolveGeometry reads or builds the heart and the torso, checks them, and
 // resolves the leads and the pacing node. Every failure is bad input.
 func resolveGeometry(p params) (*geom, error) {
@@ -158,9 +221,12 @@ func resolveGeometry(p params) (*geom, error) {
 		g.heart = geometry.Heart()
 	} else if g.heart, files, err = readMesh(p.Heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
+	} else {
+		scale(g.heart, meshScale[p.MeshUnits])
 	}
 	g.addFiles("-heart", files)
-	if err := g.heart.Orient(); err != nil {
+	g.flipped = map[string][2]int{}
+	if err := orient(g, "heart", g.heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	}
 	// The heart check every method applies to a run file, now rather than
@@ -176,6 +242,7 @@ func resolveGeometry(p params) (*geom, error) {
 			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 		}
 		g.addFiles("-torso", files)
+		scale(g.torso, meshScale[p.MeshUnits])
 		if p.Leads == "" {
 			g.leads = make([]int, len(g.torso.Nodes))
 			for i := range g.leads {
@@ -186,7 +253,7 @@ func resolveGeometry(p params) (*geom, error) {
 		}
 		g.addFiles("-leads", files)
 	}
-	if err := g.torso.Orient(); err != nil {
+	if err := orient(g, "torso", g.torso); err != nil {
 		return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 	}
 	pc, err := ap.ParsePacing(p.Pace)
@@ -213,16 +280,23 @@ const bemCopies = 4
 
 // checkMemory refuses, before the BEM, a generation whose arrays would not
 // fit the memory budget (-max-memory): the BEM matrices for n heart and N
-// torso nodes, R (m x n), and the run file's n x T truth u and v and m x T
-// BSPM: -frames 2000000000 would need 35 TB.
+// torso nodes, R (m x n), the simulation's u and v on the (refined) heart,
+// and the run file's n x T truth u and v and m x T BSPM: -frames 2000000000
+// would need 35 TB.
 func checkMemory(p params, g *geom) error {
 	n, nt, m, T := len(g.heart.Nodes), len(g.torso.Nodes), len(g.leads), p.Frames
+	// Each -refine level quadruples the triangles and about the nodes.
+	nSim := n
+	if e := g.heart.MeanEdgeLength(); p.Refine > 0 && e > p.Refine {
+		nSim = n << (2 * min(mesh.MaxSubdivisions, int(math.Ceil(math.Log2(e/p.Refine)))))
+	}
 	var t inputs.Tally
 	for _, a := range []struct {
 		what string
 		dims []int
 	}{
 		{"BEM matrices", []int{bemCopies, n + nt, n + nt}},
+		{"simulation u and v", []int{2, nSim, T}},
 		{"transfer matrix R", []int{m, n}},
 		{"truth u and v", []int{2, n, T}},
 		{"BSPM", []int{m, T}},
@@ -234,12 +308,48 @@ func checkMemory(p params, g *geom) error {
 	return nil
 }
 
-// laplacian returns the simulation's surface Laplacian by name.
-func laplacian(name string, heart *mesh.Mesh) *sparse.CSR {
-	if name == "eq15" {
-		return mesh.Laplacian(heart)
+// scale multiplies m's coordinates by f (to mm).
+func scale(m *mesh.Mesh, f float64) {
+	for i := range m.Nodes {
+		for d := range m.Nodes[i] {
+			m.Nodes[i][d] *= f
+		}
 	}
-	return mesh.LaplaceBeltrami(heart)
+}
+
+// orient makes m's winding consistent and outward (mesh.Orient) and
+// records in g how many triangles that rewound.
+func orient(g *geom, name string, m *mesh.Mesh) error {
+	before := slices.Clone(m.Tris)
+	if err := m.Orient(); err != nil {
+		return err
+	}
+	k := 0
+	for i, t := range m.Tris {
+		if t != before[i] {
+			k++
+		}
+	}
+	g.flipped[name] = [2]int{k, len(m.Tris)}
+	return nil
+}
+
+// logOrientation logs every mesh whose winding Orient changed: an input
+// wound inward (as ECGSim's) is turned outward, never silently.
+func logOrientation(log *slog.Logger, g *geom) {
+	for _, name := range []string{"heart", "torso"} {
+		if f := g.flipped[name]; f[0] > 0 {
+			log.Info("mesh winding changed to consistent outward", "mesh", name, "flipped_triangles", f[0], "of", f[1])
+		}
+	}
+}
+
+// finite returns &x, or nil for NaN and ±Inf (JSON has no NaN).
+func finite(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
 }
 
 // cacheName is "default" for the built-in dataset's parameters and
@@ -289,17 +399,22 @@ func generationKey(p params, g *geom) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// provenance returns the run file's attributes: what made it and how.
-func provenance(p params, key string, sol *ap.Solution) map[string]string {
+// provenance returns the run file's attributes: what made it and how, and
+// how far the wave got.
+func provenance(p params, key string, sim *synth.Simulation) map[string]string {
 	b, _ := json.Marshal(p)
+	num := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	return map[string]string{
-		"generator":  prog,
-		"version":    cli.BuildVersion(),
-		"units":      "normalized",
-		"parameters": string(b),
-		"seed":       strconv.FormatUint(p.Seed, 10),
-		"key":        key,
-		"dt":         strconv.FormatFloat(sol.Step, 'g', -1, 64),
-		"pace_node":  strconv.Itoa(sol.Site),
+		"generator":          prog,
+		"version":            cli.BuildVersion(),
+		"units":              "normalized",
+		"parameters":         string(b),
+		"seed":               strconv.FormatUint(p.Seed, 10),
+		"key":                key,
+		"dt":                 num(sim.Step),
+		"pace_node":          strconv.Itoa(sim.Site),
+		"sim_nodes":          strconv.Itoa(len(sim.Mesh.Nodes)),
+		"activated_fraction": num(sim.Activation.Fraction()),
+		"activation_span":    num(sim.Activation.First) + " " + num(sim.Activation.Last),
 	}
 }

@@ -1,6 +1,7 @@
 package ap
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -278,6 +279,11 @@ func reactionRate(p Params) float64 {
 	return rate
 }
 
+// ErrUnstableStep is wrapped by Simulate's error for a step above the
+// explicit Euler stability limit (see Limits): a setting the caller chose,
+// not a failure of the integrator.
+var ErrUnstableStep = errors.New("exceeds the explicit Euler stability limit")
+
 // Simulate integrates the AP model (Eq. 1–2) on a heart surface,
 //
 //	u_t = D L u + k u (1−u)(u−a) − u v + I(t),  v_t = ε(u,v)(−v − k u (u−a−1)),
@@ -293,7 +299,8 @@ func reactionRate(p Params) float64 {
 // nodes while t < Stim.Duration, else 0.
 //
 // The step is checked first: a Dt above the combined stability limit (see
-// Limits) is refused with an error naming Dt and the limit.
+// Limits) is refused with an error wrapping ErrUnstableStep that names Dt
+// and the limit.
 func Simulate(lap *sparse.CSR, cfg Config) (*Solution, error) {
 	if lap == nil || lap.Rows != lap.Cols || lap.Rows == 0 {
 		return nil, fmt.Errorf("ap: simulate: want a square non-empty Laplacian")
@@ -311,9 +318,9 @@ func Simulate(lap *sparse.CSR, cfg Config) (*Solution, error) {
 		return nil, err
 	}
 	if lim := StepLimits(lap, p); cfg.Dt > lim.Combined {
-		return nil, fmt.Errorf("ap: simulate: time step dt = %g exceeds the explicit Euler stability limit %.4g "+
+		return nil, fmt.Errorf("ap: simulate: time step dt = %g %w %.4g "+
 			"(2/(D·ρ(L) + reaction rate); diffusion alone %.4g, reaction alone %.4g)",
-			cfg.Dt, lim.Combined, lim.Diffusion, lim.Reaction)
+			cfg.Dt, ErrUnstableStep, lim.Combined, lim.Diffusion, lim.Reaction)
 	}
 	u, v, err := initialState(cfg, n)
 	if err != nil {

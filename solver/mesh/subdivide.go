@@ -1,6 +1,9 @@
 package mesh
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Subdivide returns the midpoint (1-to-4) subdivision of m: every edge gets
 // a node at its midpoint and every triangle (a, b, c) with edge midpoints
@@ -69,6 +72,12 @@ func (m *Mesh) RefineTo(maxEdge float64) (*Mesh, int, error) {
 	e := m.MeanEdgeLength()
 	if !(maxEdge > 0) {
 		return nil, 0, fmt.Errorf("mesh: refine to mean edge %g mm: want a length > 0", maxEdge)
+	}
+	// Each level halves the mean edge (exactly on a closed mesh), so a bound
+	// out of reach is refused before any work.
+	if e > maxEdge && math.Log2(e/maxEdge) > MaxSubdivisions+0.1 {
+		return nil, 0, fmt.Errorf("mesh: refine to mean edge %g mm: a mesh with mean edge %.3g mm needs more than %d subdivisions (each halves it)",
+			maxEdge, e, MaxSubdivisions)
 	}
 	r := m
 	for level := 0; ; level++ {
