@@ -1,7 +1,12 @@
 // Package metrics scores a reconstruction û against the reference u, both
 // n x T (rows = heart nodes s, columns = time frames t), with the paper's
 // relative error (Eq. 19), correlation coefficient (Eq. 20) and mean squared
-// error (Eq. 21), plus per-frame RE and CC series.
+// error (Eq. 21), plus per-frame RE and CC series, RE and CC per region of
+// labelled nodes (ByRegion), and the clinical activation measures:
+// activation time per node (ActivationTimes: the steepest upstroke or
+// downstroke, smoothed, with sub-frame refinement), and the correlation,
+// mean absolute error and earliest-site localization error of an
+// activation map against the truth's (CompareActivation).
 //
 // Every function takes (est, ref) = (û, u) and panics with mat.ErrShape when
 // their shapes differ, as gonum's own functions do.
@@ -160,4 +165,40 @@ func (m moments) corr() float64 {
 		return math.NaN()
 	}
 	return m.sxy / math.Sqrt(m.sxx*m.syy)
+}
+
+// RegionScore is RE (Eq. 19) and CC (Eq. 20) restricted to the nodes of one
+// region: the sums of Eq. 19–20 run over that region's rows only.
+type RegionScore struct {
+	Nodes  int
+	RE, CC float64
+}
+
+// ByRegion returns the RegionScore of est against ref for each region
+// 0…k−1, where labels[s] is the region of node (row) s; a region without
+// nodes gets NaN scores. It panics with mat.ErrShape when labels does not
+// have one entry per row or a label is outside [0, k).
+func ByRegion(est, ref mat.Matrix, labels []int, k int) []RegionScore {
+	n, T := dims(est, ref)
+	if len(labels) != n {
+		panic(mat.ErrShape)
+	}
+	sq, mo := make([]squares, k), make([]moments, k)
+	out := make([]RegionScore, k)
+	for s, r := range labels {
+		if r < 0 || r >= k {
+			panic(mat.ErrShape)
+		}
+		at := func(t int) (float64, float64) { return est.At(s, t), ref.At(s, t) }
+		sq[r].add(T, at)
+		mo[r].add(T, at)
+		out[r].Nodes++
+	}
+	for r := range out {
+		out[r].RE, out[r].CC = math.NaN(), math.NaN()
+		if out[r].Nodes > 0 {
+			out[r].RE, out[r].CC = ratio(sq[r].err, sq[r].ref), mo[r].corr()
+		}
+	}
+	return out
 }

@@ -108,3 +108,41 @@ func TestAcceptsViews(t *testing.T) {
 		t.Errorf("CC on views %v, on copies %v", got, want)
 	}
 }
+
+// ByRegion equals RE and CC computed on each region's rows alone, and the
+// whole when every node is in one region.
+func TestByRegion(t *testing.T) {
+	est := mat.NewDense(4, 3, []float64{1, 2, 4, 0, 1, 1, 3, 3, 5, 2, 7, 1})
+	ref := mat.NewDense(4, 3, []float64{1, 2, 3, 1, 1, 0, 2, 4, 6, 2, 5, 2})
+	labels := []int{1, 0, 1, 0}
+	got := ByRegion(est, ref, labels, 3)
+	rows := func(m *mat.Dense, idx ...int) *mat.Dense {
+		out := mat.NewDense(len(idx), 3, nil)
+		for k, i := range idx {
+			out.SetRow(k, m.RawRowView(i))
+		}
+		return out
+	}
+	for r, idx := range [][]int{{1, 3}, {0, 2}} {
+		e, f := rows(est, idx...), rows(ref, idx...)
+		if got[r].Nodes != 2 || got[r].RE != RE(e, f) || got[r].CC != CC(e, f) {
+			t.Errorf("region %d: %+v, want 2 nodes, RE %g, CC %g", r, got[r], RE(e, f), CC(e, f))
+		}
+	}
+	if got[2].Nodes != 0 || !math.IsNaN(got[2].RE) || !math.IsNaN(got[2].CC) {
+		t.Errorf("empty region: %+v, want NaN scores", got[2])
+	}
+	if all := ByRegion(est, ref, []int{0, 0, 0, 0}, 1)[0]; all.RE != RE(est, ref) || all.CC != CC(est, ref) {
+		t.Errorf("one region: %+v, want RE %g CC %g", all, RE(est, ref), CC(est, ref))
+	}
+	for _, bad := range [][]int{{0, 0, 0}, {0, 0, 0, 3}} {
+		func() {
+			defer func() {
+				if recover() != mat.ErrShape {
+					t.Errorf("labels %v: no ErrShape panic", bad)
+				}
+			}()
+			ByRegion(est, ref, bad, 3)
+		}()
+	}
+}
