@@ -41,7 +41,25 @@ type params struct {
 	MeshUnits string  `json:"mesh_units"` // units of the mesh files' coordinates: mm, cm or m
 	Refine    float64 `json:"refine"`     // simulate on a subdivided heart with mean edge ≤ this (mm); 0 = off
 	Seed      uint64  `json:"seed"`
+	// Regions labels the heart nodes (a label per node or per triangle) and
+	// RegionNames names the distinct labels in ascending order (comma list).
+	Regions     string `json:"regions,omitempty"`
+	RegionNames string `json:"region_names,omitempty"`
+	// Import mode (-bspm): a measured recording instead of a simulation.
+	BSPM     string  `json:"bspm,omitempty"`    // m x T body-surface potentials
+	Units    string  `json:"units,omitempty"`   // their units: mV, uV or normalized
+	Rate     float64 `json:"rate,omitempty"`    // sampling rate in Hz, or
+	TimeFile string  `json:"time,omitempty"`    // frame times in ms
+	Truth    string  `json:"truth,omitempty"`   // n x T heart-surface potentials, optional
+	Forward  string  `json:"forward,omitempty"` // m x n transfer matrix, instead of the BEM
 }
+
+// synthOnly are the flags of a simulation, refused in import mode, and
+// importOnly those of an import, refused without -bspm.
+var (
+	synthOnly  = []string{"cache", "pace", "frames", "tend", "dt", "laplacian", "refine", "min-activated", "seed"}
+	importOnly = []string{"units", "rate", "time", "truth", "forward"}
+)
 
 // meshScale converts the -mesh-units of mesh files to mm.
 var meshScale = map[string]float64{"mm": 1, "cm": 10, "m": 1000}
@@ -63,6 +81,14 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Float64Var(&p.Refine, "refine", 0, "simulate on a midpoint-subdivided copy of the heart with mean edge ≤ this many mm, sampled back at the heart's own nodes (0: simulate on the heart itself)")
 	fs.Float64Var(&c.MinActivated, "min-activated", 0.99, "refuse the dataset unless the wave activates at least this fraction of the heart nodes (0 accepts any)")
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed recorded in the provenance (the generator itself is deterministic)")
+	fs.StringVar(&p.Regions, "regions", "", "heart region labels (optional): one integer per heart node, or per heart triangle (a node then takes the label covering most of its area); .csv, .npy or FILE.h5[:DATASET] (default dataset region)")
+	fs.StringVar(&p.RegionNames, "region-names", "", "names of the distinct -regions labels in ascending order, comma-separated (default region<label>)")
+	fs.StringVar(&p.BSPM, "bspm", "", "import mode: measured body-surface potentials, leads x frames (.csv, .npy or FILE.h5[:DATASET], default dataset bspm), instead of a simulation")
+	fs.StringVar(&p.Units, "units", "", "import: units of -bspm and -truth: mV, uV or normalized (required)")
+	fs.Float64Var(&p.Rate, "rate", 0, "import: sampling rate in Hz (this or -time)")
+	fs.StringVar(&p.TimeFile, "time", "", "import: frame times in ms, one per frame (.csv, .npy or FILE.h5[:DATASET], default dataset time); converted to AP units")
+	fs.StringVar(&p.Truth, "truth", "", "import: measured heart-surface potentials, heart nodes x frames, same units (optional; metrics only)")
+	fs.StringVar(&p.Forward, "forward", "", "import: transfer matrix, leads x heart nodes, instead of computing it by BEM from -torso (then -torso is optional)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 	cli.AddMemoryFlag(fs)
 	return fs
@@ -72,15 +98,32 @@ func newFlagSet(c *config) *flag.FlagSet {
 func parseArgs(args []string, stdout io.Writer) (*config, bool, error) {
 	c := new(config)
 	fs := newFlagSet(c)
-	cli.SetUsage(fs, prog+" -out run.h5 | -cache DIR [flags]")
+	cli.SetUsage(fs, prog+" -out run.h5 | -cache DIR [flags]   (import: -bspm FILE -units U -rate HZ|-time FILE ...)")
 	if help, err := cli.Parse(fs, args, stdout); help || err != nil {
 		return nil, help, err
+	}
+	// A flag of the other mode is refused rather than silently ignored.
+	wrong, mode := importOnly, "needs -bspm (import mode)"
+	if c.Params.BSPM != "" {
+		wrong, mode = synthOnly, "is for simulations, not for -bspm imports"
+	}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && slices.Contains(wrong, f.Name) {
+			err = cli.BadInputf("-%s %s", f.Name, mode)
+		}
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	return c, false, c.validate()
 }
 
 func (c *config) validate() error {
 	p := &c.Params
+	if p.BSPM != "" {
+		return c.validateImport()
+	}
 	switch {
 	case (c.Out == "") == (c.Cache == ""):
 		return cli.BadInputf("give exactly one of -out FILE and -cache DIR")
@@ -117,4 +160,28 @@ func (c *config) validate() error {
 		return cli.CheckOutput(c.Out)
 	}
 	return nil
+}
+
+// validateImport checks the flags of an import (-bspm).
+func (c *config) validateImport() error {
+	p := &c.Params
+	switch {
+	case c.Out == "":
+		return cli.BadInputf("-bspm imports need -out FILE")
+	case !slices.Contains(runfile.KnownUnits, p.Units):
+		return cli.BadInputf("-units %q: want one of %s (the units of -bspm)", p.Units, strings.Join(runfile.KnownUnits, ", "))
+	case (p.Rate != 0) == (p.TimeFile != ""):
+		return cli.BadInputf("give exactly one of -rate HZ and -time FILE (ms) for the frames of -bspm")
+	case p.Rate != 0 && (!(p.Rate > 0) || math.IsInf(p.Rate, 0)):
+		return cli.BadInputf("-rate %v: want a sampling rate in Hz > 0", p.Rate)
+	case p.Heart == "default":
+		return cli.BadInputf("-bspm imports need -heart PATH: the heart the recording was made on")
+	case p.Forward == "" && p.Torso == "default":
+		return cli.BadInputf("-bspm imports need -torso PATH (for the BEM) or -forward FILE (a given transfer matrix)")
+	case p.Leads != "" && p.Torso == "default":
+		return cli.BadInputf("-leads needs -torso PATH")
+	case meshScale[p.MeshUnits] == 0:
+		return cli.BadInputf("-mesh-units %q: want mm, cm or m", p.MeshUnits)
+	}
+	return cli.CheckOutput(c.Out)
 }

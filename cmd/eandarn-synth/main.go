@@ -11,6 +11,13 @@
 // key hashes every generation parameter, the meshes and the version; an
 // existing, loadable file with that key is reused and not regenerated.
 //
+// Import mode (-bspm FILE -units U -rate HZ|-time FILE): a measured
+// recording instead of a simulation. The heart and torso meshes, the lead
+// list and the measured BSPM (optionally a truth) become a run file in one
+// command, R computed by BEM or given by -forward (then without torso
+// geometry if there is none); the frame times in ms are converted to AP
+// units. -regions labels the heart nodes in both modes.
+//
 // Exit status: 0 success, 2 bad input or usage (nothing written), 1
 // internal failure.
 package main

@@ -332,7 +332,8 @@ func TestECGSimVentricles(t *testing.T) {
 		t.Error("a refused dataset was written")
 	}
 
-	code, stdout, stderr = call(append(args, "-refine", "9", "-out", out, "-log-level", "info")...)
+	code, stdout, stderr = call(append(args, "-refine", "9", "-out", out, "-log-level", "info",
+		"-regions", filepath.Join(d, "heart_face_region.csv"), "-region-names", "lv_endo,rv_endo,epi")...)
 	if code != 0 {
 		t.Fatalf("-refine 9: exit %d: %s", code, stderr)
 	}
@@ -354,6 +355,13 @@ func TestECGSimVentricles(t *testing.T) {
 	}
 	if r, c := p.TruthU.Dims(); r != 257 || c != 57 {
 		t.Fatalf("truth %dx%d, want 257x57", r, c)
+	}
+	count := make([]int, 3)
+	for _, l := range p.Region {
+		count[l]++
+	}
+	if strings.Join(p.RegionNames, ",") != "lv_endo,rv_endo,epi" || count[0] != 49 || count[1] != 58 || count[2] != 150 {
+		t.Errorf("regions %v with %v nodes, want lv_endo, rv_endo, epi with 49, 58, 150 (mesh.TestNodeLabelsECGSim)", p.RegionNames, count)
 	}
 	for i := 0; i < 257; i++ {
 		if mat.Max(p.TruthU.RowView(i)) < 0.5 {

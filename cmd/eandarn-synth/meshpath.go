@@ -140,26 +140,7 @@ func meshFrom(a arrays, nodesName, trisName string) (*mesh.Mesh, error) {
 // FILE.h5[:DATASET] (default dataset "leads"), or a one-column CSV file,
 // checks them against the torso's n nodes, and returns the file it read.
 func readLeads(path string, n int) ([]int, []string, error) {
-	var leads []int
-	var err error
-	files := []string{path}
-	switch file, dset, isH5 := splitH5(path); {
-	case isH5:
-		files = []string{file}
-		var f *h5.File
-		if f, err = h5.Open(file); err != nil {
-			return nil, nil, err
-		}
-		defer f.Close()
-		if dset == "" {
-			dset = "leads"
-		}
-		leads, _, err = f.ReadInts(dset)
-	case strings.HasSuffix(path, ".npy"):
-		leads, _, err = npy.ReadInts(path)
-	default:
-		leads, err = csvmesh.ReadIndices(path, n)
-	}
+	leads, err := readIntVector(path, "leads")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,5 +157,5 @@ func readLeads(path string, n int) ([]int, []string, error) {
 		}
 		seen[l] = true
 	}
-	return leads, files, nil
+	return leads, []string{arrayFile(path)}, nil
 }

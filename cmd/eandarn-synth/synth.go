@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -61,6 +62,9 @@ type geom struct {
 	// flipped counts, per mesh ("heart", "torso"), the triangles Orient
 	// rewound: an inward or inconsistently wound input, logged.
 	flipped map[string][2]int // name -> (flipped, triangles)
+	// region labels the heart nodes 0…K−1 with regionNames (nil: none).
+	region      []int
+	regionNames []string
 }
 
 // synthesize makes (or, with -cache, reuses) the run file of c.
@@ -71,6 +75,9 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		return nil, err
 	}
 	logOrientation(log, g)
+	if c.Params.BSPM != "" {
+		return importRecording(ctx, c, g, log, start)
+	}
 	key := generationKey(c.Params, g)
 	sum := &summary{Key: key, Nodes: len(g.heart.Nodes), Leads: len(g.leads), Frames: c.Params.Frames,
 		Pace: g.pace, Version: cli.BuildVersion()}
@@ -150,6 +157,7 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		Heart: g.heart, Torso: g.torso, Leads: g.leads,
 		R: R, BSPM: &Y, Time: sol.Time,
 		TruthU: sol.U, TruthV: sol.V,
+		Region: g.region, RegionNames: g.regionNames,
 		Attrs: provenance(c.Params, key, sim),
 	}
 	if err := ctx.Err(); err != nil {
@@ -212,9 +220,11 @@ func checkActivation(c *config, g *geom, sim *synth.Simulation) error {
 }
 
 // resolveGeometry reads or builds the heart and the torso, checks them, and
-// resolves the leads and the pacing node. Every failure is bad input.
+// resolves the leads, the pacing node and the region labels. An import
+// (-bspm) with a given transfer matrix and no -torso has no torso (nil) and
+// no pacing node. Every failure is bad input.
 func resolveGeometry(p params) (*geom, error) {
-	g := new(geom)
+	g := &geom{flipped: map[string][2]int{}}
 	var err error
 	var files []string
 	if p.Heart == "default" {
@@ -225,7 +235,6 @@ func resolveGeometry(p params) (*geom, error) {
 		scale(g.heart, meshScale[p.MeshUnits])
 	}
 	g.addFiles("-heart", files)
-	g.flipped = map[string][2]int{}
 	if err := orient(g, "heart", g.heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	}
@@ -234,7 +243,10 @@ func resolveGeometry(p params) (*geom, error) {
 	if err := runfile.CheckHeart(g.heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	}
+	imported := p.BSPM != ""
 	switch {
+	case p.Torso == "default" && imported:
+		// -forward given (validateImport): no torso geometry.
 	case p.Torso == "default":
 		g.torso, g.leads = geometry.Torso(g.heart)
 	default:
@@ -253,8 +265,19 @@ func resolveGeometry(p params) (*geom, error) {
 		}
 		g.addFiles("-leads", files)
 	}
-	if err := orient(g, "torso", g.torso); err != nil {
-		return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
+	if g.torso != nil {
+		if err := orient(g, "torso", g.torso); err != nil {
+			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
+		}
+	}
+	if g.region, g.regionNames, err = readRegions(p, g.heart); err != nil {
+		return nil, cli.BadInputf("-regions %s: %w", p.Regions, err)
+	}
+	if p.Regions != "" {
+		g.addFiles("-regions", []string{arrayFile(p.Regions)})
+	}
+	if imported {
+		return g, nil
 	}
 	pc, err := ap.ParsePacing(p.Pace)
 	if err != nil {
@@ -306,6 +329,55 @@ func checkMemory(p params, g *geom) error {
 		}
 	}
 	return nil
+}
+
+// readRegions reads -regions, a label per heart node or per heart triangle
+// (converted by mesh.NodeLabels: a node takes the label covering most of
+// its area), and names the distinct labels, in ascending order, by
+// -region-names or region<label>. It returns the labels as 0…K−1 and the K
+// names; nil when -regions is not given.
+func readRegions(p params, heart *mesh.Mesh) ([]int, []string, error) {
+	if p.Regions == "" {
+		if p.RegionNames != "" {
+			return nil, nil, errors.New("-region-names needs -regions")
+		}
+		return nil, nil, nil
+	}
+	raw, err := readIntVector(p.Regions, "region")
+	if err != nil {
+		return nil, nil, err
+	}
+	n, F := len(heart.Nodes), len(heart.Tris)
+	switch {
+	case len(raw) == n && n == F:
+		return nil, nil, fmt.Errorf("%d labels: ambiguous, the heart has %d nodes and %d triangles", len(raw), n, F)
+	case len(raw) == F:
+		if raw, err = heart.NodeLabels(raw); err != nil {
+			return nil, nil, err
+		}
+		if i := slices.Index(raw, -1); i >= 0 {
+			return nil, nil, fmt.Errorf("per-triangle labels leave heart node %d (in no triangle) unlabelled: give one label per node", i)
+		}
+	case len(raw) != n:
+		return nil, nil, fmt.Errorf("want %d labels (one per heart node) or %d (one per triangle), got %d", n, F, len(raw))
+	}
+	values := slices.Compact(slices.Sorted(slices.Values(raw)))
+	names := make([]string, len(values))
+	for k, v := range values {
+		names[k] = "region" + strconv.Itoa(v)
+	}
+	if p.RegionNames != "" {
+		given := strings.Split(p.RegionNames, ",")
+		if len(given) != len(values) {
+			return nil, nil, fmt.Errorf("-region-names gives %d names for the %d distinct labels %v", len(given), len(values), values)
+		}
+		names = given
+	}
+	labels := make([]int, n)
+	for i, v := range raw {
+		labels[i], _ = slices.BinarySearch(values, v)
+	}
+	return labels, names, nil
 }
 
 // scale multiplies m's coordinates by f (to mm).
@@ -396,6 +468,11 @@ func generationKey(p params, g *geom) string {
 		put(uint64(l))
 	}
 	put(uint64(g.pace))
+	put(uint64(len(g.region)))
+	for _, l := range g.region {
+		put(uint64(l))
+	}
+	h.Write([]byte(strings.Join(g.regionNames, ",")))
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 

@@ -108,8 +108,14 @@ func load(src source) (*inverse.Problem, error) {
 		return mat.NewDense(shapes[ds][0], shapes[ds][1], got[ds])
 	}
 	p.Heart = toMesh(got[HeartNodes], gotInt[HeartTris])
-	p.Torso = toMesh(got[TorsoNodes], gotInt[TorsoTris])
-	p.Leads = gotInt[Leads]
+	if shapes[TorsoNodes] != nil {
+		p.Torso = toMesh(got[TorsoNodes], gotInt[TorsoTris])
+		p.Leads = gotInt[Leads]
+	}
+	p.Region = gotInt[Region]
+	if err := regionNames(src.file(""), p); err != nil {
+		return nil, err
+	}
 	p.R = dense(Forward)
 	p.BSPM = dense(BSPM)
 	p.Time = got[Time]
@@ -119,6 +125,20 @@ func load(src source) (*inverse.Problem, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// regionNames moves the region_names attribute of p.Attrs, a JSON array of
+// strings, into p.RegionNames; validate then checks it against p.Region.
+func regionNames(file string, p *inverse.Problem) error {
+	text, ok := p.Attrs[RegionNamesAttr]
+	if !ok {
+		return nil
+	}
+	delete(p.Attrs, RegionNamesAttr)
+	if err := json.Unmarshal([]byte(text), &p.RegionNames); err != nil || p.RegionNames == nil {
+		return &SchemaError{File: file, Attr: RegionNamesAttr, Want: `a JSON array of region names, e.g. ["lv_endo","rv_endo","epi"]`, Got: fmt.Sprintf("%q", text), Err: err}
+	}
+	return nil
 }
 
 // toMesh builds a mesh from row-major n x 3 coordinates and F x 3 indices.
@@ -140,10 +160,16 @@ func toMesh(nodes []float64, tris []int) *mesh.Mesh {
 func declared(src source) (map[string][]int, error) {
 	shapes := make(map[string][]int)
 	var tally inputs.Tally
+	// The torso group is optional as a whole: a member missing while another
+	// is present is reported like a missing required dataset.
+	var torsoMissing error
 	for _, s := range schema {
 		shape, numeric, err := src.stat(s.path)
 		if err := checkDeclared(src, s, shape, numeric, err); err != nil {
 			if errors.Is(err, errMissing) {
+				if s.torso && torsoMissing == nil {
+					torsoMissing = &SchemaError{File: src.file(s.path), Dataset: s.path, Want: s.want(), Got: "missing"}
+				}
 				continue // optional
 			}
 			return nil, err
@@ -152,6 +178,9 @@ func declared(src source) (map[string][]int, error) {
 			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: "data within the memory budget", Got: err.Error(), Err: err}
 		}
 		shapes[s.path] = shape
+	}
+	if torsoMissing != nil && (shapes[TorsoNodes] != nil || shapes[TorsoTris] != nil || shapes[Leads] != nil) {
+		return nil, torsoMissing
 	}
 	if err := checkShapes(src.file, shapes); err != nil {
 		return nil, err
@@ -358,17 +387,34 @@ func put(s sink, p *inverse.Problem) error {
 		}
 		return errors.Join(s.dense(nodesDS, nodes), s.ints(trisDS, len(m.Tris), 3, tris))
 	}
+	attrs := p.Attrs
+	if p.Region != nil {
+		names, err := json.Marshal(p.RegionNames)
+		if err != nil {
+			return err
+		}
+		attrs = maps.Clone(p.Attrs)
+		attrs[RegionNamesAttr] = string(names)
+	}
 	err := errors.Join(
 		meshOut(p.Heart, HeartNodes, HeartTris),
-		meshOut(p.Torso, TorsoNodes, TorsoTris),
-		s.intVector(Leads, p.Leads),
 		s.dense(Forward, p.R),
 		s.dense(BSPM, p.BSPM),
 		s.vector(Time, p.Time),
-		s.attrs(p.Attrs),
+		s.attrs(attrs),
 	)
 	if err != nil {
 		return err
+	}
+	if p.Torso != nil {
+		if err := errors.Join(meshOut(p.Torso, TorsoNodes, TorsoTris), s.intVector(Leads, p.Leads)); err != nil {
+			return err
+		}
+	}
+	if p.Region != nil {
+		if err := s.intVector(Region, p.Region); err != nil {
+			return err
+		}
 	}
 	if p.TruthU != nil {
 		if err := s.dense(TruthU, p.TruthU); err != nil {

@@ -75,6 +75,19 @@ func tinyProblem() *inverse.Problem {
 	}
 }
 
+// withRegions labels the tiny problem's heart nodes by hemisphere: z < 0
+// "south", the rest "north".
+func withRegions(p *inverse.Problem) *inverse.Problem {
+	p.RegionNames = []string{"north", "south"}
+	p.Region = make([]int, len(p.Heart.Nodes))
+	for i, x := range p.Heart.Nodes {
+		if x[2] < 0 {
+			p.Region[i] = 1
+		}
+	}
+	return p
+}
+
 // roundTrip saves p at path (an .h5 file or an NPY folder, replacing what
 // is there), loads it back and requires it bit-identical.
 func roundTrip(t *testing.T, path string, p *inverse.Problem) {
@@ -97,6 +110,9 @@ func equalBits(t *testing.T, got, want *inverse.Problem) {
 	}
 	if !reflect.DeepEqual(got.Leads, want.Leads) || !reflect.DeepEqual(got.Time, want.Time) || !reflect.DeepEqual(got.Attrs, want.Attrs) {
 		t.Errorf("leads, time or attrs differ: attrs %v vs %v", got.Attrs, want.Attrs)
+	}
+	if !reflect.DeepEqual(got.Region, want.Region) || !reflect.DeepEqual(got.RegionNames, want.RegionNames) {
+		t.Errorf("regions differ: %v %v vs %v %v", got.Region, got.RegionNames, want.Region, want.RegionNames)
 	}
 	for _, c := range []struct {
 		name string
@@ -168,6 +184,18 @@ func TestRoundTrip(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("temporary files left behind: %v", entries)
+	}
+	// Region labels with their names, and a transfer matrix without torso
+	// geometry (the torso group absent), in both formats.
+	dir = t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "regions.h5"), filepath.Join(dir, "regions")} {
+		p := withRegions(tinyProblem())
+		roundTrip(t, path, p)
+		p.Torso, p.Leads = nil, nil
+		roundTrip(t, path, p)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "regions", "geometry", "torso")); err == nil {
+		t.Error("NPY folder without torso geometry has geometry/torso/")
 	}
 }
 
@@ -340,6 +368,26 @@ func TestBadRunFiles(t *testing.T) {
 		{name: "duplicate lead", ds: Leads,
 			edit: func(p *inverse.Problem) { p.Leads[4] = p.Leads[3] },
 			want: "{file}: dataset geometry/torso/leads: want distinct torso nodes, got node 15 at [3] and [4]"},
+		{name: "torso nodes missing beside leads", skip: TorsoNodes, ds: TorsoNodes,
+			want: "{file}: dataset geometry/torso/nodes: want a 2-D float dataset (torso nodes x 3), got missing"},
+		{name: "region labels too few", ds: Region,
+			edit: func(p *inverse.Problem) { withRegions(p).Region = p.Region[:40] },
+			want: "{file}: dataset geometry/heart/region: want 42 labels (heart nodes), got 40"},
+		{name: "region label out of range", ds: Region,
+			edit: func(p *inverse.Problem) { withRegions(p).Region[7] = 2 },
+			want: "{file}: dataset geometry/heart/region: want labels in [0, 2) (region_names), got 2 at [7]"},
+		{name: "region names repeated",
+			edit: func(p *inverse.Problem) { withRegions(p).RegionNames[1] = "north" },
+			want: `{file}: attribute region_names: want distinct names, got "north" twice`},
+		{name: "region name with a slash",
+			edit: func(p *inverse.Problem) { withRegions(p).RegionNames[0] = "lv/endo" },
+			want: `{file}: attribute region_names: want names of letters, digits, '_', '-' and '.', got "lv/endo" at [0]`},
+		{name: "region names not JSON",
+			edit: func(p *inverse.Problem) { p.Attrs[RegionNamesAttr] = "north,south" },
+			want: `{file}: attribute region_names: want a JSON array of region names, e.g. ["lv_endo","rv_endo","epi"], got "north,south"`},
+		{name: "region names without labels", ds: Region,
+			edit: func(p *inverse.Problem) { p.Attrs[RegionNamesAttr] = `["north","south"]` },
+			want: "{file}: dataset geometry/heart/region: want a label per heart node, as attribute region_names names regions, got missing"},
 		{name: "unknown units",
 			edit: func(p *inverse.Problem) { p.Attrs["units"] = "furlongs" },
 			want: `{file}: attribute units: want one of normalized, mV, uV, got "furlongs"`},

@@ -10,21 +10,32 @@
 //	dataset                    shape   dtype    notes
 //	geometry/heart/nodes       n x 3   float64  heart surface nodes, mm
 //	geometry/heart/triangles   F x 3   int64    heart triangles, index heart nodes
-//	geometry/torso/nodes       N x 3   float64  torso surface nodes, mm
-//	geometry/torso/triangles   G x 3   int64    torso triangles, index torso nodes
-//	geometry/torso/leads       m       int64    torso node of each lead (row of R and BSPM), distinct
+//	geometry/heart/region      n       int64    optional: region of each heart node, 0…K−1 (names: attribute region_names)
+//	geometry/torso/nodes       N x 3   float64  torso surface nodes, mm        } optional together: absent
+//	geometry/torso/triangles   G x 3   int64    torso triangles, index torso nodes } when R is given
+//	geometry/torso/leads       m       int64    torso node of each lead (row of R and BSPM), distinct } without torso geometry
 //	forward/R                  m x n   float64  transfer matrix, BSPM = R · U
 //	signals/bspm               m x T   float64  body-surface potentials, T >= 5
 //	signals/time               T       float64  frame times, AP time units (1 ≈ 12.9 ms), strictly increasing
 //	truth/u                    n x T   float64  optional: true heart-surface potential
 //	truth/v                    n x T   float64  optional: true recovery variable
 //
+// The torso group is all or nothing. Without it the file holds a transfer
+// matrix that came from elsewhere (a measured recording whose R was computed
+// by another program, with no torso mesh or electrode positions): the rows
+// of R and of the BSPM are the leads, in order, and nothing in eandarn needs
+// more (the inverse methods use R, the heart and the signals only; the BEM
+// that would need the torso has already been done).
+//
 // Root attributes (HDF5 attributes of "/", or attrs.json in a folder) are
 // text. "units" is required and names the potential units of bspm and truth,
-// one of KnownUnits. The others are provenance, free form: by convention
-// "generator", "version", "seed", "created" and "parameters" (a JSON
-// string). Numeric attributes written by other tools are read as text;
-// attributes that are neither text nor a single number are ignored.
+// one of KnownUnits. "region_names" is required with geometry/heart/region
+// and only then: a JSON array of K distinct names (letters, digits, '_', '-'
+// and '.'; they become result-file paths and JSON keys), name k for label
+// k. The others are provenance, free form: by convention "generator",
+// "version", "seed", "created" and "parameters" (a JSON string). Numeric
+// attributes written by other tools are read as text; attributes that are
+// neither text nor a single number are ignored.
 //
 // Integers may be stored as any integer type (or float64 holding whole
 // numbers, as MATLAB writes them); floats as float64 or float32. Files are
@@ -57,6 +68,7 @@ const MinFrames = 5
 const (
 	HeartNodes = "geometry/heart/nodes"
 	HeartTris  = "geometry/heart/triangles"
+	Region     = "geometry/heart/region"
 	TorsoNodes = "geometry/torso/nodes"
 	TorsoTris  = "geometry/torso/triangles"
 	Leads      = "geometry/torso/leads"
@@ -65,6 +77,9 @@ const (
 	Time       = "signals/time"
 	TruthU     = "truth/u"
 	TruthV     = "truth/v"
+
+	// RegionNamesAttr is the root attribute naming the regions of Region.
+	RegionNamesAttr = "region_names"
 )
 
 // spec describes one dataset of the schema.
@@ -73,21 +88,23 @@ type spec struct {
 	rank     int
 	integer  bool
 	optional bool
+	torso    bool   // one of the torso group: optional, but all or nothing
 	cols     int    // required column count (3 for xyz and triangles), 0 for any
 	what     string // meaning of the axes, used in error messages
 }
 
 var schema = []spec{
-	{HeartNodes, 2, false, false, 3, "heart nodes x 3"},
-	{HeartTris, 2, true, false, 3, "heart triangles x 3"},
-	{TorsoNodes, 2, false, false, 3, "torso nodes x 3"},
-	{TorsoTris, 2, true, false, 3, "torso triangles x 3"},
-	{Leads, 1, true, false, 0, "leads"},
-	{Forward, 2, false, false, 0, "leads x heart nodes"},
-	{BSPM, 2, false, false, 0, "leads x frames"},
-	{Time, 1, false, false, 0, "frames"},
-	{TruthU, 2, false, true, 0, "heart nodes x frames"},
-	{TruthV, 2, false, true, 0, "heart nodes x frames"},
+	{HeartNodes, 2, false, false, false, 3, "heart nodes x 3"},
+	{HeartTris, 2, true, false, false, 3, "heart triangles x 3"},
+	{Region, 1, true, true, false, 0, "heart nodes"},
+	{TorsoNodes, 2, false, true, true, 3, "torso nodes x 3"},
+	{TorsoTris, 2, true, true, true, 3, "torso triangles x 3"},
+	{Leads, 1, true, true, true, 0, "leads"},
+	{Forward, 2, false, false, false, 0, "leads x heart nodes"},
+	{BSPM, 2, false, false, false, 0, "leads x frames"},
+	{Time, 1, false, false, false, 0, "frames"},
+	{TruthU, 2, false, true, false, 0, "heart nodes x frames"},
+	{TruthV, 2, false, true, false, 0, "heart nodes x frames"},
 }
 
 // SchemaError reports a run file that cannot be read or breaks the schema.

@@ -42,8 +42,10 @@ func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 		return err
 	}
 
-	if err := checkNodes(bad, p.Torso, TorsoNodes, TorsoTris, "torso"); err != nil {
-		return err
+	if p.Torso != nil {
+		if err := checkNodes(bad, p.Torso, TorsoNodes, TorsoTris, "torso"); err != nil {
+			return err
+		}
 	}
 	if err := checkNodes(bad, p.Heart, HeartNodes, HeartTris, "heart"); err != nil {
 		return err
@@ -51,16 +53,21 @@ func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 	if err := CheckHeart(p.Heart); err != nil {
 		return bad(HeartTris, "a closed, consistently oriented, non-degenerate heart surface using every node", err.Error())
 	}
-	nTorso := len(p.Torso.Nodes)
-	seen := make(map[int]int, len(p.Leads))
-	for i, l := range p.Leads {
-		if l < 0 || l >= nTorso {
-			return bad(Leads, fmt.Sprintf("indices in [0, %d) (torso nodes)", nTorso), fmt.Sprintf("%d at [%d]", l, i))
+	if err := checkRegions(fileOf, bad, p); err != nil {
+		return err
+	}
+	if p.Torso != nil {
+		nTorso := len(p.Torso.Nodes)
+		seen := make(map[int]int, len(p.Leads))
+		for i, l := range p.Leads {
+			if l < 0 || l >= nTorso {
+				return bad(Leads, fmt.Sprintf("indices in [0, %d) (torso nodes)", nTorso), fmt.Sprintf("%d at [%d]", l, i))
+			}
+			if j, dup := seen[l]; dup {
+				return bad(Leads, "distinct torso nodes", fmt.Sprintf("node %d at [%d] and [%d]", l, j, i))
+			}
+			seen[l] = i
 		}
-		if j, dup := seen[l]; dup {
-			return bad(Leads, "distinct torso nodes", fmt.Sprintf("node %d at [%d] and [%d]", l, j, i))
-		}
-		seen[l] = i
 	}
 
 	if err := checkFinite(bad, Forward, p.R); err != nil {
@@ -104,6 +111,9 @@ func shapesOf(p *inverse.Problem) map[string][]int {
 	if p.Leads != nil {
 		s[Leads] = []int{len(p.Leads)}
 	}
+	if p.Region != nil {
+		s[Region] = []int{len(p.Region)}
+	}
 	if p.Time != nil {
 		s[Time] = []int{len(p.Time)}
 	}
@@ -131,7 +141,13 @@ func checkShapes(fileOf func(ds string) string, s map[string][]int) error {
 		}
 		return -1
 	}
+	// The torso group is all or nothing (Load reports a member missing
+	// beside another); without it R is given and its rows are the leads.
+	torso := s[TorsoNodes] != nil || s[TorsoTris] != nil || s[Leads] != nil
 	for _, m := range []struct{ nodes, tris, what string }{{HeartNodes, HeartTris, "heart"}, {TorsoNodes, TorsoTris, "torso"}} {
+		if m.what == "torso" && !torso {
+			continue
+		}
 		switch {
 		case s[m.nodes] == nil:
 			return bad(m.nodes, m.what+" mesh", "missing")
@@ -144,9 +160,16 @@ func checkShapes(fileOf func(ds string) string, s map[string][]int) error {
 		}
 	}
 	n, m := dim(HeartNodes, 0), dim(Leads, 0)
+	if !torso {
+		m = dim(Forward, 0)
+	}
 	switch {
+	case !torso && s[Forward] == nil:
+		return bad(Forward, "a transfer matrix (leads x heart nodes)", "missing")
 	case m < 1:
 		return bad(Leads, "at least 1 lead", "none")
+	case s[Region] != nil && dim(Region, 0) != n:
+		return bad(Region, fmt.Sprintf("%d labels (heart nodes)", n), fmt.Sprint(dim(Region, 0)))
 	case s[Forward] == nil:
 		return bad(Forward, fmt.Sprintf("%dx%d (leads x heart nodes)", m, n), "missing")
 	case dim(Forward, 0) != m || dim(Forward, 1) != n:
@@ -171,6 +194,53 @@ func checkShapes(fileOf func(ds string) string, s map[string][]int) error {
 		}
 	}
 	return nil
+}
+
+// checkRegions checks the optional region labels against their names:
+// K distinct names usable as paths, labels in [0, K), names only with
+// labels. Their count against the heart nodes is checkShapes'.
+func checkRegions(fileOf func(string) string, bad func(ds, want, got string) error, p *inverse.Problem) error {
+	badAttr := func(want, got string) error {
+		return &SchemaError{File: fileOf(""), Attr: RegionNamesAttr, Want: want, Got: got}
+	}
+	switch {
+	case p.Region == nil && p.RegionNames != nil:
+		return bad(Region, fmt.Sprintf("a label per heart node, as attribute %s names regions", RegionNamesAttr), "missing")
+	case p.Region == nil:
+		return nil
+	case len(p.RegionNames) == 0:
+		return badAttr("a JSON array naming the regions of "+Region, "missing")
+	}
+	seen := map[string]bool{}
+	for k, name := range p.RegionNames {
+		switch {
+		case !validRegionName(name):
+			return badAttr("names of letters, digits, '_', '-' and '.'", fmt.Sprintf("%q at [%d]", name, k))
+		case seen[name]:
+			return badAttr("distinct names", fmt.Sprintf("%q twice", name))
+		}
+		seen[name] = true
+	}
+	for i, r := range p.Region {
+		if r < 0 || r >= len(p.RegionNames) {
+			return bad(Region, fmt.Sprintf("labels in [0, %d) (%s)", len(p.RegionNames), RegionNamesAttr), fmt.Sprintf("%d at [%d]", r, i))
+		}
+	}
+	return nil
+}
+
+// validRegionName reports whether name is a non-empty run of letters,
+// digits, '_', '-' and '.' other than "." and "..".
+func validRegionName(name string) bool {
+	if name == "" || name == "." || name == ".." {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkNodes checks a mesh's node coordinates (finite, with finite squared

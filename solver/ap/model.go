@@ -13,6 +13,13 @@ import (
 	"math"
 )
 
+// MillisecondsPerUnit is the length of one AP time unit in milliseconds,
+// the usual dimensional scaling of the model (t[ms] = 12.9 t, as in Nash &
+// Panfilov 2004; DESIGN §3): the simulated action potential of about 26.7
+// units then lasts ≈ 345 ms, a ventricular one. Measured recordings are
+// brought onto the AP time axis with it.
+const MillisecondsPerUnit = 12.9
+
 // Params holds the AP model parameters of Eq. 1–2:
 //
 //	u_t = D Δu + k u (1−u)(u−a) − u v

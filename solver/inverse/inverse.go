@@ -20,8 +20,17 @@ import (
 // true heart-surface potentials.
 type Problem struct {
 	Heart *mesh.Mesh // n nodes, closed surface, mm
-	Torso *mesh.Mesh // torso surface, mm; its nodes include the leads
-	Leads []int      // m indices into Torso.Nodes: row i of R and BSPM is lead Leads[i]
+	// Region optionally labels the heart nodes: node s lies in region
+	// Region[s], named RegionNames[Region[s]] (e.g. epicardium, LV and RV
+	// endocardium); nil when the recording has no labels.
+	Region      []int
+	RegionNames []string
+	// Torso is the torso surface (mm), whose nodes include the leads, and
+	// Leads the m indices into Torso.Nodes: row i of R and BSPM is lead
+	// Leads[i]. Both are nil for a recording whose R came without torso
+	// geometry; the rows of R are then the leads, in order.
+	Torso *mesh.Mesh
+	Leads []int
 
 	R    *mat.Dense // m x n transfer matrix
 	BSPM *mat.Dense // m x T body-surface potentials (normalized units)

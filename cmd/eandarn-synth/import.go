@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/solver/forward"
+	"github.com/eandarn/eandarn/solver/inverse"
+)
+
+// importSummary is the one JSON line of an import (-bspm).
+type importSummary struct {
+	Out        string  `json:"out"`
+	Mode       string  `json:"mode"` // "import"
+	Nodes      int     `json:"nodes"`
+	Leads      int     `json:"leads"`
+	Frames     int     `json:"frames"`
+	Units      string  `json:"units"`
+	DurationMS float64 `json:"duration_ms"` // last frame time − first, ms
+	Forward    string  `json:"forward"`     // "bem" (computed) or "given"
+	Torso      bool    `json:"torso"`       // torso geometry written
+	Truth      bool    `json:"truth"`
+	Regions    int     `json:"regions"`
+	Seconds    float64 `json:"seconds"`
+	Version    string  `json:"version"`
+}
+
+// importRecording writes a run file from a measured recording: the heart
+// (and torso) of g, the BSPM of -bspm in -units, its time axis from -rate or
+// -time (ms, converted to AP units with ap.MillisecondsPerUnit), the
+// optional -truth, and R from -forward or by BEM. Every check of the input
+// comes before the BEM and the write (exit 2, nothing written).
+func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, start time.Time) (any, error) {
+	p := c.Params
+	n := len(g.heart.Nodes)
+	// Before reading the signals: the output must not replace an input, and
+	// its folder must be writable now.
+	for _, in := range [][2]string{{"-bspm", p.BSPM}, {"-truth", p.Truth}, {"-forward", p.Forward}, {"-time", p.TimeFile}} {
+		if in[1] != "" {
+			g.addFiles(in[0], []string{arrayFile(in[1])})
+		}
+	}
+	if err := cli.CheckFiles(g.files, []cli.File{{Flag: "-out", Path: c.Out, Dir: !runfile.IsHDF5Path(c.Out)}}); err != nil {
+		return nil, err
+	}
+	var R *mat.Dense
+	m := len(g.leads) // leads of the torso, or (no torso) the rows of -forward
+	if p.Forward != "" {
+		var err error
+		if R, err = readMatrix(p.Forward, "R", -1, n, "leads x heart nodes"); err != nil {
+			return nil, cli.BadInputf("-forward %s: %w", p.Forward, err)
+		}
+		if rows, _ := R.Dims(); g.torso == nil {
+			m = rows
+		} else if rows != m {
+			return nil, cli.BadInputf("-forward %s: %d rows, but the torso has %d leads: want one row per lead", p.Forward, rows, m)
+		}
+	}
+	Y, err := readMatrix(p.BSPM, "bspm", m, -1, "leads x frames")
+	if err != nil {
+		return nil, cli.BadInputf("-bspm %s: %w", p.BSPM, err)
+	}
+	_, T := Y.Dims()
+	ms, err := frameTimes(p, T)
+	if err != nil {
+		return nil, err
+	}
+	if err := allFinite(Y); err != nil {
+		return nil, cli.BadInputf("-bspm %s: %w", p.BSPM, err)
+	}
+	var truth *mat.Dense
+	if p.Truth != "" {
+		if truth, err = readMatrix(p.Truth, "u", n, T, "heart nodes x frames"); err != nil {
+			return nil, cli.BadInputf("-truth %s: %w", p.Truth, err)
+		}
+		if err := allFinite(truth); err != nil {
+			return nil, cli.BadInputf("-truth %s: %w", p.Truth, err)
+		}
+	}
+	if R != nil {
+		if err := allFinite(R); err != nil {
+			return nil, cli.BadInputf("-forward %s: %w", p.Forward, err)
+		}
+	}
+	tAP := make([]float64, T)
+	for k, t := range ms {
+		tAP[k] = t / ap.MillisecondsPerUnit
+	}
+	attrs := map[string]string{
+		"generator":    prog + " -bspm",
+		"version":      cli.BuildVersion(),
+		"units":        p.Units,
+		"created":      time.Now().UTC().Format(time.RFC3339),
+		"parameters":   jsonString(p),
+		"time_unit_ms": strconv.FormatFloat(ap.MillisecondsPerUnit, 'g', -1, 64),
+		"forward":      "given",
+	}
+	prob := &inverse.Problem{Heart: g.heart, Torso: g.torso, Leads: g.leads, R: R, BSPM: Y, Time: tAP, TruthU: truth,
+		Region: g.region, RegionNames: g.regionNames, Attrs: attrs}
+	if R == nil {
+		// Validate the rest before the BEM's minutes.
+		prob.R = mat.NewDense(m, n, nil)
+	}
+	if err := runfile.Validate(c.Out, prob); err != nil {
+		return nil, cli.BadInput(err)
+	}
+	if R == nil {
+		t0 := time.Now()
+		// TransferMatrix checks the geometry first: closed surfaces, the
+		// heart inside the torso: the user's input, hence bad input.
+		if prob.R, err = forward.TransferMatrix(g.heart, g.torso, g.leads); err != nil {
+			return nil, cli.BadInput(err)
+		}
+		attrs["forward"] = "bem"
+		log.Info("transfer matrix", "leads", m, "nodes", n, "seconds", time.Since(t0).Seconds())
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted: %w", err)
+	}
+	log.Info("imported", "units", p.Units, "frames", T, "duration_ms", ms[T-1]-ms[0], "bspm_min", mat.Min(Y), "bspm_max", mat.Max(Y),
+		"forward", attrs["forward"], "torso", g.torso != nil, "truth", truth != nil, "regions", len(g.regionNames))
+	if err := runfile.Save(c.Out, prob); err != nil {
+		return nil, fmt.Errorf("write %s: %w", c.Out, err)
+	}
+	return &importSummary{Out: c.Out, Mode: "import", Nodes: n, Leads: m, Frames: T, Units: p.Units,
+		DurationMS: ms[T-1] - ms[0], Forward: attrs["forward"], Torso: g.torso != nil, Truth: truth != nil,
+		Regions: len(g.regionNames), Seconds: time.Since(start).Seconds(), Version: cli.BuildVersion()}, nil
+}
+
+// frameTimes returns the T frame times in ms: k·1000/rate, or -time.
+func frameTimes(p params, T int) ([]float64, error) {
+	ms := make([]float64, T)
+	if p.Rate > 0 {
+		for k := range ms {
+			ms[k] = 1000 * float64(k) / p.Rate
+		}
+		return ms, nil
+	}
+	v, err := readVector(p.TimeFile, "time")
+	if err != nil {
+		return nil, cli.BadInputf("-time %s: %w", p.TimeFile, err)
+	}
+	if len(v) != T {
+		return nil, cli.BadInputf("-time %s: want %d times (frames of -bspm), got %d", p.TimeFile, T, len(v))
+	}
+	for k, t := range v {
+		if math.IsNaN(t) || math.IsInf(t, 0) || k > 0 && t <= v[k-1] {
+			return nil, cli.BadInputf("-time %s: want finite, strictly increasing times in ms, got %v at [%d]", p.TimeFile, t, k)
+		}
+	}
+	return v, nil
+}
+
+// allFinite returns an error naming the first non-finite entry of a.
+func allFinite(a *mat.Dense) error {
+	r, _ := a.Dims()
+	for i := 0; i < r; i++ {
+		for j, x := range a.RawRowView(i) {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("want finite values, got %v at [%d,%d]", x, i, j)
+			}
+		}
+	}
+	return nil
+}
+
+// jsonString renders v as JSON text.
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/cmd/internal/clitest"
+	"github.com/eandarn/eandarn/io/csvmesh"
+	"github.com/eandarn/eandarn/io/npy"
+	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/io/shareddata"
+	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/solver/forward"
+	"github.com/eandarn/eandarn/solver/geometry"
+)
+
+// importCase writes a measured-like recording on the small case's meshes
+// (162-node icosphere heart of radius 20 mm in a 162-node torso of 80 mm,
+// every 4th torso node a lead: 41 leads): a BSPM in mV (.npy), frame
+// times in ms (CSV), a truth (.npy), per-triangle region labels (northern
+// and southern hemisphere, CSV) and the lead list; it returns the flags.
+func importCase(t *testing.T, dir string) []string {
+	t.Helper()
+	base := smallCase(t, dir) // writes heart.h5, torso.h5
+	heart, torso := geometry.Icosphere(2, 20), geometry.Icosphere(2, 80)
+	var leads []int
+	var leadsCSV strings.Builder
+	for i := 0; i < len(torso.Nodes); i += 4 {
+		leads = append(leads, i)
+		fmt.Fprintln(&leadsCSV, i)
+	}
+	R, err := forward.TransferMatrix(heart, torso, leads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const T = 40
+	truth := mat.NewDense(len(heart.Nodes), T, nil)
+	for i, x := range heart.Nodes {
+		for k := 0; k < T; k++ {
+			truth.Set(i, k, -80+90/(1+math.Exp(-(float64(k)-20-x[2]/4)/2)))
+		}
+	}
+	var Y mat.Dense
+	Y.Mul(R, truth)
+	var times, faces strings.Builder
+	for k := 0; k < T; k++ {
+		fmt.Fprintf(&times, "%g\n", 100+2*float64(k)) // 500 Hz from 100 ms
+	}
+	for _, tr := range heart.Tris {
+		label := 7
+		if heart.Nodes[tr[0]][2]+heart.Nodes[tr[1]][2]+heart.Nodes[tr[2]][2] < 0 {
+			label = 3
+		}
+		fmt.Fprintln(&faces, label)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(npy.WriteDense(filepath.Join(dir, "bspm.npy"), &Y))
+	must(npy.WriteDense(filepath.Join(dir, "truth.npy"), truth))
+	must(os.WriteFile(filepath.Join(dir, "time.csv"), []byte(times.String()), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "faces.csv"), []byte(faces.String()), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "leads.csv"), []byte(leadsCSV.String()), 0o644))
+	return []string{base[0], base[1], base[2], base[3], // -heart, -torso
+		"-leads", filepath.Join(dir, "leads.csv"), "-bspm", filepath.Join(dir, "bspm.npy"), "-units", "mV",
+		"-time", filepath.Join(dir, "time.csv"), "-truth", filepath.Join(dir, "truth.npy"),
+		"-regions", filepath.Join(dir, "faces.csv"), "-region-names", "south,north", "-log-level", "warn"}
+}
+
+// TestImport: one command turns the meshes, the lead list, a BSPM in mV,
+// frame times in ms, a truth and per-triangle regions into a valid run
+// file: R by BEM (rows sum to 1), the signals as given, time in AP units
+// (ms / 12.9), units mV, regions as node labels with their names.
+func TestImport(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run.h5")
+	code, stdout, stderr := call(append(importCase(t, dir), "-out", out)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var s importSummary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil || s.Mode != "import" || s.Leads != 41 || s.Frames != 40 || s.Forward != "bem" || !s.Truth || s.Regions != 2 || s.DurationMS != 78 {
+		t.Fatalf("summary %s (%v)", stdout, err)
+	}
+	p, err := runfile.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := npy.ReadDense(filepath.Join(dir, "bspm.npy"))
+	if !mat.Equal(p.BSPM, want) || p.Attrs["units"] != "mV" || p.Attrs["forward"] != "bem" || len(p.Leads) != 41 {
+		t.Errorf("BSPM, units %q, forward %q or %d leads differ from the input", p.Attrs["units"], p.Attrs["forward"], len(p.Leads))
+	}
+	for i := 0; i < 41; i++ {
+		if s := mat.Sum(p.R.RowView(i)); math.Abs(s-1) > 1e-9 {
+			t.Fatalf("row %d of R sums to %g", i, s)
+		}
+	}
+	if math.Abs(p.Time[0]-100/ap.MillisecondsPerUnit) > 1e-12 || math.Abs(p.Time[39]-178/ap.MillisecondsPerUnit) > 1e-12 {
+		t.Errorf("time %g … %g AP units, want 100/12.9 … 178/12.9", p.Time[0], p.Time[39])
+	}
+	if len(p.RegionNames) != 2 || p.RegionNames[0] != "south" || p.TruthU == nil {
+		t.Fatalf("region names %v, truth %v", p.RegionNames, p.TruthU != nil)
+	}
+	for i, x := range p.Heart.Nodes {
+		// Label 3 (south, index 0) below the equator, 7 (north) above; the
+		// equator's nodes border both.
+		if x[2] < -1 && p.Region[i] != 0 || x[2] > 1 && p.Region[i] != 1 {
+			t.Fatalf("node %d at z = %g has region %d", i, x[2], p.Region[i])
+		}
+	}
+}
+
+// TestImportGivenForward imports the measured paced QRS of the FwdInv
+// spline-inverse subject (114 leads x 310 frames) with its own 114 x 350
+// transfer matrix and no torso geometry: a valid run file without the torso
+// group, R and BSPM as in the CSV files.
+func TestImportGivenForward(t *testing.T) {
+	d := shareddata.Dir(t, "fwdinv_spline_subject1")
+	out := filepath.Join(t.TempDir(), "fwdinv.h5")
+	code, stdout, stderr := call("-heart", filepath.Join(d, "heart"), "-forward", filepath.Join(d, "forward_matrix_114x350.csv"),
+		"-bspm", filepath.Join(d, "ecg_114x310.csv"), "-units", "mV", "-rate", "1000", "-out", out, "-log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	p, err := runfile.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	R, _ := csvmesh.ReadMatrix(filepath.Join(d, "forward_matrix_114x350.csv"))
+	Y, _ := csvmesh.ReadMatrix(filepath.Join(d, "ecg_114x310.csv"))
+	if p.Torso != nil || p.Leads != nil || !mat.Equal(p.R, R) || !mat.Equal(p.BSPM, Y) || p.Attrs["forward"] != "given" {
+		t.Errorf("torso %v, leads %v, R or BSPM differ, forward %q", p.Torso != nil, p.Leads, p.Attrs["forward"])
+	}
+	if dt := p.Time[1] - p.Time[0]; math.Abs(dt-1/ap.MillisecondsPerUnit) > 1e-15 {
+		t.Errorf("frame spacing %g AP units, want 1 ms = %g", dt, 1/ap.MillisecondsPerUnit)
+	}
+	t.Log(stdout)
+}
+
+// TestImportBadInput: each inconsistent import is refused with exit 2 and
+// one line naming the flag and what was wrong, nothing written.
+func TestImportBadInput(t *testing.T) {
+	dir := t.TempDir()
+	base := importCase(t, dir)
+	with := func(kv ...string) []string {
+		args := append([]string(nil), base...)
+		for i := 0; i < len(kv); i += 2 {
+			found := false
+			for j := 0; j+1 < len(args); j += 2 {
+				if args[j] == kv[i] {
+					args[j+1], found = kv[i+1], true
+				}
+			}
+			if !found {
+				args = append(args, kv[i], kv[i+1])
+			}
+		}
+		return args
+	}
+	without := func(flag string) []string {
+		var args []string
+		for j := 0; j < len(base); j += 2 {
+			if base[j] != flag {
+				args = append(args, base[j], base[j+1])
+			}
+		}
+		return args
+	}
+	nan := mat.NewDense(41, 40, nil)
+	nan.Set(2, 5, math.NaN())
+	if err := npy.WriteDense(filepath.Join(dir, "nan.npy"), nan); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]*mat.Dense{"short.npy": mat.NewDense(40, 40, nil), "r40.npy": mat.NewDense(40, 162, nil)} {
+		if err := npy.WriteDense(filepath.Join(dir, name), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no units", without("-units"), "-units"},
+		{"unknown units", with("-units", "volts"), "-units"},
+		{"rate and time", with("-rate", "500"), "exactly one of -rate"},
+		{"neither rate nor time", without("-time"), "exactly one of -rate"},
+		{"BSPM rows differ from the leads", with("-bspm", filepath.Join(dir, "short.npy")), "want 41xK (leads x frames)"},
+		{"NaN in the BSPM", with("-bspm", filepath.Join(dir, "nan.npy")), "NaN at [2,5]"},
+		{"truth of the wrong shape", with("-truth", filepath.Join(dir, "bspm.npy")), "want 162x40 (heart nodes x frames)"},
+		{"time of the wrong length", with("-time", filepath.Join(dir, "leads.csv")), "want 40 times"},
+		{"region names miscounted", with("-region-names", "a,b,c"), "3 names for the 2 distinct labels"},
+		{"forward columns differ from the heart nodes", with("-forward", filepath.Join(dir, "short.npy")), "want Kx162"},
+		{"forward rows differ from the leads", with("-forward", filepath.Join(dir, "r40.npy")), "40 rows, but the torso has 41 leads"},
+		{"simulation flag", with("-pace", "3"), "-pace is for simulations"},
+		{"default heart", with("-heart", "default"), "-heart PATH"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clitest.RefusalKeepsOutput(t, prog, "run.h5", tc.want, func(out string) (int, string, string) {
+				return call(append(tc.args, "-out", out)...)
+			})
+		})
+	}
+	t.Run("import flag without -bspm", func(t *testing.T) {
+		code, _, stderr := call(append(smallCase(t, dir), "-units", "mV", "-out", filepath.Join(dir, "x.h5"))...)
+		if code != 2 || !strings.Contains(stderr, "-units needs -bspm") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
+}

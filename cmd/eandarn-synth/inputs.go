@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/io/csvmesh"
+	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/npy"
+)
+
+// Array paths accepted by -leads, -regions, -bspm, -truth, -forward and
+// -time: FILE.h5[:DATASET] (the flag's default dataset at the root when
+// none is named), FILE.npy, or anything else as CSV (comma-separated, no
+// header; a one-column or one-row CSV is a vector).
+
+// arrayFile returns the file an array path reads: FILE.h5 of
+// FILE.h5:DATASET, else the path itself.
+func arrayFile(path string) string {
+	if file, _, ok := splitH5(path); ok {
+		return file
+	}
+	return path
+}
+
+// readFloats reads a numeric array as row-major values and its shape.
+func readFloats(path, dataset string) ([]float64, []int, error) {
+	if file, ds, ok := splitH5(path); ok {
+		f, err := h5.Open(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer f.Close()
+		if ds == "" {
+			ds = dataset
+		}
+		return f.ReadFloats(ds)
+	}
+	if strings.HasSuffix(path, ".npy") {
+		return npy.ReadFloats(path)
+	}
+	m, err := csvmesh.ReadMatrix(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, c := m.Dims()
+	return m.RawMatrix().Data, []int{r, c}, nil
+}
+
+// readInts reads an integer array as row-major values and its shape.
+func readInts(path, dataset string) ([]int, []int, error) {
+	if file, ds, ok := splitH5(path); ok {
+		f, err := h5.Open(file)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer f.Close()
+		if ds == "" {
+			ds = dataset
+		}
+		return f.ReadInts(ds)
+	}
+	if strings.HasSuffix(path, ".npy") {
+		return npy.ReadInts(path)
+	}
+	v, r, c, err := csvmesh.ReadInts(path)
+	return v, []int{r, c}, err
+}
+
+// vectorShape reports whether shape holds a vector: 1-D, or 2-D with one
+// row or one column.
+func vectorShape(shape []int) bool {
+	return len(shape) == 1 || len(shape) == 2 && (shape[0] == 1 || shape[1] == 1)
+}
+
+// readIntVector reads a vector of integers (see vectorShape).
+func readIntVector(path, dataset string) ([]int, error) {
+	v, shape, err := readInts(path, dataset)
+	if err != nil {
+		return nil, err
+	}
+	if !vectorShape(shape) {
+		return nil, fmt.Errorf("want one integer per line (a vector), got shape %v", shape)
+	}
+	return v, nil
+}
+
+// readVector reads a vector of numbers (see vectorShape).
+func readVector(path, dataset string) ([]float64, error) {
+	v, shape, err := readFloats(path, dataset)
+	if err != nil {
+		return nil, err
+	}
+	if !vectorShape(shape) {
+		return nil, fmt.Errorf("want one number per line (a vector), got shape %v", shape)
+	}
+	return v, nil
+}
+
+// readMatrix reads a non-empty 2-D numeric array of rows x cols (a
+// negative count accepts any); what names the axes for the error, e.g.
+// "leads x frames".
+func readMatrix(path, dataset string, rows, cols int, what string) (*mat.Dense, error) {
+	v, shape, err := readFloats(path, dataset)
+	if err != nil {
+		return nil, err
+	}
+	dim := func(k int) string {
+		if k < 0 {
+			return "K"
+		}
+		return fmt.Sprint(k)
+	}
+	if len(shape) != 2 || shape[0] == 0 || shape[1] == 0 || rows >= 0 && shape[0] != rows || cols >= 0 && shape[1] != cols {
+		return nil, fmt.Errorf("want %sx%s (%s), got shape %v", dim(rows), dim(cols), what, shape)
+	}
+	return mat.NewDense(shape[0], shape[1], v), nil
+}
