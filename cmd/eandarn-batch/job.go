@@ -19,21 +19,28 @@ import (
 // summary is the one JSON line on stdout. Metrics are null when the run
 // file has no truth; non-finite numbers are written as null (JSON has no NaN).
 type summary struct {
-	Method       string         `json:"method"`
-	Noise        float64        `json:"noise"`
-	Seed         uint64         `json:"seed"`
-	RE           *float64       `json:"re"`
-	CC           *float64       `json:"cc"`
-	MSE          *float64       `json:"mse"`
-	Seconds      float64        `json:"seconds"` // the method's Solve wall time
-	TotalSeconds float64        `json:"total_seconds"`
-	Values       map[string]any `json:"values,omitempty"` // chosen λ etc. (Result.Values)
-	Nodes        int            `json:"nodes"`
-	Leads        int            `json:"leads"`
-	Frames       int            `json:"frames"`
-	In           string         `json:"in"`
-	Out          string         `json:"out"`
-	Version      string         `json:"version"`
+	Method string   `json:"method"`
+	Noise  float64  `json:"noise"`
+	Seed   uint64   `json:"seed"`
+	RE     *float64 `json:"re"`
+	CC     *float64 `json:"cc"`
+	MSE    *float64 `json:"mse"`
+	// Activation-time correlation and mean absolute error (AP units) against
+	// the truth's map, and the distance (mm) between their earliest nodes;
+	// RE/CC per labelled region. Absent without truth.
+	ATCC         *float64                 `json:"at_cc,omitempty"`
+	ATMAE        *float64                 `json:"at_mae,omitempty"`
+	Localization *float64                 `json:"localization_mm,omitempty"`
+	Regions      map[string]regionSummary `json:"regions,omitempty"`
+	Seconds      float64                  `json:"seconds"` // the method's Solve wall time
+	TotalSeconds float64                  `json:"total_seconds"`
+	Values       map[string]any           `json:"values,omitempty"` // chosen λ etc. (Result.Values)
+	Nodes        int                      `json:"nodes"`
+	Leads        int                      `json:"leads"`
+	Frames       int                      `json:"frames"`
+	In           string                   `json:"in"`
+	Out          string                   `json:"out"`
+	Version      string                   `json:"version"`
 }
 
 // scores are the metrics of Eq. 19–21 of the reconstruction against the
@@ -109,16 +116,17 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	log.Info("solved", "method", c.Method, "seconds", tm.solve)
 
 	var sc *scores
+	t0 = time.Now()
+	cl := clinicalScores(p, res)
 	if p.TruthU != nil {
-		t0 = time.Now()
 		sc = score(res.U, p.TruthU)
-		tm.metrics = time.Since(t0).Seconds()
-		log.Info("metrics", "re", sc.re, "cc", sc.cc, "mse", sc.mse)
+		log.Info("metrics", "re", sc.re, "cc", sc.cc, "mse", sc.mse, "at_cc", cl.act.CC, "at_mae", cl.act.MAE, "localization_mm", cl.act.Localization)
 	}
+	tm.metrics = time.Since(t0).Seconds()
 
 	t0 = time.Now()
 	tm.total = time.Since(start).Seconds() // the write's own time is recorded separately
-	if err := writeResult(c, p, res, sc, &tm); err != nil {
+	if err := writeResult(c, p, res, sc, cl, &tm); err != nil {
 		return nil, fmt.Errorf("write %s: %w", c.Out, err)
 	}
 	tm.write = time.Since(t0).Seconds()
@@ -133,6 +141,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	if sc != nil {
 		s.RE, s.CC, s.MSE = finite(sc.re), finite(sc.cc), finite(sc.mse)
 	}
+	cl.summarize(s, p)
 	if len(res.Values) > 0 {
 		s.Values = make(map[string]any, len(res.Values))
 		for k, v := range res.Values {
