@@ -83,7 +83,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Uint64Var(&p.Seed, "seed", 1, "seed recorded in the provenance (the generator itself is deterministic)")
 	fs.StringVar(&p.Regions, "regions", "", "heart region labels (optional): one integer per heart node, or per heart triangle (a node then takes the label covering most of its area); .csv, .npy or FILE.h5[:DATASET] (default dataset region)")
 	fs.StringVar(&p.RegionNames, "region-names", "", "names of the distinct -regions labels in ascending order, comma-separated (default region<label>)")
-	fs.StringVar(&p.BSPM, "bspm", "", "import mode: measured body-surface potentials, leads x frames (.csv, .npy or FILE.h5[:DATASET], default dataset bspm), instead of a simulation")
+	fs.StringVar(&p.BSPM, "bspm", "", "import mode: measured body-surface potentials, leads x frames (.csv, .npy or FILE.h5[:DATASET], default dataset bspm), instead of a simulation; forward: R·truth (measured heart potentials seen through R)")
 	fs.StringVar(&p.Units, "units", "", "import: units of -bspm and -truth: mV, uV or normalized (required)")
 	fs.Float64Var(&p.Rate, "rate", 0, "import: sampling rate in Hz (this or -time)")
 	fs.StringVar(&p.TimeFile, "time", "", "import: frame times in ms, one per frame (.csv, .npy or FILE.h5[:DATASET], default dataset time); converted to AP units")
@@ -176,6 +176,8 @@ func (c *config) validateImport() error {
 		return cli.BadInputf("-rate %v: want a sampling rate in Hz > 0", p.Rate)
 	case p.Heart == "default":
 		return cli.BadInputf("-bspm imports need -heart PATH: the heart the recording was made on")
+	case p.BSPM == bspmForward && p.Truth == "":
+		return cli.BadInputf("-bspm forward computes the body-surface signals as R·truth: it needs -truth FILE")
 	case p.Forward == "" && p.Torso == "default":
 		return cli.BadInputf("-bspm imports need -torso PATH (for the BEM) or -forward FILE (a given transfer matrix)")
 	case p.Leads != "" && p.Torso == "default":

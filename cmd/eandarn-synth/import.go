@@ -35,11 +35,18 @@ type importSummary struct {
 	Version    string  `json:"version"`
 }
 
+// bspmForward as the -bspm path makes the body-surface signals R·truth: a
+// measured heart-surface recording (as the Utah sock's) seen through the
+// transfer matrix, for testing inverse methods on real heart potentials
+// when the body-surface recording of the same beat is missing.
+const bspmForward = "forward"
+
 // importRecording writes a run file from a measured recording: the heart
-// (and torso) of g, the BSPM of -bspm in -units, its time axis from -rate or
-// -time (ms, converted to AP units with ap.MillisecondsPerUnit), the
-// optional -truth, and R from -forward or by BEM. Every check of the input
-// comes before the BEM and the write (exit 2, nothing written).
+// (and torso) of g, the BSPM of -bspm in -units (or R·truth), its time axis
+// from -rate or -time (ms, converted to AP units with
+// ap.MillisecondsPerUnit), the optional -truth, and R from -forward or by
+// BEM. Every check of the input comes before the BEM and the write (exit 2,
+// nothing written).
 func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, start time.Time) (any, error) {
 	p := c.Params
 	n := len(g.heart.Nodes)
@@ -66,19 +73,21 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 			return nil, cli.BadInputf("-forward %s: %d rows, but the torso has %d leads: want one row per lead", p.Forward, rows, m)
 		}
 	}
-	Y, err := readMatrix(p.BSPM, "bspm", m, -1, "leads x frames")
-	if err != nil {
-		return nil, cli.BadInputf("-bspm %s: %w", p.BSPM, err)
+	// With -bspm forward the body-surface signals are R·truth (made after R),
+	// so the frame count comes from the truth.
+	fromTruth := p.BSPM == bspmForward
+	var Y, truth *mat.Dense
+	var err error
+	T := -1
+	if !fromTruth {
+		if Y, err = readMatrix(p.BSPM, "bspm", m, -1, "leads x frames"); err != nil {
+			return nil, cli.BadInputf("-bspm %s: %w", p.BSPM, err)
+		}
+		if err := allFinite(Y); err != nil {
+			return nil, cli.BadInputf("-bspm %s: %w", p.BSPM, err)
+		}
+		_, T = Y.Dims()
 	}
-	_, T := Y.Dims()
-	ms, err := frameTimes(p, T)
-	if err != nil {
-		return nil, err
-	}
-	if err := allFinite(Y); err != nil {
-		return nil, cli.BadInputf("-bspm %s: %w", p.BSPM, err)
-	}
-	var truth *mat.Dense
 	if p.Truth != "" {
 		if truth, err = readMatrix(p.Truth, "u", n, T, "heart nodes x frames"); err != nil {
 			return nil, cli.BadInputf("-truth %s: %w", p.Truth, err)
@@ -86,6 +95,14 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		if err := allFinite(truth); err != nil {
 			return nil, cli.BadInputf("-truth %s: %w", p.Truth, err)
 		}
+		_, T = truth.Dims()
+	}
+	if fromTruth {
+		Y = mat.NewDense(m, T, nil) // R·truth once R is known
+	}
+	ms, err := frameTimes(p, T)
+	if err != nil {
+		return nil, err
 	}
 	if R != nil {
 		if err := allFinite(R); err != nil {
@@ -123,6 +140,10 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		}
 		attrs["forward"] = "bem"
 		log.Info("transfer matrix", "leads", m, "nodes", n, "seconds", time.Since(t0).Seconds())
+	}
+	if fromTruth {
+		Y.Mul(prob.R, truth)
+		attrs["bspm"] = "R·truth (-bspm forward)"
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted: %w", err)

@@ -118,6 +118,26 @@ func TestImport(t *testing.T) {
 			t.Fatalf("node %d at z = %g has region %d", i, x[2], p.Region[i])
 		}
 	}
+
+	// -bspm forward: the body-surface signals are R·truth, here the same
+	// as the BSPM file, which was made that way.
+	args := importCase(t, dir)
+	for i := range args {
+		if args[i] == "-bspm" {
+			args[i+1] = "forward"
+		}
+	}
+	fwd := filepath.Join(dir, "forward.h5")
+	if code, _, stderr := call(append(args, "-out", fwd)...); code != 0 {
+		t.Fatalf("-bspm forward: exit %d: %s", code, stderr)
+	}
+	q, err := runfile.Load(fwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mat.EqualApprox(q.BSPM, want, 1e-12) || q.Attrs["bspm"] == "" {
+		t.Errorf("-bspm forward: BSPM differs from R·truth, or attribute bspm %q missing", q.Attrs["bspm"])
+	}
 }
 
 // TestImportGivenForward imports the measured paced QRS of the FwdInv
@@ -204,6 +224,7 @@ func TestImportBadInput(t *testing.T) {
 		{"forward rows differ from the leads", with("-forward", filepath.Join(dir, "r40.npy")), "40 rows, but the torso has 41 leads"},
 		{"simulation flag", with("-pace", "3"), "-pace is for simulations"},
 		{"default heart", with("-heart", "default"), "-heart PATH"},
+		{"forward without truth", append(without("-truth"), "-bspm", "forward"), "needs -truth"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clitest.RefusalKeepsOutput(t, prog, "run.h5", tc.want, func(out string) (int, string, string) {
