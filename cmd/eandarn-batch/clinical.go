@@ -28,12 +28,13 @@ type regionSummary struct {
 }
 
 // clinicalScores computes the reconstruction's activation map with the
-// polarity of the run file's units (metrics.PolarityOf: upstroke for
-// normalized u, downstroke for measured extracellular mV/uV) and the
+// polarity of the recording's kind of potential (metrics.PolarityOf:
+// downstroke for extracellular potentials, the default for measured mV/uV;
+// upstroke for transmembrane ones and the normalized model u) and the
 // default smoothing, and, when the run file has truth, the same map of the
 // truth, their comparison and RE/CC per labelled region.
 func clinicalScores(p *inverse.Problem, res *inverse.Result) *clinical {
-	c := &clinical{polarity: metrics.PolarityOf(p.Attrs["units"])}
+	c := &clinical{polarity: metrics.PolarityOf(p.Potential())}
 	c.at = metrics.ActivationTimes(res.U, p.Time, c.polarity, metrics.ActivationSmoothing)
 	if p.TruthU == nil {
 		return c

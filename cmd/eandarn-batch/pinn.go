@@ -207,7 +207,11 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 			cfg.Resume = cfg.Checkpoint
 		}
 	}
-	return pinn.New(c.Method, cfg)
+	m, err := pinn.New(c.Method, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return pinnUnits(m, log)
 }
 
 // checkNetworkMemory refuses a network whose parameters, with the copies

@@ -46,19 +46,20 @@ type params struct {
 	Regions     string `json:"regions,omitempty"`
 	RegionNames string `json:"region_names,omitempty"`
 	// Import mode (-bspm): a measured recording instead of a simulation.
-	BSPM     string  `json:"bspm,omitempty"`    // m x T body-surface potentials
-	Units    string  `json:"units,omitempty"`   // their units: mV, uV or normalized
-	Rate     float64 `json:"rate,omitempty"`    // sampling rate in Hz, or
-	TimeFile string  `json:"time,omitempty"`    // frame times in ms
-	Truth    string  `json:"truth,omitempty"`   // n x T heart-surface potentials, optional
-	Forward  string  `json:"forward,omitempty"` // m x n transfer matrix, instead of the BEM
+	BSPM      string  `json:"bspm,omitempty"`      // m x T body-surface potentials
+	Units     string  `json:"units,omitempty"`     // their units: mV, uV or normalized
+	Potential string  `json:"potential,omitempty"` // extracellular or transmembrane ("": by units)
+	Rate      float64 `json:"rate,omitempty"`      // sampling rate in Hz, or
+	TimeFile  string  `json:"time,omitempty"`      // frame times in ms
+	Truth     string  `json:"truth,omitempty"`     // n x T heart-surface potentials, optional
+	Forward   string  `json:"forward,omitempty"`   // m x n transfer matrix, instead of the BEM
 }
 
 // synthOnly are the flags of a simulation, refused in import mode, and
 // importOnly those of an import, refused without -bspm.
 var (
 	synthOnly  = []string{"cache", "pace", "frames", "tend", "dt", "laplacian", "refine", "min-activated", "seed"}
-	importOnly = []string{"units", "rate", "time", "truth", "forward"}
+	importOnly = []string{"units", "potential", "rate", "time", "truth", "forward"}
 )
 
 // meshScale converts the -mesh-units of mesh files to mm.
@@ -85,6 +86,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&p.RegionNames, "region-names", "", "names of the distinct -regions labels in ascending order, comma-separated (default region<label>)")
 	fs.StringVar(&p.BSPM, "bspm", "", "import mode: measured body-surface potentials, leads x frames (.csv, .npy or FILE.h5[:DATASET], default dataset bspm), instead of a simulation; forward: R·truth (measured heart potentials seen through R)")
 	fs.StringVar(&p.Units, "units", "", "import: units of -bspm and -truth: mV, uV or normalized (required)")
+	fs.StringVar(&p.Potential, "potential", "", "import: kind of heart-surface potential: extracellular (electrograms; the default for mV and uV) or transmembrane (action-potential-like; the PINN methods accept mV/uV data only then)")
 	fs.Float64Var(&p.Rate, "rate", 0, "import: sampling rate in Hz (this or -time)")
 	fs.StringVar(&p.TimeFile, "time", "", "import: frame times in ms, one per frame (.csv, .npy or FILE.h5[:DATASET], default dataset time); converted to AP units")
 	fs.StringVar(&p.Truth, "truth", "", "import: measured heart-surface potentials, heart nodes x frames, same units (optional; metrics only)")
@@ -170,6 +172,8 @@ func (c *config) validateImport() error {
 		return cli.BadInputf("-bspm imports need -out FILE")
 	case !slices.Contains(runfile.KnownUnits, p.Units):
 		return cli.BadInputf("-units %q: want one of %s (the units of -bspm)", p.Units, strings.Join(runfile.KnownUnits, ", "))
+	case p.Potential != "" && !slices.Contains(runfile.KnownPotentials, p.Potential):
+		return cli.BadInputf("-potential %q: want one of %s", p.Potential, strings.Join(runfile.KnownPotentials, ", "))
 	case (p.Rate != 0) == (p.TimeFile != ""):
 		return cli.BadInputf("give exactly one of -rate HZ and -time FILE (ms) for the frames of -bspm")
 	case p.Rate != 0 && (!(p.Rate > 0) || math.IsInf(p.Rate, 0)):

@@ -122,6 +122,9 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		"time_unit_ms": strconv.FormatFloat(ap.MillisecondsPerUnit, 'g', -1, 64),
 		"forward":      "given",
 	}
+	if p.Potential != "" {
+		attrs["potential"] = p.Potential
+	}
 	prob := &inverse.Problem{Heart: g.heart, Torso: g.torso, Leads: g.leads, R: R, BSPM: Y, Time: tAP, TruthU: truth,
 		Region: g.region, RegionNames: g.regionNames, Attrs: attrs}
 	if R == nil {

@@ -29,7 +29,10 @@
 //
 // Root attributes (HDF5 attributes of "/", or attrs.json in a folder) are
 // text. "units" is required and names the potential units of bspm and truth,
-// one of KnownUnits. "region_names" is required with geometry/heart/region
+// one of KnownUnits. "potential" is optional and says what kind of
+// heart-surface potential the recording holds, one of KnownPotentials
+// (default: transmembrane for normalized units, extracellular for mV and
+// uV; see inverse.Problem.Potential). "region_names" is required with geometry/heart/region
 // and only then: a JSON array of K distinct names (letters, digits, '_', '-'
 // and '.'; they become result-file paths and JSON keys), name k for label
 // k. The others are provenance, free form: by convention "generator",
@@ -53,12 +56,18 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/eandarn/eandarn/solver/inverse"
 )
 
 // KnownUnits are the accepted values of the "units" root attribute:
 // "normalized" for the dimensionless Aliev–Panfilov potential (0 rest, 1
 // peak) of synthetic data, "mV" and "uV" for measured signals.
 var KnownUnits = []string{"normalized", "mV", "uV"}
+
+// KnownPotentials are the accepted values of the optional "potential" root
+// attribute.
+var KnownPotentials = []string{inverse.Extracellular, inverse.Transmembrane}
 
 // MinFrames is the least number of time frames a run file may hold: the
 // temporal derivative stencil of Eq. 17–18 spans 5 frames.

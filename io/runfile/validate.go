@@ -3,6 +3,7 @@ package runfile
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -37,6 +38,9 @@ func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 		return &SchemaError{File: fileOf(""), Attr: "units", Want: unitsWant, Got: "missing"}
 	case !knownUnits(u):
 		return &SchemaError{File: fileOf(""), Attr: "units", Want: unitsWant, Got: fmt.Sprintf("%q", u)}
+	}
+	if k, ok := p.Attrs["potential"]; ok && !slices.Contains(KnownPotentials, k) {
+		return &SchemaError{File: fileOf(""), Attr: "potential", Want: "one of " + strings.Join(KnownPotentials, ", "), Got: fmt.Sprintf("%q", k)}
 	}
 	if err := checkShapes(fileOf, shapesOf(p)); err != nil {
 		return err

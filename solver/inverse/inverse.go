@@ -42,6 +42,32 @@ type Problem struct {
 	Attrs map[string]string // units and provenance attributes of the run file
 }
 
+// Kinds of heart-surface potential (the run file's "potential" attribute).
+const (
+	// Extracellular potentials are what a potential-based transfer matrix
+	// maps to the body surface: unipolar electrograms, whose activation is
+	// a sharp downstroke; measured heart-surface potentials (mV, uV) are
+	// this unless the file says otherwise.
+	Extracellular = "extracellular"
+	// Transmembrane potentials are action-potential-like (rest, upstroke,
+	// plateau): the normalized Aliev–Panfilov u of synthetic data, or
+	// transmembrane potentials in mV with a transfer matrix made for them.
+	Transmembrane = "transmembrane"
+)
+
+// Potential returns the kind of heart-surface potential of the recording:
+// the "potential" attribute when set, else Transmembrane for "normalized"
+// units and Extracellular for measured ones.
+func (p *Problem) Potential() string {
+	if k := p.Attrs["potential"]; k != "" {
+		return k
+	}
+	if p.Attrs["units"] == "normalized" {
+		return Transmembrane
+	}
+	return Extracellular
+}
+
 // Method reconstructs the heart-surface potentials of a Problem. A Method is
 // constructed with its configuration; Solve must not read p.TruthU or
 // p.TruthV except to record monitoring metrics that never steer the solve.

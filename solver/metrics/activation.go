@@ -25,15 +25,14 @@ const (
 	Downstroke Polarity = -1
 )
 
-// PolarityOf returns the activation marker for the potential units of a
-// run file: Upstroke for "normalized" (AP-model u), Downstroke for measured
-// heart-surface potentials ("mV", "uV"), which the potential-based transfer
-// matrix makes extracellular.
-func PolarityOf(units string) Polarity {
-	if units == "normalized" {
-		return Upstroke
+// PolarityOf returns the activation marker of a kind of heart-surface
+// potential (inverse.Problem.Potential): Downstroke for "extracellular",
+// Upstroke otherwise (transmembrane, the normalized model u).
+func PolarityOf(potential string) Polarity {
+	if potential == "extracellular" {
+		return Downstroke
 	}
-	return Downstroke
+	return Upstroke
 }
 
 // ActivationSmoothing is the default width σ of the Gaussian that
