@@ -121,12 +121,7 @@ func TestImport(t *testing.T) {
 
 	// -bspm forward: the body-surface signals are R·truth, here the same
 	// as the BSPM file, which was made that way.
-	args := importCase(t, dir)
-	for i := range args {
-		if args[i] == "-bspm" {
-			args[i+1] = "forward"
-		}
-	}
+	args := withFlags(importCase(t, dir), "-bspm", "forward")
 	fwd := filepath.Join(dir, "forward.h5")
 	if code, _, stderr := call(append(args, "-out", fwd)...); code != 0 {
 		t.Fatalf("-bspm forward: exit %d: %s", code, stderr)
@@ -172,21 +167,7 @@ func TestImportGivenForward(t *testing.T) {
 func TestImportBadInput(t *testing.T) {
 	dir := t.TempDir()
 	base := importCase(t, dir)
-	with := func(kv ...string) []string {
-		args := append([]string(nil), base...)
-		for i := 0; i < len(kv); i += 2 {
-			found := false
-			for j := 0; j+1 < len(args); j += 2 {
-				if args[j] == kv[i] {
-					args[j+1], found = kv[i+1], true
-				}
-			}
-			if !found {
-				args = append(args, kv[i], kv[i+1])
-			}
-		}
-		return args
-	}
+	with := func(kv ...string) []string { return withFlags(base, kv...) }
 	without := func(flag string) []string {
 		var args []string
 		for j := 0; j < len(base); j += 2 {

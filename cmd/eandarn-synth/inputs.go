@@ -25,8 +25,10 @@ func arrayFile(path string) string {
 	return path
 }
 
-// readFloats reads a numeric array as row-major values and its shape.
-func readFloats(path, dataset string) ([]float64, []int, error) {
+// readArray reads an array of the path's format as row-major values and
+// its shape, with the reader of each format.
+func readArray[T any](path, dataset string, fromH5 func(f *h5.File, ds string) ([]T, []int, error),
+	fromNPY, fromCSV func(path string) ([]T, []int, error)) ([]T, []int, error) {
 	if file, ds, ok := splitH5(path); ok {
 		f, err := h5.Open(file)
 		if err != nil {
@@ -36,37 +38,32 @@ func readFloats(path, dataset string) ([]float64, []int, error) {
 		if ds == "" {
 			ds = dataset
 		}
-		return f.ReadFloats(ds)
+		return fromH5(f, ds)
 	}
 	if strings.HasSuffix(path, ".npy") {
-		return npy.ReadFloats(path)
+		return fromNPY(path)
 	}
-	m, err := csvmesh.ReadMatrix(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, c := m.Dims()
-	return m.RawMatrix().Data, []int{r, c}, nil
+	return fromCSV(path)
+}
+
+// readFloats reads a numeric array as row-major values and its shape.
+func readFloats(path, dataset string) ([]float64, []int, error) {
+	return readArray(path, dataset, (*h5.File).ReadFloats, npy.ReadFloats, func(path string) ([]float64, []int, error) {
+		m, err := csvmesh.ReadMatrix(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, c := m.Dims()
+		return m.RawMatrix().Data, []int{r, c}, nil
+	})
 }
 
 // readInts reads an integer array as row-major values and its shape.
 func readInts(path, dataset string) ([]int, []int, error) {
-	if file, ds, ok := splitH5(path); ok {
-		f, err := h5.Open(file)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer f.Close()
-		if ds == "" {
-			ds = dataset
-		}
-		return f.ReadInts(ds)
-	}
-	if strings.HasSuffix(path, ".npy") {
-		return npy.ReadInts(path)
-	}
-	v, r, c, err := csvmesh.ReadInts(path)
-	return v, []int{r, c}, err
+	return readArray(path, dataset, (*h5.File).ReadInts, npy.ReadInts, func(path string) ([]int, []int, error) {
+		v, r, c, err := csvmesh.ReadInts(path)
+		return v, []int{r, c}, err
+	})
 }
 
 // vectorShape reports whether shape holds a vector: 1-D, or 2-D with one

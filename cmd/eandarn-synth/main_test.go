@@ -33,6 +33,24 @@ func smallCase(t *testing.T, dir string) []string {
 	return []string{"-heart", heart, "-torso", torso, "-frames", "30", "-tend", "20", "-pace", "0", "-log-level", "warn"}
 }
 
+// withFlags returns a copy of the flag=value pairs args with each
+// flag=value of kv replaced, or added when absent.
+func withFlags(args []string, kv ...string) []string {
+	args = append([]string(nil), args...)
+	for i := 0; i < len(kv); i += 2 {
+		found := false
+		for j := 0; j+1 < len(args); j += 2 {
+			if args[j] == kv[i] {
+				args[j+1], found = kv[i+1], true
+			}
+		}
+		if !found {
+			args = append(args, kv[i], kv[i+1])
+		}
+	}
+	return args
+}
+
 func TestHelpListsEveryFlagWithDefault(t *testing.T) {
 	code, out, errs := call("-h")
 	if code != 0 || errs != "" {
@@ -158,22 +176,7 @@ func TestBadInput(t *testing.T) {
 	clitest.WriteMesh(t, openHeart, open)
 	tinyTorso := filepath.Join(dir, "tinytorso.h5")
 	clitest.WriteMesh(t, tinyTorso, geometry.Icosphere(2, 10))
-	// with replaces (or adds) flag=value in the small case's arguments.
-	with := func(kv ...string) []string {
-		args := append([]string(nil), base...)
-		for i := 0; i < len(kv); i += 2 {
-			found := false
-			for j := 0; j+1 < len(args); j += 2 {
-				if args[j] == kv[i] {
-					args[j+1], found = kv[i+1], true
-				}
-			}
-			if !found {
-				args = append(args, kv[i], kv[i+1])
-			}
-		}
-		return args
-	}
+	with := func(kv ...string) []string { return withFlags(base, kv...) }
 	for _, tc := range []struct {
 		name string
 		args []string
