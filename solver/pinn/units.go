@@ -62,7 +62,7 @@ func EstimateLink(Ub mat.Matrix) (Link, error) {
 // ErrUnits is wrapped by Units.Solve's refusal of a recording the
 // Aliev–Panfilov prior does not describe, with inverse.ErrInput: the
 // caller's input, not a failure.
-var ErrUnits = errors.New("the Aliev–Panfilov prior does not describe these signals")
+var ErrUnits = errors.New("units rule")
 
 // Units is the units rule of the PINN methods, whose Aliev–Panfilov prior
 // (Eq. 6–7) holds for the normalized action potential u (rest 0, plateau
@@ -97,7 +97,7 @@ func (u *Units) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result,
 	units := p.Attrs["units"]
 	switch {
 	case p.Potential() == inverse.Extracellular:
-		return nil, inverse.InputError(fmt.Errorf("pinn: %w: the heart-surface potentials in %s are extracellular (electrograms), and the Aliev–Panfilov prior models normalized action potentials; "+
+		return nil, inverse.InputError(fmt.Errorf("pinn: %w: the heart-surface potentials in %s are extracellular (electrograms), which the Aliev–Panfilov prior (normalized action potentials) does not describe; "+
 			"use tikhonov0/1/2 or stre for them, or, if they are transmembrane (action-potential-like) potentials, mark the run file potential=transmembrane (eandarn-synth -potential transmembrane)",
 			ErrUnits, units))
 	case units == "normalized":
