@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -53,7 +54,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	// Before reading the signals: the output must not replace an input, and
 	// its folder must be writable now.
 	for _, in := range [][2]string{{"-bspm", p.BSPM}, {"-truth", p.Truth}, {"-forward", p.Forward}, {"-time", p.TimeFile}} {
-		if in[1] != "" {
+		if in[1] != "" && in[1] != bspmForward {
 			g.addFiles(in[0], []string{arrayFile(in[1])})
 		}
 	}
@@ -128,8 +129,9 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	prob := &inverse.Problem{Heart: g.heart, Torso: g.torso, Leads: g.leads, R: R, BSPM: Y, Time: tAP, TruthU: truth,
 		Region: g.region, RegionNames: g.regionNames, Attrs: attrs}
 	if R == nil {
-		// Validate the rest before the BEM's minutes.
-		prob.R = mat.NewDense(m, n, nil)
+		// Validate the rest before the BEM's minutes, with a stand-in R of
+		// the right shape (rows summing to 1, as the BEM's will).
+		prob.R = mat.NewDense(m, n, slices.Repeat([]float64{1 / float64(n)}, m*n))
 	}
 	if err := runfile.Validate(c.Out, prob); err != nil {
 		return nil, cli.BadInput(err)

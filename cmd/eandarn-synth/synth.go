@@ -126,13 +126,13 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		"sim_nodes", len(sim.Mesh.Nodes), "refine_levels", sim.Levels, "mean_edge_mm", sim.Mesh.MeanEdgeLength(),
 		"activated", act.Activated, "of", len(act.Times), "activation_first", act.First, "activation_last", act.Last,
 		"seconds", time.Since(t0).Seconds())
-	if err := checkActivation(c, g, sim); err != nil {
-		return nil, err
-	}
 	// A run file whose heart never activates is garbage for every inverse
 	// method, even with -min-activated 0: refuse it rather than write it.
 	if peak := mat.Max(sol.U); !(peak > ap.DefaultParams().A) {
 		return nil, cli.BadInputf("the simulated heart never activates (largest u %.3g, threshold a = %g by t = %g): -tend too short, or the pacing site or stimulus too weak", peak, ap.DefaultParams().A, c.Params.TEnd)
+	}
+	if err := checkActivation(c, g, sim); err != nil {
+		return nil, err
 	}
 	if act.Activated < len(act.Times) {
 		log.Warn("the wave did not reach every heart node (accepted by -min-activated)", "activated", act.Activated, "of", len(act.Times))

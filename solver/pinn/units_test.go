@@ -46,15 +46,25 @@ func unitsProblem(units string) *inverse.Problem {
 // that the AP prior assumes action-potential-like signals.
 func TestUnits(t *testing.T) {
 	inner := &fixed{U: mat.NewDense(3, 4, []float64{0, 0.5, 1, 1, 0, 0, 0.5, 1, 0, 0, 0, 0.5})}
-	// A baseline with values from −8 to 11.75 in steps of 0.25 (80
-	// values): 2% quantile at index 2 (−7.5), 98% at index 77 (11.25).
-	baseU := mat.NewDense(8, 10, nil)
+	// A baseline as a linear reconstruction of action potentials from −80
+	// to +10 mV gives: 60% of its values spread within ±2 mV of rest, 35%
+	// of the plateau, and 5% overshooting from −110 to +40 mV. The link
+	// takes the two modes, not the overshooting extremes.
+	baseU := mat.NewDense(10, 100, nil)
 	for k := range baseU.RawMatrix().Data {
-		baseU.RawMatrix().Data[k] = -8 + 0.25*float64(k)
+		f := float64(k%100) / 100
+		switch {
+		case f < 0.6:
+			baseU.RawMatrix().Data[k] = -80 + 2*math.Sin(float64(k))
+		case f < 0.95:
+			baseU.RawMatrix().Data[k] = 10 + 2*math.Sin(float64(k))
+		default:
+			baseU.RawMatrix().Data[k] = -110 + 150*(f-0.95)/0.05
+		}
 	}
 	l, err := EstimateLink(baseU)
-	if want := (Link{Scale: 18.75, Offset: -7.5}); err != nil || l != want {
-		t.Fatalf("EstimateLink: %+v, %v; want %+v", l, err, want)
+	if err != nil || math.Abs(l.Offset+80) > 2 || math.Abs(l.Scale-90) > 3 {
+		t.Fatalf("EstimateLink: %+v, %v; want offset −80 ± 2, scale 90 ± 3 (the modes)", l, err)
 	}
 	var logs bytes.Buffer
 	u := &Units{Method: inner, Baseline: &fixed{U: baseU}, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
