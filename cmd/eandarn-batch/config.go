@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 )
@@ -38,6 +39,8 @@ type config struct {
 	lambda float64     // Lambda parsed; 0 means "choose by Select"
 	pinn   []*pinnFlag // the PINN flags, applied by pinnMethod
 	given  []string    // names of the flags given on the command line
+
+	progress time.Duration // -progress: how the job reports, not what it computes
 }
 
 // selectors are the accepted -select values (the λ choice of the
@@ -61,6 +64,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&c.Device, "device", "cpu", "compute backend: cpu")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 	cli.AddMemoryFlag(fs)
+	cli.ProgressFlag(fs, &c.progress)
 	addPinnFlags(fs, c)
 	return fs
 }

@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 )
@@ -31,6 +32,7 @@ var program = cli.Program[*config]{
 	Name:     prog,
 	Parse:    parseArgs,
 	LogLevel: func(c *config) string { return c.LogLevel },
+	Progress: func(c *config) time.Duration { return c.progress },
 	Run:      func(ctx context.Context, c *config, log *slog.Logger) (any, error) { return execute(ctx, c, log) },
 }
 

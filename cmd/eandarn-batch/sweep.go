@@ -15,11 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/cmd/internal/progressview"
 	"github.com/eandarn/eandarn/slurm"
+	"github.com/eandarn/eandarn/solver/progress"
 )
 
 // sweepSynopsis is the sweep part of -h: the second form of the command
@@ -287,6 +290,20 @@ func pointText(t slurm.Task) string {
 func runAll(s *slurm.Spec, tasks []slurm.Task, jobs int, logLevel string, stdout, stderr io.Writer, log *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Progress over the tasks that still had to run when the sweep started.
+	view, log, err := cli.ProgressLogger(stderr, logLevel, progressview.DefaultEvery)
+	if err != nil {
+		return cli.Report(stderr, prog, err)
+	}
+	defer view.Close()
+	todo := make([]bool, len(tasks))
+	var ntodo int64
+	for i, t := range tasks {
+		if todo[i] = !t.Done(); todo[i] {
+			ntodo++
+		}
+	}
+	var finished atomic.Int64
 	out := &lockedWriter{w: stdout}
 	codes := make([]int, len(tasks))
 	next := make(chan int)
@@ -295,6 +312,9 @@ func runAll(s *slurm.Spec, tasks []slurm.Task, jobs int, logLevel string, stdout
 		wg.Go(func() {
 			for i := range next {
 				codes[i] = runLocal(ctx, s, tasks[i], logLevel, out, log)
+				if todo[i] {
+					view.Report(progress.Update{Stage: "sweep", Done: finished.Add(1), Total: ntodo, Unit: "task"})
+				}
 			}
 		})
 	}

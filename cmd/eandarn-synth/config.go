@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/io/runfile"
@@ -25,6 +26,7 @@ type config struct {
 	// activate for the dataset to be written (a check, not a generation
 	// parameter: it does not change the numbers).
 	MinActivated float64
+	Progress     time.Duration // -progress: how the job reports, not what it computes
 	Params       params
 }
 
@@ -93,6 +95,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&p.Forward, "forward", "", "import: transfer matrix, leads x heart nodes, instead of computing it by BEM from -torso (then -torso is optional)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 	cli.AddMemoryFlag(fs)
+	cli.ProgressFlag(fs, &c.Progress)
 	return fs
 }
 

@@ -25,6 +25,7 @@ package main
 import (
 	"io"
 	"os"
+	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 )
@@ -35,6 +36,7 @@ var program = cli.Program[*config]{
 	Name:     prog,
 	Parse:    parseArgs,
 	LogLevel: func(c *config) string { return c.LogLevel },
+	Progress: func(c *config) time.Duration { return c.Progress },
 	Run:      synthesize,
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/eandarn/eandarn/solver/geometry"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
+	"github.com/eandarn/eandarn/solver/progress"
 	"github.com/eandarn/eandarn/solver/synth"
 )
 
@@ -145,7 +146,7 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	// TransferMatrix checks the geometry before assembling: both surfaces
 	// closed, the heart inside the torso, the leads in range. Its errors are
 	// about the geometry the user gave, hence bad input.
-	R, err := forward.TransferMatrix(g.heart, g.torso, g.leads)
+	R, err := forward.TransferMatrix(g.heart, g.torso, g.leads, forward.WithProgress(progress.FromContext(ctx)))
 	if err != nil {
 		return nil, cli.BadInput(err)
 	}

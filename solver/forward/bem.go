@@ -11,10 +11,12 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/solver/mesh"
+	"github.com/eandarn/eandarn/solver/progress"
 )
 
 // TransferMatrix returns the potential-to-potential transfer matrix from the
@@ -54,7 +56,12 @@ import (
 // every torso node outside the heart (solid-angle winding test), otherwise an
 // error is returned before any matrix is assembled. Assembly runs on
 // GOMAXPROCS goroutines over rows; the result does not depend on their number.
-func TransferMatrix(heart, torso *mesh.Mesh, leads []int) (*mat.Dense, error) {
+// Options change how it reports, never what it computes.
+func TransferMatrix(heart, torso *mesh.Mesh, leads []int, opts ...Option) (*mat.Dense, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	h, err := closedCopy(heart, "heart")
 	if err != nil {
 		return nil, err
@@ -78,16 +85,36 @@ func TransferMatrix(heart, torso *mesh.Mesh, leads []int) (*mat.Dense, error) {
 	if err := checkNesting(hs, bs); err != nil {
 		return nil, err
 	}
-	P, G := assemble(hs, bs)
+	N := len(b.Nodes) + len(h.Nodes)
+	var done atomic.Int64
+	row := func() { o.report(done.Add(1), N) }
+	P, G := assemble(hs, bs, row)
 	R, err := eliminate(P, G, len(b.Nodes), len(h.Nodes))
 	if err != nil {
 		return nil, err
 	}
+	o.report(int64(N+1), N)
 	out := mat.NewDense(len(leads), len(h.Nodes), nil)
 	for l, j := range leads {
 		out.SetRow(l, R.RawRowView(j))
 	}
 	return out, nil
+}
+
+// Option is an option of TransferMatrix.
+type Option func(*options)
+
+type options struct{ rep progress.Reporter }
+
+// WithProgress reports to r the rows of the BEM system assembled, then the
+// elimination as one last unit (N + 1 units for N = torso + heart nodes).
+func WithProgress(r progress.Reporter) Option { return func(o *options) { o.rep = r } }
+
+// report reports done of the N + 1 units, when a Reporter is set.
+func (o *options) report(done int64, N int) {
+	if o.rep != nil {
+		o.rep.Report(progress.Update{Stage: "bem", Done: done, Total: int64(N + 1), Unit: "row"})
+	}
 }
 
 // closedCopy returns an outward-oriented copy of m after checking that it is a
@@ -224,8 +251,9 @@ func checkNesting(h, b *boundary) error {
 }
 
 // assemble returns P (N x N, N = nB + nH, torso nodes first) and G (N x nH)
-// of the collocation system documented at TransferMatrix, rows in parallel.
-func assemble(h, b *boundary) (P, G *mat.Dense) {
+// of the collocation system documented at TransferMatrix, rows in parallel;
+// rowDone is called after each row.
+func assemble(h, b *boundary, rowDone func()) (P, G *mat.Dense) {
 	nB, nH := len(b.nodes), len(h.nodes)
 	N := nB + nH
 	P = mat.NewDense(N, N, nil)
@@ -281,6 +309,7 @@ func assemble(h, b *boundary) (P, G *mat.Dense) {
 			var hc, bc rowCache
 			for i := w; i < N; i += workers {
 				row(i, &hc, &bc)
+				rowDone()
 			}
 		}()
 	}

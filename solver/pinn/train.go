@@ -176,6 +176,7 @@ epochs:
 			st.EpN++
 			st.Pos++
 			st.Step++
+			tr.report(ctx, ac.LR)
 			if cfg.CheckpointEvery > 0 && st.Step%cfg.CheckpointEvery == 0 {
 				if err := tr.checkpoint(); err != nil {
 					return err

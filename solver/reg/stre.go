@@ -10,6 +10,7 @@ import (
 
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
+	"github.com/eandarn/eandarn/solver/progress"
 	"github.com/eandarn/eandarn/solver/sparse"
 )
 
@@ -192,6 +193,11 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 			}
 		}
 	}()
+	rep := progress.FromContext(ctx)
+	swept := func(is, iw int) { // one update per (λs, w): its λt sweep, done or skipped
+		rep.Report(progress.Update{Stage: "stre search", Done: int64((is*len(windows) + iw + 1) * len(ltGrid)),
+			Total: int64(len(gcvGrid)), Unit: "point", Values: []progress.Value{{Name: "best_gcv", Value: best.gcv}}})
+	}
 	for is := range lsGrid {
 		// Waiting on ctx too: one factorization takes seconds and cannot
 		// be interrupted, so a signal must not wait for it to finish.
@@ -213,6 +219,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 				return nil, err
 			}
 			if tm == nil {
+				swept(is, iw)
 				continue
 			}
 			base := (is*len(windows) + iw) * len(ltGrid)
@@ -227,6 +234,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 					best.ls, best.w, best.it = lsGrid[is], windows[iw], it
 				}
 			}
+			swept(is, iw)
 		}
 	}
 	if best.sp == nil {

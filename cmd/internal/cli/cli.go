@@ -22,7 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eandarn/eandarn/cmd/internal/progressview"
 	"github.com/eandarn/eandarn/io/inputs"
+	"github.com/eandarn/eandarn/solver/progress"
 )
 
 // Exit statuses of every eandarn binary.
@@ -206,6 +208,27 @@ func (memoryFlag) Set(s string) error {
 // TypeName names the argument in -h.
 func (memoryFlag) TypeName() string { return "size" }
 
+// ProgressLogger returns a progress view on stderr (a bar on a terminal,
+// else a log line every period; 0: none) and the job's logger at the named
+// level, which writes through the view so log lines never break into a
+// bar. Close the view when the job ends.
+func ProgressLogger(stderr io.Writer, level string, every time.Duration) (*progressview.View, *slog.Logger, error) {
+	view := progressview.New(stderr, every)
+	log, err := Logger(view.Writer(), level)
+	if err != nil {
+		return nil, nil, err
+	}
+	view.SetLogger(log)
+	return view, log, nil
+}
+
+// ProgressFlag declares -progress on fs, bound to every: the period of the
+// progress log lines on a stderr that is not a terminal.
+func ProgressFlag(fs *flag.FlagSet, every *time.Duration) {
+	fs.DurationVar(every, "progress", progressview.DefaultEvery,
+		"progress on stderr: a live bar with rate and ETA when stderr is a terminal, else a log line this often (0: none; -log-level warn silences both)")
+}
+
 // PrintJSON writes v as one JSON line on w: the machine interface of every
 // eandarn binary.
 func PrintJSON(w io.Writer, v any) error {
@@ -276,6 +299,9 @@ type Program[C any] struct {
 	Parse func(args []string, stdout io.Writer) (cfg C, help bool, err error)
 	// LogLevel returns the configured -log-level.
 	LogLevel func(cfg C) string
+	// Progress returns the configured period of the progress log lines
+	// (-progress; 0: none). Nil: the program reports no progress.
+	Progress func(cfg C) time.Duration
 	// Run does the work and returns the summary printed as one JSON line.
 	Run func(ctx context.Context, cfg C, log *slog.Logger) (summary any, err error)
 }
@@ -297,7 +323,9 @@ var exit = os.Exit
 // call os.Exit except from the stop watchdog (see stopGrace), so tests call
 // it in-process. SIGINT and SIGTERM cancel the context handed to Run while
 // Main is running. A panic is one line on stderr and exit status 1
-// (Recover).
+// (Recover). The context carries a progress view on stderr (a bar on a
+// terminal, else log lines every Progress period) that the solvers report
+// to.
 func (p Program[C]) Main(args []string, stdout, stderr io.Writer) (code int) {
 	defer Recover(stderr, p.Name, &code)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -312,11 +340,16 @@ func (p Program[C]) Main(args []string, stdout, stderr io.Writer) (code int) {
 	if err != nil {
 		return Report(stderr, p.Name, err)
 	}
-	log, err := Logger(stderr, p.LogLevel(cfg))
+	var every time.Duration
+	if p.Progress != nil {
+		every = p.Progress(cfg)
+	}
+	view, log, err := ProgressLogger(stderr, p.LogLevel(cfg), every)
 	if err != nil {
 		return Report(stderr, p.Name, err)
 	}
-	sum, err := p.Run(ctx, cfg, log)
+	sum, err := p.Run(progress.NewContext(ctx, view), cfg, log)
+	view.Close() // a bar still drawn ends before the summary or the error line
 	if err == nil {
 		err = PrintJSON(stdout, sum)
 	}

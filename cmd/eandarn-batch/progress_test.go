@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eandarn/eandarn/cmd/internal/clitest"
+)
+
+// progressLine is a progress log line of the training: its step and ETA.
+var progressLine = regexp.MustCompile(`msg=progress stage="training eandarn" step=(\d+) of=(\d+) .* eta=(\S+) epoch=\d+ loss_data=\S+ loss_ep=\S+ lr=\S+ re_monitor=\S+`)
+
+// TestProgressLines trains EAND-ARN on io's tiny run file with stderr a
+// buffer (not a terminal, as in a Slurm log) and -progress 50ms: stderr
+// gets progress lines at that period with the step, epoch, both loss
+// terms, the learning rate, the RE monitor (the file has truth) and an
+// ETA that falls as training goes on, then one line when training is
+// done; stdout holds only the JSON summary. -log-level warn silences the
+// progress.
+func TestProgressLines(t *testing.T) {
+	batch := func(args ...string) (int, string, string) {
+		return clitest.Call(run, append([]string{"-in", "../../testdata/io/tiny_run.h5", "-out", filepath.Join(t.TempDir(), "r.h5"),
+			"-method", "eandarn", "-epochs", "500", "-monitor-every", "5"}, args...)...)
+	}
+	code, stdout, stderr := batch("-progress", "50ms")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sum map[string]any
+	if strings.Count(stdout, "\n") != 1 || json.Unmarshal([]byte(stdout), &sum) != nil || sum["method"] != "eandarn" {
+		t.Fatalf("stdout is not exactly the JSON line: %q", stdout)
+	}
+	var etas []time.Duration
+	var steps []string
+	for _, line := range strings.Split(stderr, "\n") {
+		m := progressLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		d, err := time.ParseDuration(m[3])
+		if err != nil {
+			t.Fatalf("eta %q: %v", m[3], err)
+		}
+		etas, steps = append(etas, d), append(steps, m[1])
+	}
+	t.Logf("%d progress lines, steps %v, ETAs %v", len(etas), steps, etas)
+	if len(etas) < 3 {
+		t.Fatalf("%d progress lines, want several at a 50 ms period:\n%s", len(etas), stderr)
+	}
+	// The ETA must fall: overall, and from line to line in most steps (the
+	// rate is measured on a loaded machine, so one line may see a slower
+	// stretch).
+	rises := 0
+	for i := 1; i < len(etas); i++ {
+		if etas[i] > etas[i-1] {
+			rises++
+		}
+	}
+	if etas[len(etas)-1] >= etas[0] || rises > len(etas)/3 {
+		t.Errorf("ETA does not fall: %v", etas)
+	}
+	if !strings.Contains(stderr, `msg="progress: done" stage="training eandarn" step=1000 of=1000`) {
+		t.Errorf("no completion line:\n%s", stderr)
+	}
+
+	code, stdout, stderr = batch("-progress", "50ms", "-log-level", "warn")
+	if code != 0 || strings.Count(stdout, "\n") != 1 || stderr != "" {
+		t.Errorf("-log-level warn: exit %d, stdout %q, stderr %q; want the JSON line and a silent stderr", code, stdout, stderr)
+	}
+}

@@ -1,0 +1,36 @@
+package pinn
+
+import (
+	"context"
+	"math"
+
+	"github.com/eandarn/eandarn/solver/progress"
+)
+
+// report tells the context's progress.Reporter how far training is: the
+// optimizer steps done of Epochs × ⌈T/B⌉, the epoch (1-based), the running
+// means of the epoch's L_D and L_EP so far, the learning rate of the step
+// and the last RE monitor (NaN, not shown, before the first or without
+// truth).
+func (tr *trainer) report(ctx context.Context, lr float64) {
+	st := tr.st
+	T, B := tr.obj.grid.T, tr.cfg.BatchFrames
+	n := float64(max(st.EpN, 1))
+	re := math.NaN()
+	if k := len(st.REMonitor); k > 0 {
+		re = st.REMonitor[k-1]
+	}
+	progress.FromContext(ctx).Report(progress.Update{
+		Stage: "training " + tr.cfg.Name,
+		Done:  int64(st.Step),
+		Total: int64(tr.cfg.Epochs) * int64((T+B-1)/B),
+		Unit:  "step",
+		Values: []progress.Value{
+			{Name: "epoch", Value: float64(st.Epoch + 1)},
+			{Name: "loss_data", Value: st.EpLD / n},
+			{Name: "loss_ep", Value: st.EpLEP / n},
+			{Name: "lr", Value: lr},
+			{Name: "re_monitor", Value: re},
+		},
+	})
+}
