@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"image/png"
 	"math"
 
 	stdfont "golang.org/x/image/font"
@@ -53,10 +54,11 @@ func canvas(w, h int) (*vgimg.Canvas, draw.Canvas) {
 	return c, draw.New(c)
 }
 
-// encode returns the canvas as PNG bytes.
+// encode returns the canvas as PNG bytes, compressed hard: the figures
+// are inlined into HTML reports.
 func encode(c *vgimg.Canvas) ([]byte, error) {
 	var b bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&b); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, c.Image()); err != nil {
 		return nil, fmt.Errorf("figure: encode png: %w", err)
 	}
 	return b.Bytes(), nil

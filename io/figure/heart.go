@@ -5,6 +5,7 @@ import (
 	"image"
 	stddraw "image/draw"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -174,7 +175,7 @@ func colorBar(img *vgimg.Canvas, dc draw.Canvas, H, x, y, h int, s MapScale) {
 	dc.StrokeLines(frame, []vg.Point{at(x0, y0), at(x1, y0), at(x1, y1), at(x0, y1), at(x0, y0)})
 	sty := textStyle(10, false)
 	sty.XAlign = text.XLeft
-	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+	for _, t := range barTicks(lo, hi, s.Isolines) {
 		if t.Label == "" || t.Value < lo || t.Value > hi {
 			continue
 		}
@@ -185,4 +186,21 @@ func colorBar(img *vgimg.Canvas, dc draw.Canvas, H, x, y, h int, s MapScale) {
 	label := textStyle(11, false)
 	label.Rotation = math.Pi / 2
 	dc.FillText(label, at(float64(x+heartBarW-12), (y0+y1)/2), s.Label)
+}
+
+// barTicks are the labelled values of a colour bar: multiples of the
+// isoline step when there are isolines (so the bar reads like the map; at
+// most 7 labels), else plot's default ticks.
+func barTicks(lo, hi, step float64) []plot.Tick {
+	if !(step > 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	k0, k1 := math.Ceil(lo/step), math.Floor(hi/step)
+	stride := math.Max(1, math.Ceil((k1-k0+1)/7))
+	var ticks []plot.Tick
+	for k := k0; k <= k1; k += stride {
+		v := k * step
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
+	return ticks
 }
