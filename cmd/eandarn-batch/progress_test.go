@@ -72,3 +72,19 @@ func TestProgressLines(t *testing.T) {
 		t.Errorf("-log-level warn: exit %d, stdout %q, stderr %q; want the JSON line and a silent stderr", code, stdout, stderr)
 	}
 }
+
+// TestSweepProgress: -task all reports the tasks that had to run (a task
+// whose result exists does not count) and ends with the completion line.
+func TestSweepProgress(t *testing.T) {
+	spec := sweepDir(t, regSweep)
+	if code, _, errs := call("-sweep", spec, "-task", "0"); code != 0 {
+		t.Fatalf("task 0: %s", errs)
+	}
+	code, out, errs := call("-sweep", spec, "-task", "all", "-j", "2")
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("-task all: exit %d, stdout %q, stderr %s", code, out, errs)
+	}
+	if !strings.Contains(errs, `msg="progress: done" stage=sweep task=3 of=3`) {
+		t.Errorf("no sweep completion line for the 3 tasks that ran:\n%s", errs)
+	}
+}
