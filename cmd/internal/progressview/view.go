@@ -37,6 +37,7 @@ type View struct {
 	mu    sync.Mutex
 	out   io.Writer // stderr
 	bar   bool      // out is a terminal: draw a bar
+	cols  int       // the terminal's width (0: unknown), so a bar never wraps
 	every time.Duration
 	log   *slog.Logger
 	now   func() time.Time
@@ -55,7 +56,11 @@ type View struct {
 // lines every period (0: no progress at all). Its log lines go to the
 // logger given to SetLogger, which should write through Writer.
 func New(stderr io.Writer, every time.Duration) *View {
-	return newView(stderr, every, isTerminal(stderr))
+	v := newView(stderr, every, isTerminal(stderr))
+	if v.bar {
+		v.cols, _, _ = term.GetSize(int(stderr.(*os.File).Fd()))
+	}
+	return v
 }
 
 func newView(out io.Writer, every time.Duration, bar bool) *View {
@@ -111,7 +116,7 @@ func (v *View) Report(u progress.Update) {
 		v.closeBar()
 		v.stage, v.t0, v.done0, v.last, v.finished, v.lastTotal = u.Stage, now, u.Done, now, false, u.Total
 		if v.bar {
-			v.pb = newBar(v.out, u)
+			v.pb = newBar(v.out, v.describe(u), u)
 		}
 	}
 	if v.finished {
@@ -121,7 +126,7 @@ func (v *View) Report(u progress.Update) {
 	complete := done == u.Total
 	if v.bar {
 		if complete || now.Sub(v.last) >= barRefresh {
-			v.pb.Describe(describe(u))
+			v.pb.Describe(v.describe(u))
 			v.last = now
 		}
 		v.pb.Set64(done)
@@ -164,14 +169,14 @@ func (v *View) closeBar() {
 	v.pb = nil
 }
 
-func newBar(w io.Writer, u progress.Update) *progressbar.ProgressBar {
+func newBar(w io.Writer, desc string, u progress.Update) *progressbar.ProgressBar {
 	unit := u.Unit
 	if unit == "" {
 		unit = "it"
 	}
 	return progressbar.NewOptions64(u.Total,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(describe(u)),
+		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString(unit),
@@ -184,8 +189,13 @@ func newBar(w io.Writer, u progress.Update) *progressbar.ProgressBar {
 	)
 }
 
-// describe is the bar's text: the stage and the values.
-func describe(u progress.Update) string {
+// barStats is about the width of what the bar draws before its
+// description: percent, bar, count, rate and times.
+const barStats = 72
+
+// describe is the bar's text: the stage and the values, cut to what fits
+// beside the bar on the terminal (a wrapped line could not be redrawn).
+func (v *View) describe(u progress.Update) string {
 	var b strings.Builder
 	b.WriteString(u.Stage)
 	for _, x := range u.Values {
@@ -194,7 +204,11 @@ func describe(u progress.Update) string {
 		}
 		fmt.Fprintf(&b, " %s=%s", x.Name, strconv.FormatFloat(x.Value, 'g', 4, 64))
 	}
-	return b.String()
+	s := b.String()
+	if r := []rune(s); v.cols > 0 && len(r) > max(v.cols-barStats, 10) {
+		s = string(r[:max(v.cols-barStats, 10)])
+	}
+	return s
 }
 
 // values turns an Update's values into slog attributes, leaving out the

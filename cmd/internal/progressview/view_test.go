@@ -132,3 +132,26 @@ func TestBar(t *testing.T) {
 	}
 	v.Close()
 }
+
+// TestBarFitsTerminal: on a narrow terminal the description is cut so the
+// bar's line never wraps (a wrapped line could not be redrawn in place).
+func TestBarFitsTerminal(t *testing.T) {
+	var b bytes.Buffer
+	v := newView(&b, DefaultEvery, true)
+	v.cols = 100
+	v.SetLogger(slog.New(slog.NewTextHandler(v.Writer(), nil)))
+	for s := int64(0); s <= 1000; s += 100 {
+		u := step(s, 0.123456789)
+		u.Values = append(u.Values, progress.Value{Name: "loss_ep", Value: 0.00123456}, progress.Value{Name: "lr", Value: 0.00456789},
+			progress.Value{Name: "epoch", Value: 117})
+		v.Report(u)
+	}
+	for _, seg := range strings.FieldsFunc(b.String(), func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if n := len([]rune(strings.TrimRight(seg, " "))); n > 100 {
+			t.Errorf("a %d-column line on a 100-column terminal: %q", n, seg)
+		}
+	}
+	if !strings.Contains(b.String(), "training loss_data") {
+		t.Errorf("no description: %q", b.String())
+	}
+}
