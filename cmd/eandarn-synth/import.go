@@ -17,6 +17,7 @@ import (
 	"github.com/eandarn/eandarn/solver/ap"
 	"github.com/eandarn/eandarn/solver/forward"
 	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/progress"
 )
 
 // importSummary is the one JSON line of an import (-bspm).
@@ -140,7 +141,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		t0 := time.Now()
 		// TransferMatrix checks the geometry first: closed surfaces, the
 		// heart inside the torso: the user's input, hence bad input.
-		if prob.R, err = forward.TransferMatrix(g.heart, g.torso, g.leads); err != nil {
+		if prob.R, err = forward.TransferMatrix(g.heart, g.torso, g.leads, forward.WithProgress(progress.FromContext(ctx))); err != nil {
 			return nil, cli.BadInput(err)
 		}
 		attrs["forward"] = "bem"
