@@ -4,17 +4,110 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/eandarn/eandarn/io/vtk"
 )
+
+// batchBinary builds eandarn-batch once per test binary into a temporary
+// folder (removed by TestMain) and returns its path.
+func batchBinary(t *testing.T) string {
+	t.Helper()
+	batchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "eandarn-report-test-")
+		if err != nil {
+			batchErr = err
+			return
+		}
+		batchDir, batchBin = dir, filepath.Join(dir, "eandarn-batch")
+		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		if out, err := exec.Command(goBin, "build", "-o", batchBin, "github.com/eandarn/eandarn/cmd/eandarn-batch").CombinedOutput(); err != nil {
+			batchErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if batchErr != nil {
+		t.Fatal(batchErr)
+	}
+	return batchBin
+}
+
+var (
+	batchOnce          sync.Once
+	batchDir, batchBin string
+	batchErr           error
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if batchDir != "" {
+		os.RemoveAll(batchDir)
+	}
+	os.Exit(code)
+}
+
+// groupKey is a method and a noise level, as the JSON lines print it.
+type groupKey struct{ method, noise string }
+
+// jsonREs collects the RE of every JSON line of eandarn-batch by method and
+// noise level.
+func jsonREs(t *testing.T, lines io.Reader) map[groupKey][]float64 {
+	t.Helper()
+	want := map[groupKey][]float64{}
+	sc := bufio.NewScanner(lines)
+	for sc.Scan() {
+		var s struct {
+			Method string  `json:"method"`
+			Noise  float64 `json:"noise"`
+			RE     float64 `json:"re"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatalf("JSON line %q: %v", sc.Text(), err)
+		}
+		k := groupKey{s.Method, fmt.Sprint(s.Noise)}
+		want[k] = append(want[k], s.RE)
+	}
+	return want
+}
+
+// checkGroup checks a table row's n and RE cells against the runs' REs:
+// the count, and the mean to the digits the cell prints.
+func checkGroup(t *testing.T, method, noise, nCell, reCell string, xs []float64) {
+	t.Helper()
+	if nCell != fmt.Sprint(len(xs)) {
+		t.Errorf("%s σ %s: n = %s, want %d", method, noise, nCell, len(xs))
+	}
+	var mean float64
+	for _, x := range xs {
+		mean += x / float64(len(xs))
+	}
+	text := strings.Fields(reCell)[0]
+	var got float64
+	if _, err := fmt.Sscan(text, &got); err != nil {
+		t.Fatalf("RE cell %q: %v", reCell, err)
+	}
+	// Half a unit of the last printed digit (of the mantissa in e notation).
+	mant, exp, _ := strings.Cut(text, "e")
+	digits := 0
+	if i := strings.Index(mant, "."); i >= 0 {
+		digits = len(mant) - i - 1
+	}
+	e, _ := strconv.Atoi(exp)
+	if math.Abs(got-mean) > 0.51*math.Pow(10, float64(e-digits)) {
+		t.Errorf("%s σ %s: RE %s, want the mean %v", method, noise, reCell, mean)
+	}
+}
 
 // TestWithEandarnBatch runs the real eandarn-batch on io's tiny run file,
 // as a sweep (tikhonov0 and tikhonov2 x σ 0.01, 0.1 x 3 seeds, with its
@@ -27,12 +120,7 @@ func TestWithEandarnBatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs eandarn-batch")
 	}
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	bin := filepath.Join(t.TempDir(), "eandarn-batch")
-	build := exec.Command(goBin, "build", "-o", bin, "github.com/eandarn/eandarn/cmd/eandarn-batch")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := batchBinary(t)
 	dir := t.TempDir()
 	runPath, err := filepath.Abs(tinyRun)
 	if err != nil {
@@ -73,21 +161,7 @@ values = [1, 2, 3]
 	}
 
 	// Expected groups from the JSON lines: RE values by method and noise.
-	type key struct{ method, noise string }
-	want := map[key][]float64{}
-	sc := bufio.NewScanner(&jsonLines)
-	for sc.Scan() {
-		var s struct {
-			Method string  `json:"method"`
-			Noise  float64 `json:"noise"`
-			RE     float64 `json:"re"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			t.Fatalf("JSON line %q: %v", sc.Text(), err)
-		}
-		k := key{s.Method, fmt.Sprint(s.Noise)}
-		want[k] = append(want[k], s.RE)
-	}
+	want := jsonREs(t, &jsonLines)
 	if len(want) != 5 {
 		t.Fatalf("batch printed %d groups, want 5", len(want))
 	}
@@ -106,21 +180,7 @@ values = [1, 2, 3]
 		t.Fatalf("%d rows, want 5 groups:\n%s", len(rows)-1, out)
 	}
 	for _, r := range rows[1:] {
-		xs := want[key{r[0], r[1]}]
-		if r[3] != fmt.Sprint(len(xs)) {
-			t.Errorf("%s σ %s: n = %s, want %d", r[0], r[1], r[3], len(xs))
-		}
-		var mean float64
-		for _, x := range xs {
-			mean += x / float64(len(xs))
-		}
-		var got float64
-		if _, err := fmt.Sscan(strings.Fields(r[4])[0], &got); err != nil {
-			t.Fatalf("RE cell %q: %v", r[4], err)
-		}
-		if digits := len(strings.Fields(r[4])[0]) - 2; math.Abs(got-mean) > 0.51*math.Pow(10, -float64(digits)) {
-			t.Errorf("%s σ %s: RE %s, want mean %v", r[0], r[1], r[4], mean)
-		}
+		checkGroup(t, r[0], r[1], r[3], r[4], want[groupKey{r[0], r[1]}])
 		if (r[0] == "eandarn") != (r[8] != "–") {
 			t.Errorf("%s: bad init cell %q", r[0], r[8])
 		}

@@ -27,6 +27,7 @@ type record struct {
 	// scalars holds the rank-0 datasets by path (metrics/re, values/bad_init,
 	// timing/solve_s, ...).
 	scalars map[string]float64
+	attrs   map[string]string // the root attributes (version, input, created, ...)
 }
 
 // perTask are the keys that differ between the tasks of one sweep without
@@ -75,7 +76,7 @@ func readRecord(path string, log *slog.Logger) (*record, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: not an eandarn result file (no method attribute)", path)
 	}
-	r := &record{file: path, keys: map[string]string{}, scalars: f.Scalars}
+	r := &record{file: path, keys: map[string]string{}, scalars: f.Scalars, attrs: f.Attrs}
 	if cfg, ok := f.Attrs["config"]; ok {
 		if err := addConfig(r.keys, cfg); err != nil {
 			log.Warn("config attribute not read: grouping by method, noise and seed only", "file", path, "err", err)
@@ -146,6 +147,12 @@ func readAll(dir string, strict bool, log *slog.Logger) (recs []*record, skipped
 	if len(files) == 0 {
 		return nil, 0, cli.BadInputf("-in %s: no result files (*.h5)", dir)
 	}
+	return readFiles("-in "+dir, files, strict, log)
+}
+
+// readFiles reads the result files of src (a folder, or a list of files
+// for the HTML report) as readAll does.
+func readFiles(src string, files []string, strict bool, log *slog.Logger) (recs []*record, skipped int, err error) {
 	for _, path := range files {
 		r, err := readRecord(path, log)
 		if err != nil {
@@ -159,10 +166,10 @@ func readAll(dir string, strict bool, log *slog.Logger) (recs []*record, skipped
 		recs = append(recs, r)
 	}
 	if len(recs) == 0 {
-		return nil, skipped, cli.BadInputf("-in %s: none of the %d result files could be read", dir, len(files))
+		return nil, skipped, cli.BadInputf("%s: none of the %d result files could be read", src, len(files))
 	}
 	if skipped > 0 {
-		log.Warn("result files skipped", "skipped", skipped, "of", len(files), "dir", dir)
+		log.Warn("result files skipped", "skipped", skipped, "of", len(files), "in", src)
 	}
 	return recs, skipped, nil
 }

@@ -1,5 +1,6 @@
 // Command eandarn-report aggregates the result files of a sweep into the
-// paper's tables, and exports a reconstruction as heart maps for ParaView.
+// paper's tables, writes a self-contained HTML report with the figures, and
+// exports a reconstruction as heart maps for ParaView.
 //
 // Table mode reads every result file (*.h5) in a folder, groups the runs by
 // the configuration that varies across them (or by -by keys) and prints one
@@ -8,6 +9,15 @@
 // solve time, and the bad-initialization rate when the runs record one
 // (paper Table II). Markdown goes to stdout, or CSV with -format csv; -out
 // writes the table to a file atomically instead.
+//
+// HTML mode (-html DIR or -html A.h5,B.h5,...) writes one HTML file with
+// every figure inlined (io/htmlreport): the table, the paper's Figs. 6–9 as
+// grouped bar charts (mean ± std), electrograms of every method at chosen
+// nodes, and per run heart maps of truth, reconstruction and error
+// (io/heartmap, io/figure), the activation-time map and the diagnostic
+// curves (losses and RE monitor, L-curve and GCV with the chosen λ), with
+// the configuration and versions of what it shows; -png writes the figures
+// as PNG files too. stdout gets one JSON line naming the report.
 //
 // VTK mode (-vtk OUTDIR) writes the reconstructed u of one result file, the
 // true u of its run file (when it has one) and their absolute difference on
@@ -47,9 +57,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	if err != nil {
 		return cli.Report(stderr, prog, err)
 	}
-	if c.VTK != "" {
+	switch {
+	case c.VTK != "":
 		err = exportVTK(c, log)
-	} else {
+	case c.HTML != "":
+		err = writeHTML(c, stdout, log)
+	default:
 		err = report(c, stdout, log)
 	}
 	return cli.Report(stderr, prog, err)

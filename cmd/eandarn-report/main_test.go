@@ -409,7 +409,7 @@ func TestHelp(t *testing.T) {
 	if code != 0 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	for _, name := range []string{"in", "by", "format", "out", "values", "strict", "bad-init-ratio", "vtk", "result", "run", "frames", "log-level"} {
+	for _, name := range []string{"in", "by", "format", "out", "values", "strict", "bad-init-ratio", "html", "png", "times", "nodes", "max-runs", "vtk", "result", "run", "frames", "log-level"} {
 		if !strings.Contains(out, "\n  -"+name+" ") {
 			t.Errorf("-h does not list -%s", name)
 		}

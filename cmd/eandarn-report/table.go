@@ -236,12 +236,12 @@ func cell(v string) string {
 	if v == "" {
 		return "–"
 	}
-	return strings.ReplaceAll(v, "|", `\|`)
+	return v
 }
 
-// writeMarkdown writes a caption line and the table as a Markdown pipe table.
-func (t *table) writeMarkdown(w io.Writer) error {
-	var b bytes.Buffer
+// caption is the line that says what the table holds.
+func (t *table) caption() string {
+	var b strings.Builder
 	keys := "all runs in one group"
 	if len(t.keys) > 0 {
 		keys = "grouped by " + strings.Join(t.keys, ", ")
@@ -250,23 +250,23 @@ func (t *table) writeMarkdown(w io.Writer) error {
 	if t.skipped > 0 {
 		fmt.Fprintf(&b, " (%d unreadable, skipped)", t.skipped)
 	}
-	fmt.Fprintf(&b, "; %s; mean ± sample std over runs; seconds: mean solve time.\n\n", keys)
-	head := append([]string(nil), t.keys...)
-	align := make([]string, len(t.keys))
-	for i := range align {
-		align[i] = "---"
-	}
-	head, align = append(head, "n"), append(align, "--:")
+	fmt.Fprintf(&b, "; %s; mean ± sample std over runs; seconds: mean solve time.", keys)
+	return b.String()
+}
+
+// grid returns the table as text: the header, which columns are numeric,
+// and one row of cells per group. The Markdown and HTML renderings share it.
+func (t *table) grid() (head []string, numeric []bool, rows [][]string) {
+	head = append([]string(nil), t.keys...)
+	numeric = make([]bool, len(t.keys))
+	head, numeric = append(head, "n"), append(numeric, true)
 	for _, c := range t.columns {
-		head, align = append(head, c.header), append(align, "--:")
+		head, numeric = append(head, c.header), append(numeric, true)
 	}
-	head, align = append(head, "seconds"), append(align, "--:")
+	head, numeric = append(head, "seconds"), append(numeric, true)
 	if t.badInit {
-		head, align = append(head, t.badLabel), append(align, "--:")
+		head, numeric = append(head, t.badLabel), append(numeric, true)
 	}
-	row := func(cells []string) { fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | ")) }
-	row(head)
-	row(align)
 	for _, g := range t.groups {
 		var cells []string
 		for _, v := range g.values {
@@ -281,7 +281,35 @@ func (t *table) writeMarkdown(w io.Writer) error {
 		if t.badInit {
 			cells = append(cells, badCell(g.bad, n))
 		}
-		row(cells)
+		rows = append(rows, cells)
+	}
+	return head, numeric, rows
+}
+
+// writeMarkdown writes the caption line and the table as a Markdown pipe
+// table.
+func (t *table) writeMarkdown(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s\n\n", t.caption())
+	head, numeric, rows := t.grid()
+	align := make([]string, len(head))
+	for j, num := range numeric {
+		align[j] = "---"
+		if num {
+			align[j] = "--:"
+		}
+	}
+	row := func(cells []string) {
+		esc := make([]string, len(cells))
+		for j, c := range cells {
+			esc[j] = strings.ReplaceAll(c, "|", `\|`)
+		}
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(esc, " | "))
+	}
+	row(head)
+	row(align)
+	for _, r := range rows {
+		row(r)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
@@ -343,20 +371,30 @@ func (t *table) writeCSV(w io.Writer) error {
 	return cw.Error()
 }
 
+// tabulate groups recs by -by (else the keys that vary) into the table of
+// the files of src, skipped of them unreadable.
+func tabulate(c *config, recs []*record, skipped int, src string) (*table, error) {
+	keys := c.By
+	if keys == nil {
+		keys = groupKeys(recs)
+	} else if err := checkKeys(recs, keys); err != nil {
+		return nil, err
+	}
+	t := build(recs, keys, c.Values, c.BadInitRatio)
+	t.files, t.skipped, t.dir = len(recs)+skipped, skipped, src
+	return t, nil
+}
+
 // report is table mode: read, group, render, write.
 func report(c *config, stdout io.Writer, log *slog.Logger) error {
 	recs, skipped, err := readAll(c.In, c.Strict, log)
 	if err != nil {
 		return err
 	}
-	keys := c.By
-	if keys == nil {
-		keys = groupKeys(recs)
-	} else if err := checkKeys(recs, keys); err != nil {
+	t, err := tabulate(c, recs, skipped, c.In)
+	if err != nil {
 		return err
 	}
-	t := build(recs, keys, c.Values, c.BadInitRatio)
-	t.files, t.skipped, t.dir = len(recs)+skipped, skipped, c.In
 	var b bytes.Buffer
 	if c.Format == "csv" {
 		err = t.writeCSV(&b)
