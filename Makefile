@@ -3,7 +3,7 @@
 #   build     binaries into bin/ with the version from git describe
 #   dataset   make or reuse the default dataset in EANDARN_CACHE
 #   test      deps + go vet ./... + go test ./...
-#   run       default dataset (cached) -> tikhonov2, stre, ... at σ = 0.01 -> table; results in out/
+#   run       default dataset (cached) -> tikhonov2, stre, ... at σ = 0.01 -> table and HTML report; results in out/
 #   fmt       gofmt -w
 #   lint      gofmt -l (must be empty) + go vet
 #   bench     every benchmark, no tests
@@ -29,7 +29,7 @@ RUN_SEED      ?= 1
 RUN_METHODS   ?= tikhonov2 stre eandarn
 
 APT_PACKAGES := libhdf5-dev hdf5-tools pkg-config python3-torch python3-numpy python3-h5py \
-                slurmctld slurmd slurm-client munge
+                slurmctld slurmd slurm-client munge chromium
 GO_MIN_MINOR := 26
 
 .PHONY: deps build dataset test run fmt lint bench bench-epoch accuracy fuzz
@@ -75,7 +75,8 @@ dataset: build
 	echo "dataset: $$data"; echo "$$data" > $(RUN_OUT)/dataset.path
 
 # run: generate or reuse the default dataset, then run each method of
-# RUN_METHODS at σ = RUN_NOISE and print a table from their JSON lines.
+# RUN_METHODS at σ = RUN_NOISE, print a table from their JSON lines and
+# write the HTML report of their results (and its figures as PNG files).
 run: dataset
 	@set -o pipefail; data=$$(cat $(RUN_OUT)/dataset.path); \
 	: > $(RUN_OUT)/summary.jsonl; \
@@ -90,7 +91,10 @@ run: dataset
 	     { m = f("method"); gsub(/"/, "", m); \
 	       printf "%-10s %8s %8s %10s %9s\n", m, num("re", "%.4f"), num("cc", "%.4f"), num("mse", "%.3g"), num("seconds", "%.1f") }' \
 	  $(RUN_OUT)/summary.jsonl; \
-	echo; echo "results: $(RUN_OUT)/*.h5, JSON lines: $(RUN_OUT)/summary.jsonl"
+	files=$$(for m in $(RUN_METHODS); do printf '%s,' $(RUN_OUT)/$$m.h5; done); \
+	$(BIN)/eandarn-report -html "$${files%,}" -out $(RUN_OUT)/report.html -png $(RUN_OUT)/figures -log-level warn > /dev/null || exit 1; \
+	echo; echo "results: $(RUN_OUT)/*.h5, JSON lines: $(RUN_OUT)/summary.jsonl, figures: $(RUN_OUT)/figures/"; \
+	echo "report: $(RUN_OUT)/report.html (open it in a browser: it is one self-contained file)"
 
 fmt:
 	gofmt -w .
