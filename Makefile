@@ -91,7 +91,7 @@ run: dataset
 	     { m = f("method"); gsub(/"/, "", m); \
 	       printf "%-10s %8s %8s %10s %9s\n", m, num("re", "%.4f"), num("cc", "%.4f"), num("mse", "%.3g"), num("seconds", "%.1f") }' \
 	  $(RUN_OUT)/summary.jsonl; \
-	files=$$(for m in $(RUN_METHODS); do printf '%s,' $(RUN_OUT)/$$m.h5; done); \
+	files=$$(for m in $(RUN_METHODS); do printf '%s,' $(RUN_OUT)/$$m.h5; done); rm -rf $(RUN_OUT)/figures; \
 	$(BIN)/eandarn-report -html "$${files%,}" -out $(RUN_OUT)/report.html -png $(RUN_OUT)/figures -log-level warn > /dev/null || exit 1; \
 	echo; echo "results: $(RUN_OUT)/*.h5, JSON lines: $(RUN_OUT)/summary.jsonl, figures: $(RUN_OUT)/figures/"; \
 	echo "report: $(RUN_OUT)/report.html (open it in a browser: it is one self-contained file)"
