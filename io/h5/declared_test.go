@@ -173,3 +173,110 @@ func FuzzDeclared(f *testing.F) {
 		}
 	})
 }
+
+// TestChunkedLayouts: datasets stored in chunks, compressed or not, whose
+// chunks do not divide the shape (edge chunks larger than the data), read
+// back exactly; one whose chunks were only partly written is refused. HDF5
+// counts the bytes a chunked dataset occupies, which compression makes
+// smaller and edge chunks larger than the data, so the check of "fully
+// written" counts its chunks instead.
+func TestChunkedLayouts(t *testing.T) {
+	const rows, cols = 33, 42
+	data := make([]float64, rows*cols)
+	for i := range data {
+		data[i] = math.Sin(float64(i)) * 1e3
+	}
+	for _, c := range []struct {
+		name    string
+		chunk   []uint
+		deflate int  // 0: no compression
+		partial bool // write only the first rows
+	}{
+		{"one chunk", []uint{rows, cols}, 0, false},
+		{"edge chunks", []uint{32, 5}, 0, false},
+		{"deflate", []uint{rows, cols}, 6, false},
+		{"deflate, edge chunks", []uint{7, 8}, 9, false},
+		{"partly written", []uint{7, 8}, 0, true},
+		{"deflate, partly written", []uint{7, 8}, 6, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.h5")
+			writeChunked(t, path, []uint{rows, cols}, c.chunk, c.deflate, data, c.partial)
+			f, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			got, shape, err := f.ReadFloats("x")
+			if c.partial {
+				if err == nil || !strings.Contains(err.Error(), "never fully written") {
+					t.Errorf("partly written: %v, want an error saying so", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(shape) != 2 || shape[0] != rows || shape[1] != cols || sameBits(got, data) != -1 {
+				t.Errorf("read shape %v, first value differing at %d", shape, sameBits(got, data))
+			}
+		})
+	}
+}
+
+// writeChunked writes a file holding the float64 dataset "x" of shape dims
+// stored in chunks of shape chunk, deflated at level deflate (0: not),
+// with all of data written, or only its first chunk row when partial.
+func writeChunked(t *testing.T, path string, dims, chunk []uint, deflate int, data []float64, partial bool) {
+	t.Helper()
+	defer quiet()()
+	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	space, err := hdf5.CreateSimpleDataspace(dims, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer space.Close()
+	pl, err := hdf5.NewPropList(hdf5.P_DATASET_CREATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	if err := pl.SetChunk(chunk); err != nil {
+		t.Fatal(err)
+	}
+	if deflate > 0 {
+		if err := pl.SetDeflate(deflate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := f.CreateDatasetWith("x", hdf5.T_NATIVE_DOUBLE, space, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if !partial {
+		if err := ds.Write(&data); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	// The first chunk row only: rows [0, chunk[0]) of every column.
+	part := data[:int(chunk[0]*dims[1])]
+	mem, err := hdf5.CreateSimpleDataspace([]uint{chunk[0], dims[1]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	file := ds.Space()
+	defer file.Close()
+	if err := file.SelectHyperslab([]uint{0, 0}, nil, []uint{chunk[0], dims[1]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.WriteSubset(&part, mem, file); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -168,6 +168,11 @@ func (f *File) resolve(path string) error {
 	for i := range parts {
 		sub := "/" + strings.Join(parts[:i+1], "/")
 		switch t, err := linkType(f.f.ID(), sub); {
+		case err != nil && i > 0:
+			if group, ok := objectIsGroup(f.f.ID(), "/"+strings.Join(parts[:i], "/")); ok && !group {
+				return fmt.Errorf("%s: /%s is a dataset, not a group holding %s", f.name, strings.Join(parts[:i], "/"), parts[i])
+			}
+			return fmt.Errorf("%s: %s: %v", f.name, sub, err)
 		case err != nil:
 			return fmt.Errorf("%s: %s: %v", f.name, sub, err)
 		case t == linkMissing:
@@ -510,10 +515,9 @@ func (f *File) ReadInts(path string) ([]int, []int, error) {
 			return nil, nil, fmt.Errorf("%s: read dataset %s: %v", f.name, p, err)
 		}
 		for i, v := range buf {
-			if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
-				return nil, nil, fmt.Errorf("%s: dataset %s: want integers, got %v at flat index %d", f.name, p, v, i)
+			if out[i], err = inputs.Int(v); err != nil {
+				return nil, nil, fmt.Errorf("%s: dataset %s: at flat index %d: %w", f.name, p, i, err)
 			}
-			out[i] = int(v)
 		}
 	}
 	return out, info.Shape, nil

@@ -296,6 +296,15 @@ with h5py.File(sys.argv[1], "w") as f:
     f.attrs["units"] = "normalized"
     f.attrs["fixed"] = np.bytes_(b"abc")
     f.attrs["seed"] = np.int64(42)
+    f["signals"] = np.zeros(3)
+    r = np.arange(33 * 42.0).reshape(33, 42) / 4
+    f.create_dataset("gz", data=r, chunks=(8, 5), compression="gzip", shuffle=True, fletcher32=True)
+    for name, pad, raw in [("spacepad", h5py.h5t.STR_SPACEPAD, b"mV      "), ("nullpad", h5py.h5t.STR_NULLPAD, b"uV\0\0\0\0\0\0")]:
+        t = h5py.h5t.C_S1.copy()
+        t.set_size(8)
+        t.set_strpad(pad)
+        a = h5py.h5a.create(f.id, name.encode(), t, h5py.h5s.create(h5py.h5s.SCALAR))
+        a.write(np.array(raw, dtype="S8"))
 `
 	if out, err := exec.Command(py, "-c", script, path).CombinedOutput(); err != nil {
 		t.Fatalf("h5py: %v\n%s", err, out)
@@ -331,6 +340,26 @@ with h5py.File(sys.argv[1], "w") as f:
 	check("fixed", s, "abc", err)
 	s, err = f.Text("", "seed")
 	check("seed", s, "42", err)
+	// Padding is not part of a fixed-length string: Fortran pads with
+	// spaces, others with NULs.
+	if _, _, err := f.ReadFloats("signals/bspm"); err == nil || !strings.Contains(err.Error(), "/signals is a dataset, not a group") {
+		t.Errorf("signals/bspm below a dataset: %v, want an error saying /signals is a dataset", err)
+	}
+	s, err = f.String("", "spacepad")
+	check("spacepad", s, "mV", err)
+	s, err = f.String("", "nullpad")
+	check("nullpad", s, "uV", err)
+	// Chunked with edge chunks, shuffled, deflated and checksummed, as h5py
+	// writes compressed data.
+	gz, shape, err := f.ReadFloats("gz")
+	want := make([]float64, 33*42)
+	for i := range want {
+		want[i] = float64(i) / 4
+	}
+	check("gz shape", shape, []int{33, 42}, err)
+	if err == nil && sameBits(gz, want) != -1 {
+		t.Errorf("gz: value %d differs", sameBits(gz, want))
+	}
 }
 
 func benchData() *mat.Dense { return randomDense(1094, 661, 3) }

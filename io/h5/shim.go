@@ -45,9 +45,10 @@ package h5
 //   H5Tclose(t);
 //   return n;
 // }
-// static herr_t eandarn_attr_read_fixed(hid_t a, char *buf) {
+// static herr_t eandarn_attr_read_fixed(hid_t a, char *buf, int *spacepad) {
 //   hid_t t = H5Aget_type(a);
 //   if (t < 0) return -1;
+//   *spacepad = H5Tget_strpad(t) == H5T_STR_SPACEPAD;
 //   herr_t rc = H5Aread(a, t, buf);
 //   H5Tclose(t);
 //   return rc;
@@ -64,6 +65,32 @@ package h5
 //   H5D_space_status_t s;
 //   if (H5Dget_space_status(d, &s) < 0) return -1;
 //   return (int)s;
+// }
+// /* For a chunked dataset: the chunks stored (*have) and the chunks that
+//    cover its extent (*want); returns 1, or 0 when the dataset is not
+//    chunked, or -1 on error. (H5Dget_num_chunks of HDF5 1.10 refuses
+//    H5S_ALL: it is given the dataset's own dataspace, all selected.) */
+// static int eandarn_chunks(hid_t d, unsigned long long *have, unsigned long long *want) {
+//   hid_t p = H5Dget_create_plist(d);
+//   if (p < 0) return -1;
+//   if (H5Pget_layout(p) != H5D_CHUNKED) { H5Pclose(p); return 0; }
+//   hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK], n = 0;
+//   hid_t s = H5Dget_space(d);
+//   int rank = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
+//   int rc = 1;
+//   if (rank < 0 || H5Sget_simple_extent_dims(s, dims, NULL) < 0 ||
+//       H5Pget_chunk(p, rank, chunk) != rank || H5Dget_num_chunks(d, s, &n) < 0) rc = -1;
+//   if (s >= 0) H5Sclose(s);
+//   H5Pclose(p);
+//   if (rc < 0) return -1;
+//   unsigned long long w = 1;
+//   for (int i = 0; i < rank; i++) {
+//     if (chunk[i] == 0) return -1;
+//     w *= (dims[i] + chunk[i] - 1) / chunk[i];
+//   }
+//   *have = n;
+//   *want = w;
+//   return 1;
 // }
 // static int eandarn_storage(hid_t d) {
 //   hid_t p = H5Dget_create_plist(d);
@@ -130,9 +157,21 @@ func linkType(loc int64, path string) (int, error) {
 }
 
 // spaceAllocated reports whether the storage of every element of a dataset
-// has been written (H5D_SPACE_STATUS_ALLOCATED): a dataset created but
-// never, or only partly, written reads as fill values.
+// has been written: a dataset created but never, or only partly, written
+// reads as fill values. A chunked dataset (compressed or not) must have
+// every chunk that covers its extent stored; HDF5's own space status
+// compares byte counts, which compression makes smaller and edge chunks
+// larger than the data, so it would call a complete compressed dataset
+// partly allocated. Other layouts must be allocated whole
+// (H5D_SPACE_STATUS_ALLOCATED; a compact dataset always is).
 func spaceAllocated(dset int64) (bool, error) {
+	var have, want C.ulonglong
+	switch C.eandarn_chunks(C.hid_t(dset), &have, &want) {
+	case -1:
+		return false, errHDF5
+	case 1:
+		return have == want, nil
+	}
 	s := C.eandarn_space_status(C.hid_t(dset))
 	if s < 0 {
 		return false, errHDF5
@@ -263,8 +302,11 @@ func attrClass(attr int64) int {
 	return int(C.eandarn_attr_class(C.hid_t(attr)))
 }
 
-// readFixedString reads a fixed-length string attribute, dropping NUL
-// padding; ok is false for variable-length strings, which the binding reads.
+// readFixedString reads a fixed-length string attribute without its
+// padding: the string ends at the first NUL (null-terminated or null-padded
+// strings, h5py's and C's), or before the trailing spaces of a space-padded
+// one (Fortran's: a units attribute "mV" stored in 8 characters reads
+// "mV"); ok is false for variable-length strings, which the binding reads.
 // (The binding's own fixed-length path leaves the C buffer unterminated when
 // the string fills its declared size, as h5py's np.bytes_ attributes do.)
 func readFixedString(attr int64) (s string, ok bool, err error) {
@@ -276,8 +318,13 @@ func readFixedString(attr int64) (s string, ok bool, err error) {
 		return "", false, nil
 	}
 	buf := make([]byte, int(n))
-	if err := status(C.eandarn_attr_read_fixed(C.hid_t(attr), (*C.char)(unsafe.Pointer(&buf[0])))); err != nil {
+	var spacepad C.int
+	if err := status(C.eandarn_attr_read_fixed(C.hid_t(attr), (*C.char)(unsafe.Pointer(&buf[0])), &spacepad)); err != nil {
 		return "", true, err
 	}
-	return strings.TrimRight(string(buf), "\x00"), true, nil
+	if spacepad != 0 {
+		return strings.TrimRight(string(buf), " "), true, nil
+	}
+	s, _, _ = strings.Cut(string(buf), "\x00")
+	return s, true, nil
 }

@@ -135,6 +135,23 @@ func shapeText(dims []int) string {
 	return "(" + strings.Join(s, ", ") + ")"
 }
 
+// ErrNotInteger is wrapped by errors about a float that should hold an
+// integer (an index stored as float64, as MATLAB writes them) and does not.
+var ErrNotInteger = errors.New("not an integer")
+
+// Int returns the integer a float holds: a whole number of magnitude at most
+// 2^53 (beyond it float64 no longer holds every integer, so the value
+// cannot be an exact index). Errors wrap ErrNotInteger.
+func Int(x float64) (int, error) {
+	switch {
+	case x != math.Trunc(x): // a fraction or NaN
+		return 0, fmt.Errorf("want an integer, got %v: %w", x, ErrNotInteger)
+	case math.Abs(x) > 1<<53:
+		return 0, fmt.Errorf("want an integer of magnitude at most 2^53 (exact in float64), got %v: %w", x, ErrNotInteger)
+	}
+	return int(x), nil
+}
+
 // ErrNotRegular is wrapped by errors about an input that is not a regular
 // file (a named pipe, a device, a socket or a folder).
 var ErrNotRegular = errors.New("not a regular file")

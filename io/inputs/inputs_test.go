@@ -124,3 +124,27 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestInt: a float holds an index when it is a whole number that float64
+// represents exactly; anything else is refused with a message saying which.
+func TestInt(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		want int
+		err  string
+	}{
+		{0, 0, ""}, {math.Copysign(0, -1), 0, ""}, {-7, -7, ""}, {1 << 53, 1 << 53, ""},
+		{2.5, 0, "want an integer, got 2.5"},
+		{math.NaN(), 0, "want an integer, got NaN"},
+		{1 << 60, 0, "magnitude at most 2^53"},
+		{math.Inf(-1), 0, "magnitude at most 2^53"},
+	} {
+		got, err := Int(c.x)
+		switch {
+		case c.err == "" && (err != nil || got != c.want):
+			t.Errorf("Int(%v) = %d, %v; want %d", c.x, got, err, c.want)
+		case c.err != "" && (err == nil || !errors.Is(err, ErrNotInteger) || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("Int(%v): %v, want ErrNotInteger containing %q", c.x, err, c.err)
+		}
+	}
+}

@@ -274,11 +274,11 @@ func parseDescr(descr string) (dtype, error) {
 		s = s[1:]
 	}
 	switch s {
-	case "f8", "f4", "i8", "i4", "i2", "i1", "u4", "u2", "u1":
+	case "f8", "f4", "f2", "i8", "i4", "i2", "i1", "u8", "u4", "u2", "u1":
 		d.kind, d.size = s[0], int(s[1]-'0')
 		return d, nil
 	}
-	return d, fmt.Errorf("unsupported dtype %q (want f8, f4 or an integer type i8, i4, i2, i1, u4, u2, u1)", descr)
+	return d, fmt.Errorf("unsupported dtype %q (want f8, f4, f2 or an integer type i8, i4, i2, i1, u8, u4, u2, u1)", descr)
 }
 
 // open opens path without blocking and checks its header (check).
@@ -399,10 +399,13 @@ func decode(r io.Reader, dt dtype, set func(i int, x float64, v int64), n int) e
 			switch dt.kind {
 			case 'f':
 				var x float64
-				if dt.size == 8 {
+				switch dt.size {
+				case 8:
 					x = math.Float64frombits(dt.order.Uint64(e))
-				} else {
+				case 4:
 					x = float64(math.Float32frombits(dt.order.Uint32(e)))
+				default:
+					x = half(dt.order.Uint16(e))
 				}
 				set(i+j, x, 0)
 				continue
@@ -419,6 +422,11 @@ func decode(r io.Reader, dt dtype, set func(i int, x float64, v int64), n int) e
 				}
 			default: // 'u'
 				switch dt.size {
+				case 8:
+					// Saturated, as HDF5 converts an unsigned value too
+					// large for int64: no index is that large, so the
+					// range checks of the caller refuse it.
+					v = int64(min(dt.order.Uint64(e), math.MaxInt64))
 				case 4:
 					v = int64(dt.order.Uint32(e))
 				case 2:
@@ -432,6 +440,26 @@ func decode(r io.Reader, dt dtype, set func(i int, x float64, v int64), n int) e
 		i += k
 	}
 	return nil
+}
+
+// half returns the value of an IEEE 754 binary16 number (NumPy's float16):
+// 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits.
+func half(b uint16) float64 {
+	sign := 1.0
+	if b&0x8000 != 0 {
+		sign = -1
+	}
+	exp, frac := int(b>>10&0x1f), float64(b&0x3ff)
+	switch exp {
+	case 0: // zero and subnormals
+		return sign * math.Ldexp(frac, -24)
+	case 0x1f:
+		if frac != 0 {
+			return math.NaN()
+		}
+		return math.Inf(int(sign))
+	}
+	return sign * math.Ldexp(1024+frac, exp-25)
 }
 
 // fromFortran reorders column-major r x c data to row-major.

@@ -15,21 +15,23 @@
 // element boundary), the declared data must fit the memory budget of
 // io/inputs, and a named pipe or device is refused without blocking.
 // Reading accepts C or Fortran order (np.asfortranarray output, MATLAB
-// exports), either byte order, and the dtypes f8, f4, i8, i4, i2, i1, u4,
-// u2, u1; integer reads also accept float arrays whose values are all whole
-// numbers. Pickled object arrays are refused.
+// exports), either byte order, and the dtypes f8, f4, f2, i8, i4, i2, i1,
+// u8, u4, u2, u1 (the numeric types HDF5 files hold too; u8 values beyond
+// int64 saturate, as HDF5 converts them); integer reads also accept float
+// arrays whose values are all whole numbers. Pickled object arrays are
+// refused.
 package npy
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 
 	"codeberg.org/sbinet/npyio"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/io/inputs"
 )
 
 // create opens path for writing behind a bufio.Writer and calls fn; the
@@ -134,8 +136,9 @@ func ReadVector(path string) ([]float64, error) {
 	return v, nil
 }
 
-// ErrNotInteger is wrapped when an integer read meets a fractional value.
-var ErrNotInteger = errors.New("not an integer")
+// ErrNotInteger is wrapped when an integer read meets a value that is not
+// an integer (inputs.Int).
+var ErrNotInteger = inputs.ErrNotInteger
 
 // ReadInts reads an integer array (or a float array of whole numbers) as
 // row-major ints and its shape.
@@ -149,10 +152,9 @@ func ReadInts(path string) ([]int, []int, error) {
 	}
 	out := make([]int, len(vals))
 	for i, x := range vals {
-		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return nil, nil, fmt.Errorf("read %s: value %v at flat index %d: %w", path, x, i, ErrNotInteger)
+		if out[i], err = inputs.Int(x); err != nil {
+			return nil, nil, fmt.Errorf("read %s: at flat index %d: %w", path, i, err)
 		}
-		out[i] = int(x)
 	}
 	return out, shape, nil
 }

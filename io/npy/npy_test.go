@@ -104,6 +104,8 @@ np.save(os.path.join(d, "i32.npy"), np.array([[0, 1, 2], [3, 4, 5]], dtype=np.in
 np.save(os.path.join(d, "i32f.npy"), np.asfortranarray(np.array([[0, 1, 2], [3, 4, 5]], dtype=np.int32)))
 np.save(os.path.join(d, "f32.npy"), np.array([0.5, -1.5], dtype=np.float32))
 np.save(os.path.join(d, "be.npy"), np.array([1/3, 2.0], dtype=">f8"))
+np.save(os.path.join(d, "f16.npy"), np.array([0.5, -1.5, 65504, 2.0**-24, np.inf], dtype=np.float16))
+np.save(os.path.join(d, "u64.npy"), np.array([[0, 7, 2**64 - 1]], dtype=np.uint64))
 `
 	if out, err := exec.Command(py, "-c", script, dir).CombinedOutput(); err != nil {
 		t.Fatalf("numpy: %v\n%s", err, out)
@@ -123,6 +125,14 @@ np.save(os.path.join(d, "be.npy"), np.array([1/3, 2.0], dtype=">f8"))
 	}
 	if v, err := ReadVector(filepath.Join(dir, "be.npy")); err != nil || !reflect.DeepEqual(v, []float64{1.0 / 3, 2}) {
 		t.Errorf("big-endian: %v %v", v, err)
+	}
+	// float16 and uint64, which HDF5 files may hold too: exact values;
+	// an unsigned value beyond int64 saturates, as HDF5 converts it.
+	if v, err := ReadVector(filepath.Join(dir, "f16.npy")); err != nil || !reflect.DeepEqual(v, []float64{0.5, -1.5, 65504, math.Ldexp(1, -24), math.Inf(1)}) {
+		t.Errorf("float16: %v %v", v, err)
+	}
+	if v, shape, err := ReadInts(filepath.Join(dir, "u64.npy")); err != nil || !reflect.DeepEqual(v, []int{0, 7, math.MaxInt64}) || !reflect.DeepEqual(shape, []int{1, 3}) {
+		t.Errorf("uint64: %v %v %v", v, shape, err)
 	}
 }
 
@@ -164,6 +174,13 @@ func TestReadRejectsDamagedFiles(t *testing.T) {
 	}
 	if _, _, err := ReadInts(fp); !errors.Is(err, ErrNotInteger) {
 		t.Errorf("ReadInts of 2.5: %v, want ErrNotInteger", err)
+	}
+	// A whole number too large to be an exact float64 index says so.
+	if err := WriteVector(fp, []float64{1, 0x1p60}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadInts(fp); !errors.Is(err, ErrNotInteger) || !strings.Contains(err.Error(), "magnitude at most 2^53") {
+		t.Errorf("ReadInts of 2^60: %v, want ErrNotInteger naming the 2^53 bound", err)
 	}
 }
 
