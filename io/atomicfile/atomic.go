@@ -5,7 +5,7 @@
 // after the rename so the new name survives a crash. On any failure the
 // temporary is removed and an existing target is left untouched. A target
 // that exists and is not a regular file (a folder, a named pipe, a device
-// such as /dev/null) is never replaced.
+// such as /dev/null, a symbolic link) is never replaced.
 //
 // # Stale temporaries
 //
@@ -25,12 +25,14 @@ package atomicfile
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/eandarn/eandarn/io/inputs"
 )
@@ -54,8 +56,31 @@ func parent(path string) (string, error) {
 	return dir, nil
 }
 
+// Temporary names are "." + NAME + ".tmp-" + up to 20 more bytes
+// (os.CreateTemp's random digits, "probe-", ".old"); a file name may have
+// 255 bytes. A NAME longer than maxTempName is shortened to its first
+// keepTempName bytes (at a character boundary) followed by "~" and a hash
+// of the whole name, so every target that can exist can be written, and
+// two long names never share temporaries.
+const (
+	maxTempName  = 200
+	keepTempName = 180
+)
+
 // tempPrefix is the name prefix of the temporaries of target path.
-func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+func tempPrefix(path string) string {
+	name := filepath.Base(path)
+	if len(name) > maxTempName {
+		k := keepTempName
+		for k > 0 && !utf8.RuneStart(name[k]) {
+			k--
+		}
+		h := fnv.New64a()
+		h.Write([]byte(name))
+		name = fmt.Sprintf("%s~%016x", name[:k], h.Sum64())
+	}
+	return "." + name + ".tmp-"
+}
 
 // lock takes a shared flock on f, held until f is closed, so that
 // removeStale knows the temporary is in use. A file system without locks
@@ -100,14 +125,19 @@ func removeStale(dir, path string) int {
 }
 
 // checkTarget refuses to replace an existing target that is not a regular
-// file (dir false) or a folder (dir true).
+// file (dir false) or a folder (dir true). A symbolic link is refused too,
+// dangling or not: the rename would replace the link, not what it points
+// to (as root, -out /dev/stdout would turn the system's link into a file).
 func checkTarget(path string, dir bool) error {
-	st, err := os.Stat(path)
+	st, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	case err != nil:
 		return fmt.Errorf("write %s: %w", path, err)
+	case st.Mode()&fs.ModeSymlink != 0:
+		to, _ := os.Readlink(path)
+		return fmt.Errorf("write %s: exists and is a symbolic link (to %s); not replacing it", path, to)
 	case dir && !st.IsDir(), !dir && !st.Mode().IsRegular():
 		return fmt.Errorf("write %s: exists and is a %s; not replacing it", path, inputs.Kind(st.Mode()))
 	}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestWriteFile(t *testing.T) {
@@ -182,5 +183,76 @@ func TestSpecialTargets(t *testing.T) {
 	}
 	if err := Probe(filepath.Join(dir, "ok"), true); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSymlinkTargets: a target that is a symbolic link is never replaced.
+// A rename replaces the link itself, not the file it points to, so writing
+// -out /dev/stdout as root would turn the system's /dev/stdout link into a
+// regular file; a dangling link is refused the same way.
+func TestSymlinkTargets(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.h5")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link, dangling, dirLink := filepath.Join(dir, "link.h5"), filepath.Join(dir, "dangling.h5"), filepath.Join(dir, "maps")
+	if err := errors.Join(os.Symlink("target.h5", link), os.Symlink("nowhere", dangling), os.Symlink(".", dirLink)); err != nil {
+		t.Fatal(err)
+	}
+	write := func(tmp string) error { return os.WriteFile(tmp, []byte("new"), 0o644) }
+	for _, p := range []string{link, dangling} {
+		if err := WriteFile(p, write); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("WriteFile(%s): %v, want a refusal naming the symbolic link", filepath.Base(p), err)
+		}
+		if err := Probe(p, false); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("Probe(%s): %v, want a refusal naming the symbolic link", filepath.Base(p), err)
+		}
+	}
+	if err := WriteDir(dirLink, func(string) bool { return true }, func(string) error { return nil }); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("WriteDir(a link to a folder): %v, want a refusal", err)
+	}
+	for _, p := range []string{link, dangling, dirLink} {
+		if st, err := os.Lstat(p); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s was replaced: %v %v", filepath.Base(p), st, err)
+		}
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "keep" {
+		t.Errorf("the link's target changed: %q %v", b, err)
+	}
+}
+
+// TestLongNames: a target whose name is as long as the file system allows
+// (255 bytes) is written and probed, although ".NAME.tmp-…" would be longer:
+// the temporaries of long names carry a shortened name and a hash of the
+// whole one, so two long names never share temporaries and stale ones are
+// still found.
+func TestLongNames(t *testing.T) {
+	dir := t.TempDir()
+	long := func(c string) string { return filepath.Join(dir, strings.Repeat("é", 100)+strings.Repeat(c, 52)+".h5") }
+	a, b := long("a"), long("b")
+	if n := len(filepath.Base(a)); n != 255 {
+		t.Fatalf("name of %d bytes, want 255", n)
+	}
+	if tempPrefix(a) == tempPrefix(b) || len(tempPrefix(a)) > 210 || !utf8.ValidString(tempPrefix(a)) {
+		t.Errorf("temporary prefixes %q and %q: want distinct, short and valid UTF-8", tempPrefix(a), tempPrefix(b))
+	}
+	stale := filepath.Join(dir, tempPrefix(a)+"123")
+	old := time.Now().Add(-time.Hour)
+	if err := errors.Join(os.WriteFile(stale, nil, 0o600), os.Chtimes(stale, old, old)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Probe(a, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(a, func(tmp string) error { return os.WriteFile(tmp, []byte("x"), 0o644) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDir(b, func(string) bool { return true }, func(string) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Errorf("left %d entries, want the file and the folder: %v", len(ents), ents)
 	}
 }

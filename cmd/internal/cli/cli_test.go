@@ -110,7 +110,8 @@ func TestCheckFiles(t *testing.T) {
 	}
 	if err := errors.Join(os.Symlink("in.h5", path("link.h5")), os.Link(path("in.h5"), path("hard.h5")),
 		os.MkdirAll(path("run/forward"), 0o755), os.WriteFile(path("run/forward/R.npy"), nil, 0o644),
-		os.MkdirAll(path("maps"), 0o755), os.WriteFile(path("maps/r.h5"), nil, 0o644), syscall.Mkfifo(path("fifo"), 0o644)); err != nil {
+		os.MkdirAll(path("maps"), 0o755), os.WriteFile(path("maps/r.h5"), nil, 0o644), syscall.Mkfifo(path("fifo"), 0o644),
+		os.Symlink("old.h5", path("other.h5")), os.Symlink("nowhere", path("dangling"))); err != nil {
 		t.Fatal(err)
 	}
 	in := []File{{Flag: "-in", Path: path("in.h5")}}
@@ -136,6 +137,11 @@ func TestCheckFiles(t *testing.T) {
 		{"output is a folder", in, []File{{Flag: "-out", Path: path("maps")}}, "is a folder"},
 		{"missing folder", in, []File{{Flag: "-checkpoint", Path: path("nope/ck")}}, "does not exist"},
 		{"unwritable folder", in, []File{{Flag: "-out", Path: "/proc/r.h5"}}, "not writable"},
+		{"output is a symbolic link elsewhere", in, []File{{Flag: "-out", Path: path("other.h5")}}, "is a symbolic link (to old.h5)"},
+		{"output is a dangling symbolic link", in, []File{{Flag: "-checkpoint", Path: path("dangling")}}, "is a symbolic link (to nowhere)"},
+		{"output is /dev/stdout", in, []File{{Flag: "-out", Path: "/dev/stdout"}}, "symbolic link"},
+		{"output name of 255 bytes", in, []File{{Flag: "-out", Path: path(strings.Repeat("x", 252) + ".h5")}}, ""},
+		{"output name of 256 bytes", in, []File{{Flag: "-out", Path: path(strings.Repeat("x", 253) + ".h5")}}, "-out " + path(strings.Repeat("x", 253)+".h5") + ": file name too long"},
 	} {
 		err := CheckFiles(c.ins, c.outs)
 		switch {
@@ -145,7 +151,7 @@ func TestCheckFiles(t *testing.T) {
 			t.Errorf("%s: %v, want bad input mentioning %q", c.name, err, c.want)
 		}
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 7 {
+	if ents, _ := os.ReadDir(dir); len(ents) != 9 {
 		t.Errorf("CheckFiles left files behind: %v", ents)
 	}
 }

@@ -13,10 +13,13 @@ import (
 
 // CheckOutput refuses, as bad input, an output file path that cannot be
 // written at the end of a run, from its metadata alone: an empty path, a
-// path whose folder does not exist or is not a folder, or a path that names
-// an existing folder, named pipe, device or socket (a rename would replace
-// /dev/null or a FIFO with a regular file). It is cheap enough to run for
-// every task of a sweep; CheckFiles does the rest before a job starts.
+// path whose folder does not exist or is not a folder, a name the file
+// system cannot hold, or a path that names an existing folder, named pipe,
+// device, socket or symbolic link (a rename would replace /dev/null or a
+// FIFO with a regular file, and a link itself rather than its target: as
+// root, -out /dev/stdout would replace the system's link). It is cheap
+// enough to run for every task of a sweep; CheckFiles does the rest before a
+// job starts.
 func CheckOutput(path string) error {
 	if path == "" {
 		return BadInputf("no output path (-out)")
@@ -52,10 +55,19 @@ func checkOutput(o File) error {
 	if !st.IsDir() {
 		return BadInputf("%s %s: %s is not a folder", what, o.Path, dir)
 	}
-	st, err = os.Stat(o.Path)
+	st, err = os.Lstat(o.Path)
 	switch {
-	case err != nil:
+	case errors.Is(err, fs.ErrNotExist):
 		return nil
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // "file name too long": the path is in the message already
+		}
+		return BadInputf("%s %s: %v", what, o.Path, err)
+	case st.Mode()&fs.ModeSymlink != 0:
+		to, _ := os.Readlink(o.Path)
+		return BadInputf("%s %s is a symbolic link (to %s): writing would replace the link, not its target; give the target's path", what, o.Path, to)
 	case !o.Dir && st.IsDir():
 		return BadInputf("%s %s is a folder, want a file name", what, o.Path)
 	case o.Dir && !st.IsDir():
@@ -104,7 +116,7 @@ func same(a, b string) bool {
 // that would destroy an input or each other, or that cannot be written:
 //
 //   - each output must pass CheckOutput (an existing folder, named pipe,
-//     device or socket is never replaced);
+//     device, socket or symbolic link is never replaced);
 //   - no output may be the same file as an input (compared by device and
 //     inode, so a symbolic or hard link to the input is caught too), lie
 //     inside an input folder, or, when it is a folder, hold an input;
@@ -120,9 +132,6 @@ func CheckFiles(ins, outs []File) error {
 	for i, o := range outs {
 		if o.Path == "" {
 			continue
-		}
-		if err := checkOutput(o); err != nil {
-			return err
 		}
 		ro := resolved(o.Path)
 		for _, in := range ins {
@@ -156,6 +165,11 @@ func CheckFiles(ins, outs []File) error {
 			case o.Dir && within(rp, ro):
 				return BadInputf("%s lies inside the output folder %s", prev.name(), o.name())
 			}
+		}
+		// After the comparisons, so that a link to the input is named as
+		// the input.
+		if err := checkOutput(o); err != nil {
+			return err
 		}
 	}
 	for _, o := range outs {
