@@ -229,7 +229,9 @@ func TestSymlinkTargets(t *testing.T) {
 // still found.
 func TestLongNames(t *testing.T) {
 	dir := t.TempDir()
-	long := func(c string) string { return filepath.Join(dir, strings.Repeat("é", 100)+strings.Repeat(c, 52)+".h5") }
+	long := func(c string) string {
+		return filepath.Join(dir, strings.Repeat("é", 100)+strings.Repeat(c, 52)+".h5")
+	}
 	a, b := long("a"), long("b")
 	if n := len(filepath.Base(a)); n != 255 {
 		t.Fatalf("name of %d bytes, want 255", n)
