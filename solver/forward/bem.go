@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/progress"
 )
@@ -300,20 +300,14 @@ func assemble(h, b *boundary, rowDone func()) (P, G *mat.Dense) {
 		}
 		pr[i] = -s
 	}
+	// Rows are independent; each worker keeps its own caches (kernels'
+	// workers also carry a panic to this goroutine).
 	workers := min(runtime.GOMAXPROCS(0), N)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var hc, bc rowCache
-			for i := w; i < N; i += workers {
-				row(i, &hc, &bc)
-				rowDone()
-			}
-		}()
-	}
-	wg.Wait()
+	caches := make([][2]rowCache, workers)
+	kernels.ParallelFor(N, workers, func(w, i int) {
+		row(i, &caches[w][0], &caches[w][1])
+		rowDone()
+	})
 	return P, G
 }
 

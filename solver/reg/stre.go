@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/progress"
@@ -179,7 +180,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		err error
 	}
 	factors := make(chan factored, 1)
-	go func() {
+	producer := kernels.Go(func() {
 		defer close(factors)
 		for _, ls := range lsGrid {
 			sp, err := newSpaceFactor(r, rtr, ltl, ls)
@@ -192,7 +193,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 				return
 			}
 		}
-	}()
+	})
 	rep := progress.FromContext(ctx)
 	swept := func(is, iw int) { // one update per (λs, w): its λt sweep, done or skipped
 		rep.Report(progress.Update{Stage: "stre search", Done: int64((is*len(windows) + iw + 1) * len(ltGrid)),
@@ -208,7 +209,10 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if !ok { // the producer stopped on cancellation
+		if !ok { // the producer stopped on cancellation, or panicked
+			if p := <-producer; p != nil {
+				panic(p)
+			}
 			return nil, ctx.Err()
 		}
 		if f.err != nil {
@@ -289,10 +293,13 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 // solve (SIGTERM) must not wait for it. When ctx ends first, f finishes in
 // the background and its results are never read.
 func await(ctx context.Context, f func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- f() }()
+	var err error
+	done := kernels.Go(func() { err = f() })
 	select {
-	case err := <-done:
+	case p := <-done:
+		if p != nil {
+			panic(p) // in the caller's goroutine, where it can be recovered
+		}
 		return err
 	case <-ctx.Done():
 		return ctx.Err()

@@ -159,7 +159,9 @@ var traceOnPanic atomic.Bool
 //
 //	defer cli.Recover(stderr, prog, &code)
 //
-// The trace is printed too when the log level is debug.
+// The trace is printed too when the log level is debug. A panic of another
+// goroutine reaches it only when carried over (kernels.Go, ParallelFor):
+// every goroutine the programs start is started that way.
 func Recover(stderr io.Writer, prog string, code *int) {
 	p := recover()
 	if p == nil {
@@ -168,6 +170,10 @@ func Recover(stderr io.Writer, prog string, code *int) {
 	msg := fmt.Sprintf("internal error: %v (a bug; rerun with -log-level debug for the stack trace)", p)
 	if traceOnPanic.Load() {
 		msg = fmt.Sprintf("internal error: %v; stack trace:\n%s", p, debug.Stack())
+		// A worker's panic carried over (kernels.Go): where it happened.
+		if g, ok := p.(interface{ GoroutineStack() []byte }); ok {
+			msg += fmt.Sprintf("panicked in another goroutine; its stack trace:\n%s", g.GoroutineStack())
+		}
 		fmt.Fprintf(stderr, "%s: %s", prog, msg)
 		*code = ExitInternal
 		return

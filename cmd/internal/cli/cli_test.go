@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eandarn/eandarn/io/inputs"
+	"github.com/eandarn/eandarn/kernels"
 )
 
 func TestExitCodeAndReport(t *testing.T) {
@@ -172,6 +173,23 @@ func TestRecover(t *testing.T) {
 			!debug && (lines != 1 || !strings.Contains(b.String(), "-log-level debug")) ||
 			debug && (lines < 5 || !strings.Contains(b.String(), "goroutine")) {
 			t.Errorf("debug %v: exit %d, stderr %q", debug, code, b.String())
+		}
+		// A panic of a worker goroutine, carried to the main one
+		// (kernels.Go): one line, and at debug the worker's stack too.
+		b.Reset()
+		code = func() (code int) {
+			defer Recover(&b, "prog", &code)
+			kernels.ParallelFor(4, 2, func(_, i int) {
+				if i == 3 {
+					panic("worker panicked")
+				}
+			})
+			return ExitOK
+		}()
+		lines = strings.Count(b.String(), "\n")
+		if code != ExitInternal || !strings.HasPrefix(b.String(), "prog: internal error: worker panicked") ||
+			!debug && lines != 1 || debug && !strings.Contains(b.String(), "panicked in another goroutine; its stack trace:") {
+			t.Errorf("worker panic, debug %v: exit %d, stderr %q", debug, code, b.String())
 		}
 	}
 }
