@@ -78,6 +78,11 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 		lower = mat.NewTriDense(n, mat.Lower, nil)
 		chol.LTo(lower)
 	}
+	if m <= f.k {
+		// The leads would all go to the constant part of u (fitted exactly
+		// along R·1), leaving no data for the rest.
+		return nil, inverse.InputError(fmt.Errorf("reg: %d lead: an operator that leaves constants free needs at least %d leads", m, f.k+1))
+	}
 	abar := mat.DenseCopyOf(r)
 	if f.k == 1 {
 		ones := make([]float64, n)
@@ -103,6 +108,12 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 		f.q2t = mat.DenseCopyOf(q.Slice(0, m, 1, m).T())
 		abar = mat.NewDense(m-1, n, nil)
 		abar.Mul(f.q2t, r)
+	}
+	// Ā numerically zero (R sees nothing of u beyond the constants: a
+	// single nonzero column, say) would leave every λ rule dividing zero
+	// by zero. Frobenius norms (gonum's Norm 2 of a matrix).
+	if a, rn := mat.Norm(abar, 2), mat.Norm(r, 2); a <= float64(max(m, n))*0x1p-52*rn {
+		return nil, inverse.InputError(fmt.Errorf("reg: R sees nothing of u beyond its constant part (norm %.3g of the rest, %.3g of R)", a, rn))
 	}
 	// Mᵀ = L⁻¹Āᵀ, n x (m−k); the SVD is taken of the tall matrix.
 	mt := mat.DenseCopyOf(abar.T())
