@@ -345,6 +345,13 @@ func (h Header) IsInteger() bool {
 	return err == nil && d.kind != 'f'
 }
 
+// ElemSize returns the bytes of one element of the header's dtype (4 for
+// float32), or 0 for an unsupported dtype.
+func (h Header) ElemSize() int {
+	d, _ := parseDescr(h.Descr)
+	return d.size
+}
+
 // read decodes the file at path (see load).
 func read(path string, asInts bool) (vals []float64, ints []int, shape []int, err error) {
 	f, h, dt, n, err := open(path)

@@ -25,12 +25,12 @@ type declSource struct {
 }
 
 func (d declSource) file(string) string { return "fuzz.h5" }
-func (d declSource) stat(ds string) ([]int, bool, error) {
+func (d declSource) stat(ds string) ([]int, bool, float64, error) {
 	s, ok := d.shapes[ds]
 	if !ok {
-		return nil, false, errMissing
+		return nil, false, 0, errMissing
 	}
-	return s, d.numeric[ds], nil
+	return s, d.numeric[ds], roundingUnit(false, 8), nil
 }
 func (d declSource) floats(ds string) ([]float64, []int, error) {
 	d.t.Fatalf("data of %s read while checking declared shapes", ds)
@@ -113,7 +113,7 @@ func FuzzDeclared(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		src := decodeDecl(t, b)
-		shapes, err := declared(src)
+		shapes, _, err := declared(src)
 		if err != nil {
 			var se *SchemaError
 			if !errors.As(err, &se) {

@@ -30,9 +30,10 @@ var errMissing = errors.New("missing")
 // source is a run file being read: HDF5 or an NPY folder.
 type source interface {
 	file(ds string) string // the file holding dataset ds ("" = attributes)
-	// stat returns the declared shape of dataset ds and whether its
-	// elements are numbers, without reading its data.
-	stat(ds string) (shape []int, numeric bool, err error)
+	// stat returns the declared shape of dataset ds, whether its elements
+	// are numbers and their rounding unit (roundingUnit), without reading
+	// its data.
+	stat(ds string) (shape []int, numeric bool, unit float64, err error)
 	floats(ds string) ([]float64, []int, error)
 	ints(ds string) ([]int, []int, error)
 	attrs() (map[string]string, error)
@@ -74,7 +75,7 @@ func load(src source) (*inverse.Problem, error) {
 		return nil, err
 	}
 	p := &inverse.Problem{Attrs: attrs}
-	shapes, err := declared(src)
+	shapes, timeUnit, err := declared(src)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +122,7 @@ func load(src source) (*inverse.Problem, error) {
 	p.Time = got[Time]
 	p.TruthU = dense(TruthU)
 	p.TruthV = dense(TruthV)
-	if err := validate(src.file, p); err != nil {
+	if err := validate(src.file, p, timeUnit); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -154,17 +155,18 @@ func toMesh(nodes []float64, tris []int) *mesh.Mesh {
 }
 
 // declared returns the declared shape of every schema dataset of src
-// (absent optional ones left out) after checking, from the headers alone,
-// each against its schema entry (checkDeclared), their total size against
-// the memory budget, and their agreement with each other (checkShapes).
-func declared(src source) (map[string][]int, error) {
-	shapes := make(map[string][]int)
+// (absent optional ones left out), and the rounding unit of the stored
+// times, after checking, from the headers alone, each against its schema
+// entry (checkDeclared), their total size against the memory budget, and
+// their agreement with each other (checkShapes).
+func declared(src source) (shapes map[string][]int, timeUnit float64, err error) {
+	shapes = make(map[string][]int)
 	var tally inputs.Tally
 	// The torso group is optional as a whole: a member missing while another
 	// is present is reported like a missing required dataset.
 	var torsoMissing error
 	for _, s := range schema {
-		shape, numeric, err := src.stat(s.path)
+		shape, numeric, unit, err := src.stat(s.path)
 		if err := checkDeclared(src, s, shape, numeric, err); err != nil {
 			if errors.Is(err, errMissing) {
 				if s.torso && torsoMissing == nil {
@@ -172,20 +174,39 @@ func declared(src source) (map[string][]int, error) {
 				}
 				continue // optional
 			}
-			return nil, err
+			return nil, 0, err
 		}
 		if _, err := tally.Add("dataset "+s.path, shape); err != nil {
-			return nil, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: "data within the memory budget", Got: err.Error(), Err: err}
+			return nil, 0, &SchemaError{File: src.file(s.path), Dataset: s.path, Want: "data within the memory budget", Got: err.Error(), Err: err}
 		}
 		shapes[s.path] = shape
+		if s.path == Time {
+			timeUnit = unit
+		}
 	}
 	if torsoMissing != nil && (shapes[TorsoNodes] != nil || shapes[TorsoTris] != nil || shapes[Leads] != nil) {
-		return nil, torsoMissing
+		return nil, 0, torsoMissing
 	}
 	if err := checkShapes(src.file, shapes); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return shapes, nil
+	return shapes, timeUnit, nil
+}
+
+// roundingUnit is the relative spacing of the numbers a dataset stores:
+// 2^-52 for float64, 2^-23 for float32, 2^-10 for float16, and 0 for
+// integers, which are exact. Times stored as float32 (and offset from zero,
+// as sample times of a recording are) are uniform only to that precision.
+func roundingUnit(integer bool, size int) float64 {
+	switch {
+	case integer:
+		return 0
+	case size <= 2:
+		return 0x1p-10
+	case size <= 4:
+		return 0x1p-23
+	}
+	return 0x1p-52
 }
 
 // checkDeclared checks one dataset's declared shape against its schema
@@ -219,12 +240,12 @@ type h5Source struct{ f *h5.File }
 
 func (s h5Source) file(string) string { return s.f.Name() }
 
-func (s h5Source) stat(ds string) ([]int, bool, error) {
+func (s h5Source) stat(ds string) ([]int, bool, float64, error) {
 	info, err := s.f.Stat(ds)
 	if errors.Is(err, h5.ErrNotFound) {
-		return nil, false, errMissing
+		return nil, false, 0, errMissing
 	}
-	return info.Shape, info.Class == h5.Float || info.Class == h5.Int, err
+	return info.Shape, info.Class == h5.Float || info.Class == h5.Int, roundingUnit(info.Class == h5.Int, info.Size), err
 }
 
 func (s h5Source) floats(ds string) ([]float64, []int, error) {
@@ -273,12 +294,12 @@ func (d npySource) file(ds string) string {
 	return filepath.Join(string(d), filepath.FromSlash(ds)+".npy")
 }
 
-func (d npySource) stat(ds string) ([]int, bool, error) {
+func (d npySource) stat(ds string) ([]int, bool, float64, error) {
 	h, err := npy.Stat(d.file(ds))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, errMissing
+		return nil, false, 0, errMissing
 	}
-	return h.Shape, true, err
+	return h.Shape, true, roundingUnit(h.IsInteger(), h.ElemSize()), err
 }
 
 func (d npySource) floats(ds string) ([]float64, []int, error) {

@@ -9,10 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"codeberg.org/sbinet/npyio"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/hdf5"
 
 	"github.com/eandarn/eandarn/io/h5"
 	"github.com/eandarn/eandarn/io/npy"
@@ -396,7 +399,7 @@ func TestBadRunFiles(t *testing.T) {
 			want: "{file}: attribute units: want one of normalized, mV, uV, got missing"},
 		{name: "heart not closed", ds: HeartTris,
 			edit:   func(p *inverse.Problem) { p.Heart.Tris = p.Heart.Tris[1:] },
-			want:   "{file}: dataset geometry/heart/triangles: want a closed, consistently oriented, non-degenerate heart surface using every node, got not closed: 3 boundary edges",
+			want:   "{file}: dataset geometry/heart/triangles: want one closed, connected, consistently oriented, non-degenerate heart surface using every node, got not closed: 3 boundary edges",
 			prefix: true},
 		{name: "heart nodes coincide", ds: HeartTris,
 			edit: func(p *inverse.Problem) {
@@ -404,15 +407,52 @@ func TestBadRunFiles(t *testing.T) {
 					p.Heart.Nodes[i] = [3]float64{1, 2, 3}
 				}
 			},
-			want:   "{file}: dataset geometry/heart/triangles: want a closed, consistently oriented, non-degenerate heart surface using every node, got mesh: degenerate triangle",
+			want:   "{file}: dataset geometry/heart/triangles: want one closed, connected, consistently oriented, non-degenerate heart surface using every node, got mesh: degenerate triangle",
 			prefix: true},
 		{name: "time not uniform", ds: Time,
 			edit:   func(p *inverse.Problem) { p.Time[4] += 0.01 },
-			want:   "{file}: dataset signals/time: want uniform sampling (every step within 1e-06 of the first, 0.125, relative), got step 0.135 from t[3] to t[4]",
+			want:   "{file}: dataset signals/time: want uniform sampling (every step within 1.25e-07 of the first, 0.125), got step 0.135 from t[3] to t[4]",
 			prefix: true},
 		{name: "R all zero", ds: Forward,
 			edit: func(p *inverse.Problem) { p.R.Zero() },
-			want: "{file}: dataset forward/R: want a transfer matrix with a nonzero entry, got all zeros"},
+			want: "{file}: dataset forward/R: want an entry of magnitude at least 1e-150 (squares must not underflow), got all zeros"},
+		{name: "R so small its squares underflow", ds: Forward,
+			edit: func(p *inverse.Problem) { p.R.Scale(1e-300, p.R) },
+			want: "{file}: dataset forward/R: want an entry of magnitude at least 1e-150 (squares must not underflow), got none above ", prefix: true},
+		{name: "BSPM all zero", ds: BSPM,
+			edit: func(p *inverse.Problem) { p.BSPM.Zero() },
+			want: "{file}: dataset signals/bspm: want an entry of magnitude at least 1e-150 (squares must not underflow), got all zeros"},
+		{name: "time step so small its reciprocal overflows", ds: Time,
+			edit: func(p *inverse.Problem) {
+				for i := range p.Time {
+					p.Time[i] = float64(i) * 5e-324
+				}
+			},
+			want: "{file}: dataset signals/time: want a time step of at least 1e-150 (time derivatives divide by it), got 5e-324"},
+		{name: "heart coordinates whose cubes overflow", ds: HeartNodes,
+			edit: func(p *inverse.Problem) {
+				for i := range p.Heart.Nodes {
+					p.Heart.Nodes[i][0] *= 1e110
+				}
+			},
+			want: "{file}: dataset geometry/heart/nodes: want coordinates of magnitude at most 1e+100 (volumes must stay finite), got ", prefix: true},
+		{name: "heart of two separate surfaces", ds: HeartTris,
+			edit: func(p *inverse.Problem) {
+				n := len(p.Heart.Nodes)
+				for i := range n {
+					x := p.Heart.Nodes[i]
+					p.Heart.Nodes = append(p.Heart.Nodes, [3]float64{x[0] + 200, x[1], x[2]})
+				}
+				for _, t := range p.Heart.Tris {
+					p.Heart.Tris = append(p.Heart.Tris, [3]int{t[0] + n, t[1] + n, t[2] + n})
+				}
+				var r, u, v mat.Dense
+				r.Augment(p.R, p.R)
+				u.Stack(p.TruthU, p.TruthU)
+				v.Stack(p.TruthV, p.TruthV)
+				p.R, p.TruthU, p.TruthV = &r, &u, &v
+			},
+			want: "{file}: dataset geometry/heart/triangles: want one closed, connected, consistently oriented, non-degenerate heart surface using every node, got 2 separate surfaces (node 42 is not connected to node 0)"},
 		{name: "value whose square overflows", ds: BSPM,
 			edit: func(p *inverse.Problem) { p.BSPM.Set(2, 3, -1e200) },
 			want: "{file}: dataset signals/bspm: want values of magnitude at most 1e+150 (squares must stay finite), got -1e+200 at [2,3]"},
@@ -663,5 +703,90 @@ func TestDeclaredBeforeRead(t *testing.T) {
 	}
 	if err := Validate("x", smallProblem()); err != nil {
 		t.Errorf("the fuzz seed problem is invalid: %v", err)
+	}
+}
+
+// TestStoredTimePrecision: times stored as float32 are uniform only to
+// float32's precision (sample times of a recording near 1000, step 0.1,
+// have steps that differ by 1e-4): they load, while the same rounding in a
+// float64 dataset, or a real jitter in a float32 one, is refused.
+func TestStoredTimePrecision(t *testing.T) {
+	p := tinyProblem()
+	t32 := make([]float32, len(p.Time))
+	t64 := make([]float64, len(p.Time))
+	for i := range t32 {
+		t32[i] = float32(1000 + 0.1*float64(i))
+		t64[i] = float64(t32[i])
+	}
+	jitter := slices.Clone(t32)
+	jitter[5] += 0.002
+	for _, c := range []struct {
+		name   string
+		time   any
+		refuse bool
+	}{
+		{"float32", t32, false},
+		{"float64 holding float32 values", t64, true},
+		{"float32 with jitter", jitter, true},
+	} {
+		for _, form := range []string{"h5", "npy"} {
+			t.Run(c.name+"/"+form, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "run")
+				if form == "h5" {
+					path += ".h5"
+				}
+				writeUnchecked(t, path, p, Time, nil)
+				writeTime(t, path, c.time)
+				_, err := Load(path)
+				switch {
+				case c.refuse && (err == nil || !strings.Contains(err.Error(), "uniform sampling")):
+					t.Errorf("%v, want a refusal of the non-uniform times", err)
+				case !c.refuse && err != nil:
+					t.Errorf("%v, want the run file loaded", err)
+				}
+			})
+		}
+	}
+}
+
+// writeTime adds signals/time holding times ([]float32 or []float64) to
+// the run file at path, with their own dtype.
+func writeTime(t *testing.T, path string, times any) {
+	t.Helper()
+	if !IsHDF5Path(path) {
+		f, err := os.Create(filepath.Join(path, "signals", "time.npy"))
+		if err == nil {
+			err = errors.Join(npyio.Write(f, times), f.Close())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDWR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := reflect.ValueOf(times).Len()
+	dtype, ptr := hdf5.T_NATIVE_DOUBLE, any(nil)
+	switch v := times.(type) {
+	case []float32:
+		dtype, ptr = hdf5.T_NATIVE_FLOAT, &v
+	case []float64:
+		ptr = &v
+	}
+	space, err := hdf5.CreateSimpleDataspace([]uint{uint(n)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer space.Close()
+	ds, err := f.CreateDataset("/signals/time", dtype, space)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	if err := ds.Write(ptr); err != nil {
+		t.Fatal(err)
 	}
 }

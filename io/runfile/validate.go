@@ -16,19 +16,21 @@ import (
 // returns the first violation as a *SchemaError whose File is name. Load
 // runs it on every file; Save runs it before writing anything.
 func Validate(name string, p *inverse.Problem) error {
-	return validate(func(string) string { return name }, p)
+	return validate(func(string) string { return name }, p, roundingUnit(false, 8))
 }
 
 // UniformTol is the largest relative deviation of a time step from the
 // first one that still counts as uniform sampling (rounding of times
-// computed as k·τ, or of sample times in ms converted to AP units).
+// computed as k·τ, or of sample times in ms converted to AP units), on top
+// of the rounding of the stored times themselves (checkTime).
 const UniformTol = 1e-6
 
 // validate checks p; fileOf names the file holding a dataset ("" is the
-// attributes' file) for error messages. The shapes are checked first, with
+// attributes' file) for error messages, and timeUnit is the rounding unit
+// of the stored times (roundingUnit). The shapes are checked first, with
 // the same function that checks the declared shapes before a load reads
 // any data, then the values.
-func validate(fileOf func(ds string) string, p *inverse.Problem) error {
+func validate(fileOf func(ds string) string, p *inverse.Problem, timeUnit float64) error {
 	bad := func(ds, want, got string) error {
 		return &SchemaError{File: fileOf(ds), Dataset: ds, Want: want, Got: got}
 	}
@@ -55,7 +57,7 @@ func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 		return err
 	}
 	if err := CheckHeart(p.Heart); err != nil {
-		return bad(HeartTris, "a closed, consistently oriented, non-degenerate heart surface using every node", err.Error())
+		return bad(HeartTris, "one closed, connected, consistently oriented, non-degenerate heart surface using every node", err.Error())
 	}
 	if err := checkRegions(fileOf, bad, p); err != nil {
 		return err
@@ -74,16 +76,18 @@ func validate(fileOf func(ds string) string, p *inverse.Problem) error {
 		}
 	}
 
-	if err := checkFinite(bad, Forward, p.R); err != nil {
-		return err
+	for _, d := range []struct {
+		ds string
+		m  *mat.Dense
+	}{{Forward, p.R}, {BSPM, p.BSPM}} {
+		if err := checkFinite(bad, d.ds, d.m); err != nil {
+			return err
+		}
+		if err := checkNotNegligible(bad, d.ds, d.m); err != nil {
+			return err
+		}
 	}
-	if mat.Norm(p.R, math.Inf(1)) == 0 {
-		return bad(Forward, "a transfer matrix with a nonzero entry", "all zeros")
-	}
-	if err := checkFinite(bad, BSPM, p.BSPM); err != nil {
-		return err
-	}
-	if err := checkTime(bad, p.Time); err != nil {
+	if err := checkTime(bad, p.Time, timeUnit); err != nil {
 		return err
 	}
 	for _, tr := range []struct {
@@ -247,18 +251,11 @@ func validRegionName(name string) bool {
 	return true
 }
 
-// checkNodes checks a mesh's node coordinates (finite, with finite squared
-// distances) and triangle indices.
+// checkNodes checks a mesh's node coordinates (finite, with finite
+// volumes: checkCoordinates) and triangle indices.
 func checkNodes(bad func(ds, want, got string) error, msh *mesh.Mesh, nodesDS, trisDS, what string) error {
-	for i, p := range msh.Nodes {
-		for k, x := range p {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return bad(nodesDS, "finite values", fmt.Sprintf("%v at [%d,%d]", x, i, k))
-			}
-			if math.Abs(x) > maxMagnitude {
-				return bad(nodesDS, fmt.Sprintf("coordinates of magnitude at most %g (squares must stay finite)", maxMagnitude), fmt.Sprintf("%v at [%d,%d]", x, i, k))
-			}
-		}
+	if err := checkCoordinates(msh); err != nil {
+		return bad(nodesDS, err.want, err.got)
 	}
 	n := len(msh.Nodes)
 	for i, t := range msh.Tris {
@@ -269,6 +266,38 @@ func checkNodes(bad func(ds, want, got string) error, msh *mesh.Mesh, nodesDS, t
 		}
 	}
 	return nil
+}
+
+// surfaces returns the number of connected surfaces of m (nodes joined by
+// triangle edges) and the first node outside the surface of node 0. The
+// methods take a heart to be one surface: the Laplacian of two has a
+// constant null space on each, which Tikhonov's standard form (one
+// constant) does not expect, and the result would be silently wrong.
+func surfaces(m *mesh.Mesh) (count, first int) {
+	nb := m.Neighbors()
+	seen := make([]bool, len(nb))
+	var queue []int
+	for start := range nb {
+		if seen[start] {
+			continue
+		}
+		if count++; count == 2 {
+			first = start
+		}
+		seen[start] = true
+		queue = append(queue[:0], start)
+		for len(queue) > 0 {
+			i := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			for _, j := range nb[i] {
+				if !seen[j] {
+					seen[j] = true
+					queue = append(queue, j)
+				}
+			}
+		}
+	}
+	return count, first
 }
 
 // flatTol is the least |V| / A^(3/2) (enclosed volume over total area to
@@ -286,6 +315,9 @@ const flatTol = 1e-9
 // reconstructed), and not flat (a closed surface with zero volume has no
 // outside). The error names the first defect.
 func CheckHeart(m *mesh.Mesh) error {
+	if err := checkCoordinates(m); err != nil {
+		return fmt.Errorf("want %s, got %s", err.want, err.got)
+	}
 	rep, err := m.Validate()
 	if err != nil {
 		return err
@@ -296,6 +328,9 @@ func CheckHeart(m *mesh.Mesh) error {
 		return fmt.Errorf("not closed: %d boundary edges, the first (%d, %d)", len(rep.BoundaryEdges), e[0], e[1])
 	case len(rep.Isolated) > 0:
 		return fmt.Errorf("node %d is in no triangle (%d such nodes)", rep.Isolated[0], len(rep.Isolated))
+	}
+	if k, a := surfaces(m); k > 1 {
+		return fmt.Errorf("%d separate surfaces (node %d is not connected to node 0)", k, a)
 	}
 	area := 0.0
 	for _, a := range m.TriangleAreas() {
@@ -309,8 +344,61 @@ func CheckHeart(m *mesh.Mesh) error {
 
 // maxMagnitude bounds every value of a run file: sums of squares of values
 // up to 1e150 (norms, least squares, distances) stay far from overflow for
-// any realistic size, while 1e155² is already +Inf.
-const maxMagnitude = 1e150
+// any realistic size, while 1e155² is already +Inf. minMagnitude is its
+// counterpart from below: R and the BSPM must each have an entry at least
+// that large, and the time step must be, or their squares (and the
+// reciprocal squares of the step, in the time derivative of the residuals)
+// leave the range of float64 and the methods compute with zeros and
+// infinities.
+const (
+	maxMagnitude = 1e150
+	minMagnitude = 1e-150
+)
+
+// maxCoordinate bounds node coordinates: volumes are sums of cubes of
+// coordinates (the flatness check of the heart, the BEM), and 1e100³ is
+// still far from overflow.
+const maxCoordinate = 1e100
+
+// coordError is a bad coordinate, as want and got of a SchemaError.
+type coordError struct{ want, got string }
+
+// checkCoordinates checks that every node coordinate of m is finite and of
+// magnitude at most maxCoordinate.
+func checkCoordinates(m *mesh.Mesh) *coordError {
+	for i, p := range m.Nodes {
+		for k, x := range p {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return &coordError{"finite values", fmt.Sprintf("%v at [%d,%d]", x, i, k)}
+			}
+			if math.Abs(x) > maxCoordinate {
+				return &coordError{fmt.Sprintf("coordinates of magnitude at most %g (volumes must stay finite)", maxCoordinate), fmt.Sprintf("%v at [%d,%d]", x, i, k)}
+			}
+		}
+	}
+	return nil
+}
+
+// checkNotNegligible checks that m has an entry of magnitude at least
+// minMagnitude: an all-zero R has no information to invert, an all-zero
+// BSPM nothing to reconstruct (a method would return zeros), and entries
+// whose squares underflow behave as zeros in every method.
+func checkNotNegligible(bad func(ds, want, got string) error, ds string, m *mat.Dense) error {
+	largest := 0.0
+	r, c := m.Dims()
+	for i := 0; i < r && largest < minMagnitude; i++ {
+		for _, x := range m.RawRowView(i)[:c] {
+			largest = max(largest, math.Abs(x))
+		}
+	}
+	switch want := fmt.Sprintf("an entry of magnitude at least %g (squares must not underflow)", minMagnitude); {
+	case largest == 0:
+		return bad(ds, want, "all zeros")
+	case largest < minMagnitude:
+		return bad(ds, want, fmt.Sprintf("none above %g", largest))
+	}
+	return nil
+}
 
 // checkFinite checks that every value is finite and of magnitude at most
 // maxMagnitude.
@@ -338,8 +426,11 @@ func CheckData(name, ds string, m *mat.Dense) error {
 }
 
 // checkTime checks that the times are finite, strictly increasing and
-// uniformly spaced (every step within UniformTol of the first, relative).
-func checkTime(bad func(ds, want, got string) error, time []float64) error {
+// uniformly spaced: every step within UniformTol of the first, relative,
+// plus what rounding the times to their storage precision can move a step
+// (two rounding units of the largest time: a float32 time near 1000 is
+// within 6e-5 of the value meant).
+func checkTime(bad func(ds, want, got string) error, time []float64, unit float64) error {
 	for i, t := range time {
 		if math.IsNaN(t) || math.IsInf(t, 0) {
 			return bad(Time, "finite values", fmt.Sprintf("%v at [%d]", t, i))
@@ -349,9 +440,14 @@ func checkTime(bad func(ds, want, got string) error, time []float64) error {
 		}
 	}
 	tau := time[1] - time[0]
+	if tau < minMagnitude {
+		return bad(Time, fmt.Sprintf("a time step of at least %g (time derivatives divide by it)", minMagnitude), fmt.Sprint(tau))
+	}
+	largest := max(math.Abs(time[0]), math.Abs(time[len(time)-1]))
+	tol := UniformTol*tau + 2*unit*largest
 	for i := 2; i < len(time); i++ {
-		if d := time[i] - time[i-1]; math.Abs(d-tau) > UniformTol*tau {
-			return bad(Time, fmt.Sprintf("uniform sampling (every step within %g of the first, %g, relative)", UniformTol, tau),
+		if d := time[i] - time[i-1]; math.Abs(d-tau) > tol {
+			return bad(Time, fmt.Sprintf("uniform sampling (every step within %.3g of the first, %g)", tol, tau),
 				fmt.Sprintf("step %g from t[%d] to t[%d]", d, i-1, i))
 		}
 	}
