@@ -43,6 +43,12 @@ type config struct {
 	progress time.Duration // -progress: how the job reports, not what it computes
 }
 
+// maxWeight bounds the regularization weights -lambda, -lambda-s and
+// -lambda-t: the methods work with their squares, and 1e308² is +Inf (the
+// bound of the run file's values, runfile's maxMagnitude, for the same
+// reason).
+const maxWeight = 1e150
+
 // selectors are the accepted -select values (the λ choice of the
 // regularization methods).
 var selectors = []string{"gcv", "lcurve", "discrepancy"}
@@ -115,8 +121,8 @@ func (c *config) validate() error {
 		return cli.BadInputf("-select %q: want one of %s", c.Select, strings.Join(selectors, ", "))
 	case c.Select == "discrepancy" && c.Lambda == "auto" && c.Noise == 0:
 		return cli.BadInputf("-select discrepancy needs the noise level: -noise must be > 0")
-	case !(c.LambdaS >= 0) || !(c.LambdaT >= 0) || math.IsInf(c.LambdaS+c.LambdaT, 0) || c.Window < 0:
-		return cli.BadInputf("-lambda-s %v, -lambda-t %v, -window %d: want finite values ≥ 0 (0 = GCV)", c.LambdaS, c.LambdaT, c.Window)
+	case !(c.LambdaS >= 0 && c.LambdaS <= maxWeight) || !(c.LambdaT >= 0 && c.LambdaT <= maxWeight) || c.Window < 0:
+		return cli.BadInputf("-lambda-s %v, -lambda-t %v, -window %d: want weights in [0, %g] (0 = GCV; their squares must stay finite) and a window ≥ 0", c.LambdaS, c.LambdaT, c.Window, maxWeight)
 	case c.Device != "cpu":
 		return cli.BadInputf("-device %q: this build has the cpu backend only", c.Device)
 	}
@@ -127,8 +133,8 @@ func (c *config) validate() error {
 	}
 	if c.Lambda != "auto" {
 		x, err := strconv.ParseFloat(c.Lambda, 64)
-		if err != nil || !(x > 0) || math.IsInf(x, 0) {
-			return cli.BadInputf("-lambda %q: want auto or a finite number > 0", c.Lambda)
+		if err != nil || !(x > 0 && x <= maxWeight) {
+			return cli.BadInputf("-lambda %q: want auto or a number in (0, %g] (its square must stay finite)", c.Lambda, maxWeight)
 		}
 		c.lambda = x
 	}

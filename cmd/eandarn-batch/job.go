@@ -81,6 +81,17 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 		return nil, cli.BadInput(err)
 	}
 	tm.load = time.Since(t0).Seconds()
+	if fitBatch(c, p.BSPM.RawMatrix().Cols) {
+		log.Info("the recording is shorter than the default mini-batch: training on all its frames", "batch_frames", c.Pinn["batch-frames"])
+		if m, err = entry.build(c, log); err != nil {
+			return nil, cli.BadInputf("method %s: %w", c.Method, err)
+		}
+	}
+	// The method's own arrays grow as n² (Tikhonov, STRE) or with the
+	// network's activations: within the budget too, before the solve.
+	if err := taskWork(c).checkArrays(sizesOf(p)); err != nil {
+		return nil, cli.BadInput(err)
+	}
 	m0, n := p.R.Dims()
 	_, frames := p.BSPM.Dims()
 	log.Info("loaded", "in", c.In, "nodes", n, "leads", m0, "frames", frames, "truth", p.TruthU != nil, "seconds", tm.load)

@@ -147,6 +147,11 @@ func TestBadInput(t *testing.T) {
 		{"Tikhonov flag on PINN", []string{"-in", good, "-method", "eandarn", "-lambda", "0.1"}, "-lambda does not apply to eandarn"},
 		{"STRE flag on Tikhonov", []string{"-in", good, "-method", "tikhonov1", "-window", "2"}, "-window does not apply to tikhonov1; it applies to stre"},
 		{"resume without checkpoint", []string{"-in", good, "-method", "eandarn", "-resume"}, "-resume needs -checkpoint"},
+		// Weights whose squares overflow: λ = 1e308 gave the λ → ∞ limit
+		// with exit 0, -lambda-s 1e308 exit 1 (an eigen-decomposition of Inf).
+		{"lambda whose square overflows", []string{"-in", good, "-method", "tikhonov2", "-lambda", "1e308"}, "want auto or a number in (0, 1e+150]"},
+		{"lambda-s whose square overflows", []string{"-in", good, "-method", "stre", "-lambda-s", "1e308"}, "want weights in [0, 1e+150]"},
+		{"lambda-t whose square overflows", []string{"-in", good, "-method", "stre", "-lambda-t", "1e200"}, "want weights in [0, 1e+150]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clitest.RefusalKeepsOutput(t, prog, "result.h5", tc.want, func(out string) (int, string, string) {

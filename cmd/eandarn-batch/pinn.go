@@ -170,6 +170,29 @@ func pinnSettings(fs []*pinnFlag) map[string]string {
 	return m
 }
 
+// fitBatch lowers the mini-batch of a PINN method to the frames of a
+// recording shorter than the default batch (T = 5 is a valid run file; the
+// default batch is 8 frames), as if -batch-frames T had been given, so that
+// a valid file with default settings trains on all its frames instead of
+// being refused; an explicit -batch-frames is left to the method's check.
+// It reports whether it changed c.
+func fitBatch(c *config, frames int) bool {
+	if !slices.Contains(pinn.Names, c.Method) || slices.Contains(c.given, "batch-frames") {
+		return false
+	}
+	cfg, err := pinnConfig(c)
+	if err != nil || cfg.BatchFrames <= frames {
+		return false
+	}
+	for _, f := range c.pinn {
+		if f.name == "batch-frames" {
+			f.value, f.set = strconv.Itoa(frames), true
+		}
+	}
+	c.Pinn = pinnSettings(c.pinn)
+	return true
+}
+
 // pinnConfig is the PINN configuration of c: the method's defaults, then
 // the flags given.
 func pinnConfig(c *config) (pinn.Config, error) {

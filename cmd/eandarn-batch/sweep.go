@@ -347,8 +347,15 @@ func runAll(s *slurm.Spec, tasks []slurm.Task, jobs int, logLevel string, stdout
 			worst = c
 		}
 	}
+	logs := filepath.Join(s.OutputDir(), "logs")
 	log.Info("sweep finished", "tasks", len(tasks), "ok", ok, "failed", failed, "bad_input", bad,
-		"interrupted", interrupted, "logs", filepath.Join(s.OutputDir(), "logs"))
+		"interrupted", interrupted, "logs", logs)
+	if worst != cli.ExitOK {
+		// A status other than 0 always comes with its one line, whatever
+		// the log level.
+		fmt.Fprintf(stderr, "%s: %d of %d tasks did not finish (failed %d, bad input %d, interrupted %d); their logs are in %s\n",
+			prog, failed+bad+interrupted, len(tasks), failed, bad, interrupted, logs)
+	}
 	return worst
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/slurm"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/pinn"
@@ -88,9 +89,29 @@ const (
 // estimate is the --mem estimate of the task on a run file of sizes sz,
 // run on cpus CPUs.
 func (w memWork) estimate(sz runSizes, cpus int) slurm.Estimate {
+	bytes, what := w.arrays(sz)
+	need := memBaseMiB + memPerCPUMiB*float64(cpus) + bytes/(1<<20)
+	mib := math.Ceil(memHeadroom*need/memRoundMiB) * memRoundMiB
+	return slurm.Estimate{MiB: int(mib), Why: fmt.Sprintf("%s on %d nodes x %d leads x %d frames, %d CPU (README \"Memory of a task\")",
+		what, sz.nodes, sz.leads, sz.frames, cpus)}
+}
+
+// checkArrays refuses, before the solve, a task whose arrays (the model's
+// data and method terms) would not fit the memory budget (-max-memory): a
+// run file of a few MB with a 40962-node heart makes Tikhonov's n x n
+// factors 13 GB each.
+func (w memWork) checkArrays(sz runSizes) error {
+	bytes, what := w.arrays(sz)
+	var t inputs.Tally
+	return t.AddBytes(fmt.Sprintf("%s on %d nodes x %d leads x %d frames: the arrays it works with", what, sz.nodes, sz.leads, sz.frames),
+		int64(min(bytes, math.MaxInt64/2)))
+}
+
+// arrays is the bytes of the model's data and method terms (need without
+// the base and the per-CPU term), and what the method term describes.
+func (w memWork) arrays(sz runSizes) (bytes float64, what string) {
 	n, m, T := float64(sz.nodes), float64(sz.leads), float64(sz.frames)
-	bytes := 8 * (m*n + m*T + 3*n*T)
-	var what string
+	bytes = 8 * (m*n + m*T + 3*n*T)
 	switch {
 	case w.method == "stre":
 		bytes += 8 * (10*n*n + 16*n*T + 16*T*T)
@@ -111,8 +132,5 @@ func (w memWork) estimate(sz runSizes, cpus int) slurm.Estimate {
 		bytes += 8 * (4*n*n + 4*n*T)
 		what = w.method
 	}
-	need := memBaseMiB + memPerCPUMiB*float64(cpus) + bytes/(1<<20)
-	mib := math.Ceil(memHeadroom*need/memRoundMiB) * memRoundMiB
-	return slurm.Estimate{MiB: int(mib), Why: fmt.Sprintf("%s on %d nodes x %d leads x %d frames, %d CPU (README \"Memory of a task\")",
-		what, sz.nodes, sz.leads, sz.frames, cpus)}
+	return bytes, what
 }

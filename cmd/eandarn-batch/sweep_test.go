@@ -739,3 +739,15 @@ func TestSweepResultIsSpecial(t *testing.T) {
 		t.Errorf("task logs written: %v", logs)
 	}
 }
+
+// TestSweepFailedTasksSayWhy: a local sweep whose tasks fail on their data
+// (here a memory budget the run file exceeds) exits with their status and
+// one line on stderr naming the failed tasks and their logs, at any log
+// level; before, -log-level warn left exit status 2 with nothing on stderr.
+func TestSweepFailedTasksSayWhy(t *testing.T) {
+	spec := sweepDir(t, "[fixed]\nmax-memory = \"1KiB\"\n"+regSweep)
+	code, out, errs := call("-sweep", spec, "-task", "all", "-j", "2", "-log-level", "warn")
+	if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "4 of 4 tasks did not finish (failed 0, bad input 4, interrupted 0)") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want 2 and one line counting the failed tasks", code, out, errs)
+	}
+}
