@@ -218,8 +218,9 @@ func (c Config) asMap() map[string]any {
 
 // hash identifies a run for checkpoints: every setting that changes the
 // numbers (not the checkpoint paths and cadence, not MonitorEvery), plus the
-// problem's shapes and the bits of its R, BSPM, time axis and heart nodes,
-// so a checkpoint is never resumed against other data.
+// problem's shapes and the bits of its R, BSPM, time axis, heart nodes and
+// heart triangles (the same nodes joined differently give another
+// Laplacian), so a checkpoint is never resumed against other data.
 func (c Config) hash(p *inverse.Problem) string {
 	k := c
 	k.Checkpoint, k.CheckpointEvery, k.Resume, k.MonitorEvery = "", 0, "", 0
@@ -251,6 +252,12 @@ func (c Config) hash(p *inverse.Problem) string {
 		put(x[0])
 		put(x[1])
 		put(x[2])
+	}
+	put(float64(len(p.Heart.Tris)))
+	for _, tri := range p.Heart.Tris {
+		for _, v := range tri {
+			put(float64(v))
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -11,9 +11,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/mesh"
 )
 
 // smallConfig is a quick training setup on tinyProblem: it draws
@@ -126,24 +130,24 @@ func TestResumeRefusesOtherConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := tinyProblem(12, 24)
+	// The same nodes joined differently: another Laplacian.
+	remeshed := tinyProblem(11, 24)
+	remeshed.Heart = flipEdge(t, remeshed.Heart)
 	for _, c := range []struct {
 		what   string
 		change func(*Config)
-		p      any
+		p      *inverse.Problem
 	}{
 		{"lambda", func(c *Config) { c.Lambda = 0.3 }, p},
 		{"seed", func(c *Config) { c.Seed = 2 }, p},
 		{"data", func(c *Config) {}, other},
+		{"heart triangles", func(c *Config) {}, remeshed},
 	} {
 		cfg2 := cfg
 		cfg2.Checkpoint = filepath.Join(t.TempDir(), "x.gob")
 		cfg2.Resume = cfg.Checkpoint
 		c.change(&cfg2)
-		prob := p
-		if c.what == "data" {
-			prob = other
-		}
-		_, err := (&Method{Config: cfg2}).Solve(context.Background(), prob)
+		_, err := (&Method{Config: cfg2}).Solve(context.Background(), c.p)
 		if !errors.Is(err, ErrConfigMismatch) || !strings.Contains(err.Error(), "config hash") {
 			t.Errorf("other %s: got %v, want a config-hash refusal", c.what, err)
 		}
@@ -179,4 +183,25 @@ func TestNonFiniteLoss(t *testing.T) {
 	if !errors.Is(err, ErrNonFinite) {
 		t.Errorf("NaN data: got %v, want ErrNonFinite", err)
 	}
+}
+
+// flipEdge returns a copy of m with the edge shared by triangle 0 and its
+// neighbour across triangle 0's first edge replaced by the other diagonal
+// of their quadrilateral: the same nodes, other triangles.
+func flipEdge(t *testing.T, m *mesh.Mesh) *mesh.Mesh {
+	t.Helper()
+	out := &mesh.Mesh{Nodes: m.Nodes, Tris: slices.Clone(m.Tris)}
+	a := out.Tris[0]
+	for j := 1; j < len(out.Tris); j++ {
+		b := out.Tris[j]
+		for k := range 3 {
+			if b[k] == a[1] && b[(k+1)%3] == a[0] {
+				c := b[(k+2)%3]
+				out.Tris[0], out.Tris[j] = [3]int{a[0], c, a[2]}, [3]int{c, a[1], a[2]}
+				return out
+			}
+		}
+	}
+	t.Fatal("no neighbour across the first edge of triangle 0")
+	return nil
 }
