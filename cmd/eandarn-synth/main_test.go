@@ -176,6 +176,10 @@ func TestBadInput(t *testing.T) {
 	clitest.WriteMesh(t, openHeart, open)
 	tinyTorso := filepath.Join(dir, "tinytorso.h5")
 	clitest.WriteMesh(t, tinyTorso, geometry.Icosphere(2, 10))
+	leads2D := filepath.Join(dir, "leads2d.npy")
+	if err := npy.WriteInts(leads2D, 2, 2, []int{0, 1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
 	with := func(kv ...string) []string { return withFlags(base, kv...) }
 	for _, tc := range []struct {
 		name string
@@ -197,6 +201,8 @@ func TestBadInput(t *testing.T) {
 		{"activated fraction above 1", with("-min-activated", "2"), "-min-activated 2"},
 		{"unknown mesh units", with("-mesh-units", "km"), "-mesh-units"},
 		{"wave cut off by the window", with("-tend", "2", "-frames", "5"), "still travelling"},
+		// A 2 x 2 array is not a list of leads (it was read as 4 leads).
+		{"leads of rank 2", with("-leads", leads2D), "want one integer per line (a vector), got shape [2 2]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clitest.RefusalKeepsOutput(t, prog, "run.h5", tc.want, func(out string) (int, string, string) {

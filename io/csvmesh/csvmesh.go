@@ -7,11 +7,13 @@
 //	matrix.csv   r x c   any numeric table (transfer matrices, potentials)
 //	index.csv    k x 1   one 0-based index per line (electrode nodes)
 //
-// Blank lines and lines starting with '#' are skipped; spaces around fields
-// are ignored. Errors name the file and the line.
+// Blank lines and lines starting with '#' are skipped; spaces around fields,
+// a leading UTF-8 byte-order mark and CR LF line ends are ignored. Errors
+// name the file and the line.
 package csvmesh
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -45,7 +47,13 @@ func table(path string) ([][]string, error) {
 	if err := t.AddBytes("read "+path, 4*min(st.Size(), math.MaxInt64/4)); err != nil {
 		return nil, err
 	}
-	r := csv.NewReader(f)
+	// A leading UTF-8 byte-order mark (spreadsheets write one) is not
+	// part of the first value.
+	br := bufio.NewReader(f)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		br.Discard(3)
+	}
+	r := csv.NewReader(br)
 	r.Comment = '#'
 	r.TrimLeadingSpace = true
 	r.ReuseRecord = false

@@ -145,4 +145,12 @@ func TestBadFiles(t *testing.T) {
 	if _, err := ReadIndices(write("i.csv", "0\n5\n"), 4); err == nil || !strings.Contains(err.Error(), "row 2: want an index in [0, 4), got 5") {
 		t.Errorf("index out of range: %v", err)
 	}
+	// Spreadsheets save CSV as UTF-8 with a byte-order mark, and Windows
+	// ends lines with CR LF: both read as the plain file does.
+	if idx, err := ReadIndices(write("bom.csv", "\ufeff0\r\n3\r\n"), 4); err != nil || len(idx) != 2 || idx[0] != 0 || idx[1] != 3 {
+		t.Errorf("indices with a byte-order mark: %v %v", idx, err)
+	}
+	if m, err := Load(write("bomn.csv", "\ufeff0,0,0\n1,0,0\n0,1,0\n0,0,1\n"), faces); err != nil || m.Nodes[0] != [3]float64{} {
+		t.Errorf("nodes with a byte-order mark: %v %v", m, err)
+	}
 }

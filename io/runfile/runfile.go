@@ -296,26 +296,33 @@ func (d npySource) file(ds string) string {
 
 func (d npySource) stat(ds string) ([]int, bool, float64, error) {
 	h, err := npy.Stat(d.file(ds))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, 0, errMissing
+	if err != nil {
+		return nil, false, 0, d.absent(ds, err)
 	}
-	return h.Shape, true, roundingUnit(h.IsInteger(), h.ElemSize()), err
+	return h.Shape, true, roundingUnit(h.IsInteger(), h.ElemSize()), nil
 }
 
 func (d npySource) floats(ds string) ([]float64, []int, error) {
 	v, shape, err := npy.ReadFloats(d.file(ds))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, errMissing
-	}
-	return v, shape, err
+	return v, shape, d.absent(ds, err)
 }
 
 func (d npySource) ints(ds string) ([]int, []int, error) {
 	v, shape, err := npy.ReadInts(d.file(ds))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, errMissing
+	return v, shape, d.absent(ds, err)
+}
+
+// absent turns the error of reading dataset ds into errMissing when its
+// file does not exist. A symbolic link to nothing is an error instead: an
+// optional dataset (the truth) would silently be left out.
+func (d npySource) absent(ds string, err error) error {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	return v, shape, err
+	if to, lerr := os.Readlink(d.file(ds)); lerr == nil {
+		return fmt.Errorf("%s is a symbolic link to %s, which does not exist", d.file(ds), to)
+	}
+	return errMissing
 }
 
 // maxAttrs is the largest attrs.json read: attributes are provenance text.

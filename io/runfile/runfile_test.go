@@ -456,6 +456,17 @@ func TestBadRunFiles(t *testing.T) {
 		{name: "value whose square overflows", ds: BSPM,
 			edit: func(p *inverse.Problem) { p.BSPM.Set(2, 3, -1e200) },
 			want: "{file}: dataset signals/bspm: want values of magnitude at most 1e+150 (squares must stay finite), got -1e+200 at [2,3]"},
+		{name: "truth a symbolic link to nothing", ds: TruthU,
+			damage: func(t *testing.T, path string) {
+				if IsHDF5Path(path) {
+					t.Skip("a .npy folder case")
+				}
+				p := filepath.Join(path, "truth", "u.npy")
+				if err := errors.Join(os.Remove(p), os.Symlink("gone.npy", p)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: "{file}: dataset truth/u: want a 2-D float dataset (heart nodes x frames), got unreadable: {file} is a symbolic link to gone.npy, which does not exist"},
 		{name: "truncated file", ds: Forward,
 			damage: func(t *testing.T, path string) {
 				if !IsHDF5Path(path) {
@@ -478,7 +489,7 @@ func TestBadRunFiles(t *testing.T) {
 					if c.ds != "" {
 						file = filepath.Join(path, filepath.FromSlash(c.ds)+".npy")
 					}
-					if c.damage != nil {
+					if c.damage != nil && c.ds == Forward {
 						// A damaged .npy is reported as an unreadable dataset.
 						want = "{file}: dataset forward/R: want a 2-D float dataset (leads x heart nodes), got unreadable: read {file}: truncated"
 						c.prefix = true
