@@ -146,8 +146,9 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// checkInput refuses a missing input, or one that is neither a file nor a
-// folder, once rather than in every task.
+// checkInput refuses a missing input, an input that is neither a file nor
+// a folder, and an output folder inside an input folder, once rather than
+// in every task, before anything is created.
 func checkInput(s *slurm.Spec) error {
 	st, err := os.Stat(s.InputPath())
 	switch {
@@ -155,6 +156,9 @@ func checkInput(s *slurm.Spec) error {
 		return cli.BadInputf("sweep %s: input: %w", s.Path(), err)
 	case !st.Mode().IsRegular() && !st.IsDir():
 		return cli.BadInputf("sweep %s: input %s: want a run file (HDF5) or run folder (.npy), got a special file", s.Path(), s.InputPath())
+	}
+	if err := cli.CheckOutputFolder("output folder", s.OutputDir(), []cli.File{{Flag: "input", Path: s.InputPath()}}); err != nil {
+		return cli.BadInputf("sweep %s: %w", s.Path(), err)
 	}
 	return nil
 }

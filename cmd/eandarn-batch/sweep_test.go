@@ -751,3 +751,19 @@ func TestSweepFailedTasksSayWhy(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q: want 2 and one line counting the failed tasks", code, out, errs)
 	}
 }
+
+// TestSweepOutputInsideInput: a sweep whose output folder lies inside its
+// .npy run folder is refused before anything is created (its logs and
+// checkpoints folders were made inside the input, then every task failed).
+func TestSweepOutputInsideInput(t *testing.T) {
+	spec := sweepDir(t, "input = \"run\"\noutput = \"run/res\"\n"+regSweep)
+	run := filepath.Join(filepath.Dir(spec), "run")
+	writeRun(t, run)
+	code, out, errs := call("-sweep", spec, "-task", "all")
+	if code != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "lies inside the input folder") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want 2 and one line", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(run, "res")); err == nil {
+		t.Error("the output folder was made inside the input")
+	}
+}

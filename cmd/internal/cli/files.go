@@ -186,3 +186,20 @@ func CheckFiles(ins, outs []File) error {
 	}
 	return nil
 }
+
+// CheckOutputFolder refuses, as bad input, a folder that outputs will be
+// written into (a sweep's output folder, made if missing) when it is, or
+// lies inside, an input folder (a .npy run folder): the outputs, logs and
+// checkpoints would be written into the input. what names the folder.
+func CheckOutputFolder(what, dir string, ins []File) error {
+	rd := resolved(dir)
+	for _, in := range ins {
+		if st, err := os.Stat(in.Path); err != nil || !st.IsDir() {
+			continue
+		}
+		if ri := resolved(in.Path); rd == ri || within(rd, ri) {
+			return BadInputf("%s %s lies inside the input folder %s: refusing to write into an input", what, dir, in.name())
+		}
+	}
+	return nil
+}
