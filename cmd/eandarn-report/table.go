@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/eandarn/eandarn/io/atomicfile"
 )
@@ -149,11 +150,15 @@ func build(recs []*record, keys []string, values []string, ratio float64) *table
 	return t
 }
 
-// collect returns the scalar at path of every run that has it.
+// collect returns the scalar at path of every run that has it as a finite
+// number. A metric that is not finite is undefined for that run (the RE of
+// an all-zero truth is +Inf) and is left out like a missing one, so the
+// column says over how many runs it averages instead of turning the
+// group's mean into Inf or NaN.
 func collect(runs []*record, path string) []float64 {
 	var xs []float64
 	for _, r := range runs {
-		if x, ok := r.scalars[path]; ok {
+		if x, ok := r.scalars[path]; ok && !math.IsNaN(x) && !math.IsInf(x, 0) {
 			xs = append(xs, x)
 		}
 	}
@@ -302,6 +307,12 @@ func (t *table) writeMarkdown(w io.Writer) error {
 	row := func(cells []string) {
 		esc := make([]string, len(cells))
 		for j, c := range cells {
+			// Control characters (a newline would end the row: any
+			// attribute text may hold one) escaped as in a Go string.
+			if strings.ContainsFunc(c, unicode.IsControl) {
+				q := strconv.Quote(c)
+				c = q[1 : len(q)-1]
+			}
 			esc[j] = strings.ReplaceAll(c, "|", `\|`)
 		}
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(esc, " | "))
