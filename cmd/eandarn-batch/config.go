@@ -77,17 +77,23 @@ func newFlagSet(c *config) *flag.FlagSet {
 
 // parseArgs parses and validates args. help is true after -h (usage printed
 // on stdout) or -methods (method list printed); err is a BadInput error for
-// any usage problem.
+// any usage problem. The output path is checked whole, with the input,
+// before the job reads anything (execute: cli.CheckFiles), so that an
+// output that is a link to the input is named as the input.
 func parseArgs(args []string, stdout io.Writer) (c *config, help bool, err error) {
 	c, help, err = parseFlags(args, stdout)
 	if help || err != nil {
 		return nil, help, err
 	}
-	return c, false, cli.CheckOutput(c.Out)
+	if c.Out == "" {
+		return nil, false, cli.BadInputf("no output path (-out)")
+	}
+	return c, false, nil
 }
 
-// parseFlags is parseArgs without the check of the output path, for a
-// sweep, which checks its tasks before it creates their folder.
+// parseFlags is parseArgs without the check that -out is given, for a
+// sweep, which sets it per task and checks its tasks before it creates
+// their folder.
 func parseFlags(args []string, stdout io.Writer) (c *config, help bool, err error) {
 	c = new(config)
 	fs := newFlagSet(c)

@@ -100,6 +100,11 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	if err := runfile.CheckData(c.In, runfile.BSPM, p.BSPM); err != nil {
 		return nil, cli.BadInputf("-noise %g: the noisy BSPM is unusable: %w", c.Noise, err)
 	}
+	// A signal that came while the file was read (which cannot be
+	// interrupted) stops the job here, before the solve starts.
+	if ctx.Err() != nil {
+		return nil, cli.Interrupted(fmt.Errorf("interrupted before the solve (%v): no result written", context.Cause(ctx)))
+	}
 
 	t0 = time.Now()
 	log.Info("solving", "method", c.Method, "noise", c.Noise, "seed", c.Seed)

@@ -115,11 +115,10 @@ func SolveTikhonov(ctx context.Context, r *mat.Dense, gamma *sparse.CSR, y *mat.
 	if my != m {
 		return nil, fmt.Errorf("reg: R has %d rows, Y has %d", m, my)
 	}
-	f, err := newStdForm(r, gamma)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	// The factorization takes seconds on a large heart and cannot be
+	// interrupted: a signal does not wait for it (await).
+	var f *stdForm
+	if err := await(ctx, func() (err error) { f, err = newStdForm(r, gamma); return err }); err != nil {
 		return nil, err
 	}
 	c, beta2, delta2 := f.project(y)
