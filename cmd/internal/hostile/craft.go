@@ -9,11 +9,14 @@
 // This file holds the crafting functions the corpus needs that the
 // eandarn I/O packages rightly do not offer: HDF5 datasets declared with
 // any shape and no data, soft, external and hard links, datasets whose raw
-// data lives in another file, array attributes.
+// data lives in another file, array attributes, and the unusual but valid
+// layouts other tools write (chunked and compressed datasets, space-padded
+// strings).
 package hostile
 
 // #cgo pkg-config: hdf5
 // #include <stdlib.h>
+// #include <string.h>
 // #include "hdf5.h"
 //
 // static hid_t craft_open(const char *file) {
@@ -68,6 +71,54 @@ package hostile
 //   const char *v[2] = {a, b};
 //   int rc = (at < 0 || H5Awrite(at, t, v) < 0) ? -1 : 0;
 //   if (at >= 0) H5Aclose(at);
+//   H5Sclose(s); H5Tclose(t);
+//   return (H5Fclose(f) < 0 || rc < 0) ? -1 : 0;
+// }
+// static int craft_rechunk(const char *file, const char *path, hsize_t most, int deflate) {
+//   hid_t f = craft_open(file);
+//   if (f < 0) return -1;
+//   int rc = 0;
+//   hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+//   hid_t t = H5Dget_type(d), s = H5Dget_space(d);
+//   int integer = H5Tget_class(t) == H5T_INTEGER;
+//   hid_t mt = integer ? H5T_NATIVE_LLONG : H5T_NATIVE_DOUBLE;
+//   hssize_t n = H5Sget_simple_extent_npoints(s);
+//   int rank = H5Sget_simple_extent_ndims(s);
+//   hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+//   H5Sget_simple_extent_dims(s, dims, NULL);
+//   for (int i = 0; i < rank; i++) chunk[i] = dims[i] < most ? dims[i] : most;
+//   void *buf = malloc((size_t)n * 8);
+//   if (d < 0 || buf == NULL || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rc = -1;
+//   if (d >= 0) H5Dclose(d);
+//   if (rc == 0 && H5Ldelete(f, path, H5P_DEFAULT) < 0) rc = -1;
+//   hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+//   if (rank > 0) {
+//     H5Pset_chunk(p, rank, chunk);
+//     if (deflate) { H5Pset_shuffle(p); H5Pset_deflate(p, 6); }
+//   }
+//   if (rc == 0) {
+//     hid_t nd = H5Dcreate2(f, path, t, s, H5P_DEFAULT, p, H5P_DEFAULT);
+//     if (nd < 0 || H5Dwrite(nd, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) rc = -1;
+//     if (nd >= 0) H5Dclose(nd);
+//   }
+//   free(buf);
+//   H5Pclose(p); H5Tclose(t); H5Sclose(s);
+//   return (H5Fclose(f) < 0 || rc < 0) ? -1 : 0;
+// }
+// static int craft_spacepad_attr(const char *file, const char *name, const char *value, size_t size) {
+//   hid_t f = craft_open(file);
+//   if (f < 0) return -1;
+//   if (H5Aexists(f, name) > 0) H5Adelete(f, name);
+//   hid_t t = H5Tcopy(H5T_FORTRAN_S1);
+//   H5Tset_size(t, size);
+//   hid_t s = H5Screate(H5S_SCALAR);
+//   hid_t a = H5Acreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+//   char *buf = malloc(size);
+//   size_t k = strlen(value);
+//   for (size_t i = 0; i < size; i++) buf[i] = i < k ? value[i] : ' ';
+//   int rc = (a < 0 || H5Awrite(a, t, buf) < 0) ? -1 : 0;
+//   free(buf);
+//   if (a >= 0) H5Aclose(a);
 //   H5Sclose(s); H5Tclose(t);
 //   return (H5Fclose(f) < 0 || rc < 0) ? -1 : 0;
 // }
@@ -170,6 +221,42 @@ func StringArrayAttr(file, name, a, b string) error {
 	cb, f4 := cstr(b)
 	defer f4()
 	if C.craft_string_array_attr(cf, cn, ca, cb) < 0 {
+		return fmt.Errorf("attribute %s of %s failed", name, file)
+	}
+	return nil
+}
+
+// Rechunk rewrites the dataset at path of the HDF5 file with the same type
+// and values, stored in chunks of at most most elements per dimension
+// (edge chunks where that does not divide the shape), shuffled and
+// deflated when deflate is set: the layout h5py's compression="gzip"
+// writes.
+func Rechunk(file, path string, most uint64, deflate bool) error {
+	cf, f1 := cstr(file)
+	defer f1()
+	cp, f2 := cstr(path)
+	defer f2()
+	d := C.int(0)
+	if deflate {
+		d = 1
+	}
+	if C.craft_rechunk(cf, cp, C.hsize_t(most), d) < 0 {
+		return fmt.Errorf("rechunk %s:%s failed", file, path)
+	}
+	return nil
+}
+
+// SpacePadAttr sets the root attribute name of file to value as a
+// fixed-length string of size bytes padded with spaces, as Fortran writes
+// strings.
+func SpacePadAttr(file, name, value string, size int) error {
+	cf, f1 := cstr(file)
+	defer f1()
+	cn, f2 := cstr(name)
+	defer f2()
+	cv, f3 := cstr(value)
+	defer f3()
+	if C.craft_spacepad_attr(cf, cn, cv, C.size_t(size)) < 0 {
 		return fmt.Errorf("attribute %s of %s failed", name, file)
 	}
 	return nil
