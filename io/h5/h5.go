@@ -107,7 +107,7 @@ func Create(path string) (*File, error) {
 	defer quiet()()
 	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %v", path, err)
+		return nil, fmt.Errorf("create %s: %v", path, lastError())
 	}
 	return &File{f: f, name: path}, nil
 }
@@ -135,7 +135,8 @@ func (f *File) Name() string { return f.name }
 func (f *File) Close() error {
 	defer quiet()()
 	if err := f.f.Close(); err != nil {
-		return fmt.Errorf("close %s: %v", f.name, err)
+		// Data are flushed here: a full disk shows as the system's message.
+		return fmt.Errorf("close %s: %v", f.name, lastError())
 	}
 	return nil
 }

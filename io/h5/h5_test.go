@@ -400,3 +400,19 @@ func BenchmarkReadDense1094x661(b *testing.B) {
 		g.Close()
 	}
 }
+
+// TestWriteErrorSaysWhy: a write that fails because the disk is full says
+// so (the system's message from HDF5's error stack), instead of "hdf5
+// library call failed" alone. /dev/full is a disk that is always full.
+func TestWriteErrorSaysWhy(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	f, err := Create("/dev/full")
+	if err == nil {
+		err = errors.Join(f.WriteVector("x", make([]float64, 1<<16)), f.Close())
+	}
+	if err == nil || !strings.Contains(err.Error(), "No space left on device") {
+		t.Errorf("writing to a full disk: %v, want the system's message", err)
+	}
+}

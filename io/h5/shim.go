@@ -7,6 +7,7 @@ package h5
 
 // #cgo pkg-config: hdf5
 // #include <stdlib.h>
+// #include <string.h>
 // #include "hdf5.h"
 //
 // static herr_t eandarn_read_f64(hid_t d, double *buf) {
@@ -101,6 +102,17 @@ package h5
 //   H5Pclose(p);
 //   return r;
 // }
+// static herr_t eandarn_error_cb(unsigned n, const H5E_error2_t *e, void *buf) {
+//   if (n == 0 && e->desc != NULL) { strncpy((char *)buf, e->desc, 1023); ((char *)buf)[1023] = 0; }
+//   return 0;
+// }
+// /* The description of the innermost error of the calling thread's HDF5
+//    error stack (where the cause is: "... errno = 28, error message = 'No
+//    space left on device' ..."), or "" when the stack is empty. */
+// static void eandarn_last_error(char *buf) {
+//   buf[0] = 0;
+//   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, eandarn_error_cb, buf);
+// }
 // static long long eandarn_attr_npoints(hid_t a) {
 //   hid_t s = H5Aget_space(a);
 //   if (s < 0) return -1;
@@ -119,6 +131,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"unsafe"
@@ -221,9 +234,27 @@ var errHDF5 = errors.New("hdf5 library call failed")
 
 func status(rc C.herr_t) error {
 	if rc < 0 {
-		return errHDF5
+		return lastError()
 	}
 	return nil
+}
+
+// lastError is errHDF5 with the cause HDF5 recorded for the failed call:
+// the system's message when there is one ("No space left on device",
+// "Disk quota exceeded"), else the innermost description. It must be
+// called right after the failed call, on the same OS thread (quiet): the
+// next HDF5 call clears the error stack.
+func lastError() error {
+	var buf [1024]C.char
+	C.eandarn_last_error(&buf[0])
+	desc := C.GoString(&buf[0])
+	if _, msg, ok := strings.Cut(desc, "error message = '"); ok {
+		desc, _, _ = strings.Cut(msg, "'")
+	}
+	if desc == "" {
+		return errHDF5
+	}
+	return fmt.Errorf("%w: %s", errHDF5, desc)
 }
 
 // readF64 reads a whole dataset converted to native float64 into buf, which
