@@ -136,7 +136,7 @@ func degenerateCases() []hostileCase {
 				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
 				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
 			}},
-		{name: "synth_leads_2d", prog: "synth", want: "want a list of lead indices (shape K, Kx1 or 1xK), got shape [2 2]",
+		{name: "synth_leads_2d", prog: "synth", want: "want one integer per line (a vector), got shape [2 2]",
 			setup: func(w *work) []string {
 				must(w.t, npy.WriteInts(w.path("leads.npy"), 2, 2, []int{0, 1, 2, 3}))
 				return append(smallMeshes(w), "-leads", "leads.npy", "-out", "res.h5")
