@@ -100,7 +100,9 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		_, T = truth.Dims()
 	}
 	if fromTruth {
-		Y = mat.NewDense(m, T, nil) // R·truth once R is known
+		// R·truth once R is known; a stand-in of ones until then, for the
+		// validation before the BEM (an all-zero BSPM is refused).
+		Y = mat.NewDense(m, T, slices.Repeat([]float64{1}, m*T))
 	}
 	ms, err := frameTimes(p, T)
 	if err != nil {
@@ -150,6 +152,11 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	if fromTruth {
 		Y.Mul(prob.R, truth)
 		attrs["bspm"] = "R·truth (-bspm forward)"
+		// The real BSPM, checked as the stand-in was (an all-zero truth
+		// gives an all-zero BSPM).
+		if err := runfile.Validate(c.Out, prob); err != nil {
+			return nil, cli.BadInput(err)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted: %w", err)
