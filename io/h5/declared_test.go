@@ -22,12 +22,10 @@ import (
 func declare(t testing.TB, path string, dims []uint, dtype *hdf5.Datatype, write bool) (ok bool) {
 	t.Helper()
 	defer quiet()()
-	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := createRaw(t, path)
 	defer f.Close()
 	var space *hdf5.Dataspace
+	var err error
 	if len(dims) == 0 {
 		space, err = hdf5.CreateDataspace(hdf5.S_SCALAR)
 	} else {
@@ -230,10 +228,7 @@ func TestChunkedLayouts(t *testing.T) {
 func writeChunked(t *testing.T, path string, dims, chunk []uint, deflate int, data []float64, partial bool) {
 	t.Helper()
 	defer quiet()()
-	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := createRaw(t, path)
 	defer f.Close()
 	space, err := hdf5.CreateSimpleDataspace(dims, nil)
 	if err != nil {
@@ -279,4 +274,15 @@ func writeChunked(t *testing.T, path string, dims, chunk []uint, deflate int, da
 	if err := ds.WriteSubset(&part, mem, file); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// createRaw creates the HDF5 file at path through the binding, for the
+// datasets this package does not write itself.
+func createRaw(t testing.TB, path string) *hdf5.File {
+	t.Helper()
+	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
