@@ -15,12 +15,19 @@ import (
 	"github.com/eandarn/eandarn/solver/pinn"
 )
 
+// pinnOptions is what the PINN flags set: the method's configuration
+// (hashed into checkpoints) and its run settings.
+type pinnOptions struct {
+	pinn.Config
+	pinn.Run
+}
+
 // pinnFlag is a PINN setting on the command line. Its default depends on
 // the method (pinn.DefaultConfig), so it is applied only when given; -h
 // shows each method's default.
 type pinnFlag struct {
 	name, usage string
-	field       func(*pinn.Config) any // pointer to the pinn.Config field it sets
+	field       func(*pinnOptions) any // pointer to the pinn.Config or pinn.Run field it sets
 	value       string                 // as given on the command line
 	set         bool
 }
@@ -29,23 +36,23 @@ type pinnFlag struct {
 // sweep tasks never share them).
 func pinnFlags() []*pinnFlag {
 	return []*pinnFlag{
-		{name: "epochs", usage: "training epochs (passes over all frames)", field: func(c *pinn.Config) any { return &c.Epochs }},
-		{name: "lr", usage: "Adam learning rate at epoch 0", field: func(c *pinn.Config) any { return &c.LR }},
-		{name: "lr-final", usage: "learning rate at the last epoch (exponential decay)", field: func(c *pinn.Config) any { return &c.LRFinal }},
-		{name: "batch-frames", usage: "frames per mini-batch", field: func(c *pinn.Config) any { return &c.BatchFrames }},
-		{name: "collocation", usage: "collocation points N_c per mini-batch (0: every node x frame of the batch)", field: func(c *pinn.Config) any { return &c.Collocation }},
-		{name: "ep-lambda", usage: "λ of Eq. 4, the weight of the EP loss: L = L_D + λ L_EP", field: func(c *pinn.Config) any { return &c.Lambda }},
-		{name: "layers", usage: "dense layers, counting those inside residual blocks (paper Table I)", field: func(c *pinn.Config) any { return &c.Layers }},
-		{name: "width", usage: "neurons per layer", field: func(c *pinn.Config) any { return &c.Width }},
-		{name: "blocks", usage: "adaptive residual blocks (Eq. 11); 0 = plain FNN", field: func(c *pinn.Config) any { return &c.Blocks }},
-		{name: "boundary", usage: "add r_b = n·∇u (Eq. 8) to the EP loss", field: func(c *pinn.Config) any { return &c.Boundary }},
-		{name: "precision", usage: "arithmetic of the network passes: float64 or float32 (float32: about 1.7x faster epoch; losses, data products and Adam stay float64)", field: func(c *pinn.Config) any { return &c.Precision }},
-		{name: "eps-delta", usage: "guard of the pole of ε at u = −μ2: ε evaluated at max(u, −μ2 + δ); 0 = the paper's raw ε", field: func(c *pinn.Config) any { return &c.EpsDelta }},
-		{name: "bad-init-ratio", usage: "step-0 λ·L_EP/L_D above which the run is flagged bad_init", field: func(c *pinn.Config) any { return &c.BadInitRatio }},
-		{name: "max-retries", usage: "non-finite losses tolerated (roll back, halve lr) before failing", field: func(c *pinn.Config) any { return &c.MaxRetries }},
-		{name: "monitor-every", usage: "record RE against truth (monitoring only) every this many epochs; 0 = never", field: func(c *pinn.Config) any { return &c.MonitorEvery }},
-		{name: "checkpoint", usage: "checkpoint file, written atomically every -checkpoint-every steps and on SIGTERM/SIGINT; empty = none", field: func(c *pinn.Config) any { return &c.Checkpoint }},
-		{name: "checkpoint-every", usage: "checkpoint cadence in steps (0: only on SIGTERM/SIGINT)", field: func(c *pinn.Config) any { return &c.CheckpointEvery }},
+		{name: "epochs", usage: "training epochs (passes over all frames)", field: func(c *pinnOptions) any { return &c.Epochs }},
+		{name: "lr", usage: "Adam learning rate at epoch 0", field: func(c *pinnOptions) any { return &c.LR }},
+		{name: "lr-final", usage: "learning rate at the last epoch (exponential decay)", field: func(c *pinnOptions) any { return &c.LRFinal }},
+		{name: "batch-frames", usage: "frames per mini-batch", field: func(c *pinnOptions) any { return &c.BatchFrames }},
+		{name: "collocation", usage: "collocation points N_c per mini-batch (0: every node x frame of the batch)", field: func(c *pinnOptions) any { return &c.Collocation }},
+		{name: "ep-lambda", usage: "λ of Eq. 4, the weight of the EP loss: L = L_D + λ L_EP", field: func(c *pinnOptions) any { return &c.Lambda }},
+		{name: "layers", usage: "dense layers, counting those inside residual blocks (paper Table I)", field: func(c *pinnOptions) any { return &c.Layers }},
+		{name: "width", usage: "neurons per layer", field: func(c *pinnOptions) any { return &c.Width }},
+		{name: "blocks", usage: "adaptive residual blocks (Eq. 11); 0 = plain FNN", field: func(c *pinnOptions) any { return &c.Blocks }},
+		{name: "boundary", usage: "add r_b = n·∇u (Eq. 8) to the EP loss", field: func(c *pinnOptions) any { return &c.Boundary }},
+		{name: "precision", usage: "arithmetic of the network passes: float64 or float32 (float32: about 1.7x faster epoch; losses, data products and Adam stay float64)", field: func(c *pinnOptions) any { return &c.Precision }},
+		{name: "eps-delta", usage: "guard of the pole of ε at u = −μ2: ε evaluated at max(u, −μ2 + δ); 0 = the paper's raw ε", field: func(c *pinnOptions) any { return &c.EpsDelta }},
+		{name: "bad-init-ratio", usage: "step-0 λ·L_EP/L_D above which the run is flagged bad_init", field: func(c *pinnOptions) any { return &c.BadInitRatio }},
+		{name: "max-retries", usage: "non-finite losses tolerated (roll back, halve lr) before failing", field: func(c *pinnOptions) any { return &c.MaxRetries }},
+		{name: "monitor-every", usage: "record RE against truth (monitoring only) every this many epochs; 0 = never", field: func(c *pinnOptions) any { return &c.MonitorEvery }},
+		{name: "checkpoint", usage: "checkpoint file, written atomically every -checkpoint-every steps and on SIGTERM/SIGINT; empty = none", field: func(c *pinnOptions) any { return &c.Checkpoint }},
+		{name: "checkpoint-every", usage: "checkpoint cadence in steps (0: only on SIGTERM/SIGINT)", field: func(c *pinnOptions) any { return &c.CheckpointEvery }},
 	}
 }
 
@@ -70,7 +77,7 @@ var pinnDefaults = sync.OnceValue(func() map[string]string {
 		defs := make([]string, len(pinn.Names))
 		for i, name := range pinn.Names {
 			c, _ := pinn.DefaultConfig(name)
-			defs[i] = fieldString(f.field(&c))
+			defs[i] = fieldString(f.field(&pinnOptions{c, pinn.DefaultRun()}))
 		}
 		if slices.Min(defs) == slices.Max(defs) {
 			texts[f.name] = defs[0]
@@ -86,7 +93,7 @@ var pinnDefaults = sync.OnceValue(func() map[string]string {
 
 // Set checks that s parses as the field's type and records it.
 func (f *pinnFlag) Set(s string) error {
-	var c pinn.Config
+	var c pinnOptions
 	if err := setField(f.field(&c), s); err != nil {
 		return err
 	}
@@ -96,7 +103,7 @@ func (f *pinnFlag) Set(s string) error {
 
 // TypeName names the argument type in -h.
 func (f *pinnFlag) TypeName() string {
-	var c pinn.Config
+	var c pinnOptions
 	switch f.field(&c).(type) {
 	case *int:
 		return "int"
@@ -110,7 +117,7 @@ func (f *pinnFlag) TypeName() string {
 
 // IsBoolFlag lets a bool setting be given as -boundary alone.
 func (f *pinnFlag) IsBoolFlag() bool {
-	var c pinn.Config
+	var c pinnOptions
 	_, ok := f.field(&c).(*bool)
 	return ok
 }
@@ -196,41 +203,50 @@ func fitBatch(c *config, frames int) bool {
 // pinnConfig is the PINN configuration of c: the method's defaults, then
 // the flags given.
 func pinnConfig(c *config) (pinn.Config, error) {
+	s, err := pinnOptionsOf(c)
+	return s.Config, err
+}
+
+// pinnOptionsOf is the PINN configuration and run settings of c: the
+// method's defaults, then the flags given.
+func pinnOptionsOf(c *config) (pinnOptions, error) {
 	cfg, err := pinn.DefaultConfig(c.Method)
+	s := pinnOptions{cfg, pinn.DefaultRun()}
 	if err != nil {
-		return cfg, err
+		return s, err
 	}
 	for _, f := range c.pinn {
 		if f.set {
-			if err := setField(f.field(&cfg), f.value); err != nil {
-				return cfg, fmt.Errorf("-%s %q: %w", f.name, f.value, err)
+			if err := setField(f.field(&s), f.value); err != nil {
+				return s, fmt.Errorf("-%s %q: %w", f.name, f.value, err)
 			}
 		}
 	}
-	return cfg, nil
+	return s, nil
 }
 
-// pinnMethod builds a PINN method: its configuration (pinnConfig), checked
-// against the memory budget, the seed, the logger and the resume decision.
+// pinnMethod builds a PINN method: its configuration and run settings
+// (pinnOptionsOf), checked against the memory budget, the seed, the logger
+// and the resume decision.
 func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
-	cfg, err := pinnConfig(c)
+	s, err := pinnOptionsOf(c)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNetworkMemory(cfg); err != nil {
+	if err := checkNetworkMemory(s.Config); err != nil {
 		return nil, err
 	}
-	cfg.Seed = c.Seed
-	cfg.Logger = log
+	s.Seed = c.Seed
+	s.Logger = log
 	if c.Resume {
-		if cfg.Checkpoint == "" {
+		if s.Checkpoint == "" {
 			return nil, fmt.Errorf("-resume needs -checkpoint PATH")
 		}
-		if _, err := os.Stat(cfg.Checkpoint); err == nil {
-			cfg.Resume = cfg.Checkpoint
+		if _, err := os.Stat(s.Checkpoint); err == nil {
+			s.Resume = s.Checkpoint
 		}
 	}
-	m, err := pinn.New(c.Method, cfg)
+	m, err := pinn.New(c.Method, s.Config, s.Run)
 	if err != nil {
 		return nil, err
 	}

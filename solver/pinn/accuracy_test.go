@@ -97,7 +97,7 @@ func TestAccuracyEANDARN(t *testing.T) {
 			cfg, _ := DefaultConfig("eandarn")
 			cfg.Seed = seed
 			start := time.Now()
-			r, err := (&Method{Config: cfg}).Solve(context.Background(), p)
+			r, err := (&Method{Config: cfg, Run: DefaultRun()}).Solve(context.Background(), p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,7 +153,7 @@ func TestAccuracyVariants(t *testing.T) {
 			cfg, _ := DefaultConfig(name)
 			cfg.Seed = seed
 			start := time.Now()
-			r, err := (&Method{Config: cfg}).Solve(context.Background(), p)
+			r, err := (&Method{Config: cfg, Run: DefaultRun()}).Solve(context.Background(), p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,7 +39,8 @@ func benchEpoch(b *testing.B, name string, random bool, precision string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr := newTrainer(&cfg, o, o.net.Params, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	run := DefaultRun()
+	tr := newTrainer(&cfg, &run, o, o.net.Params, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	T, B := o.grid.T, cfg.BatchFrames
 	nsteps := (T + B - 1) / B
 	order := tr.rng.Perm(nsteps)

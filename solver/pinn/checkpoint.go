@@ -12,8 +12,9 @@ import (
 	"github.com/eandarn/eandarn/solver/inverse"
 )
 
-// checkpointVersion changes whenever the state layout changes.
-const checkpointVersion = 1
+// checkpointVersion changes whenever the state layout or the meaning of its
+// hash changes (2: the hash covers Config only, the run settings moved to Run).
+const checkpointVersion = 2
 
 // state is everything training needs to continue exactly where it stopped:
 // a run restored from a state ends bit-identical to one that never stopped.

@@ -20,10 +20,9 @@ import (
 func TestResumeRefusesCraftedState(t *testing.T) {
 	dir := t.TempDir()
 	p := tinyProblem(11, 24)
-	cfg := smallConfig(t, "eandarn", dir)
-	cfg.Epochs = 2
+	m := smallMethod(t, "eandarn", dir)
+	m.Config.Epochs = 2
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Method{Config: cfg}
 	m.hooks.afterStep = func(step int) {
 		if step == 8 { // in the second epoch: 24 frames / 4 per batch = 6 steps per epoch
 			cancel()
@@ -33,7 +32,7 @@ func TestResumeRefusesCraftedState(t *testing.T) {
 		t.Fatalf("interrupting: %v", err)
 	}
 	read := func() *state {
-		f, err := os.Open(cfg.Checkpoint)
+		f, err := os.Open(m.Run.Checkpoint)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,9 +76,9 @@ func TestResumeRefusesCraftedState(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, _ := os.ReadFile(path)
-		cfg2 := cfg
-		cfg2.Resume, cfg2.Checkpoint = path, path
-		_, err = (&Method{Config: cfg2}).Solve(context.Background(), p)
+		m2 := &Method{Config: m.Config, Run: m.Run}
+		m2.Run.Resume, m2.Run.Checkpoint = path, path
+		_, err = m2.Solve(context.Background(), p)
 		if !errors.Is(err, inverse.ErrInput) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an input error mentioning %q", c.name, err, c.want)
 		}
@@ -87,9 +86,9 @@ func TestResumeRefusesCraftedState(t *testing.T) {
 			t.Errorf("%s: the refused checkpoint was rewritten", c.name)
 		}
 	}
-	cfg3 := cfg
-	cfg3.Resume = cfg.Checkpoint
-	if _, err := (&Method{Config: cfg3}).Solve(context.Background(), p); err != nil {
+	m3 := &Method{Config: m.Config, Run: m.Run}
+	m3.Run.Resume = m.Run.Checkpoint
+	if _, err := m3.Solve(context.Background(), p); err != nil {
 		t.Errorf("the checkpoint as written: %v", err)
 	}
 }

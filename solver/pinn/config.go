@@ -83,7 +83,14 @@ type Config struct {
 	BadInitRatio float64 // initial λ·L_EP/L_D above which the run is flagged "bad_init"
 
 	MaxRetries int // non-finite losses tolerated (each: roll back, halve lr) before giving up
+}
 
+// Run holds the settings of one execution that leave the numbers of a run
+// unchanged: where and when checkpoints are written, resuming, monitoring,
+// logging, goroutines and the compute backend. They are not part of the
+// checkpoint hash (Config is), so a requeued task may resume with another
+// checkpoint path, worker count or device.
+type Run struct {
 	// Checkpoint is the checkpoint file path ("" disables checkpoints);
 	// CheckpointEvery the step cadence (0: only on cancellation).
 	Checkpoint      string
@@ -96,8 +103,16 @@ type Config struct {
 	MonitorEvery int
 
 	// Logger receives rollbacks and progress; nil means slog.Default().
-	Logger *slog.Logger `json:"-"`
+	Logger *slog.Logger
+
+	// Workers is the number of goroutines of the compute backend; 0 means
+	// runtime.GOMAXPROCS(0). Results do not depend on it.
+	Workers int
 }
+
+// DefaultRun returns the run settings of a plain run: no checkpoints,
+// RE monitoring every epoch, all cores.
+func DefaultRun() Run { return Run{MonitorEvery: 1} }
 
 // Names lists the registered method names.
 var Names = []string{"epdl-ad", "epdl-dnd", "epdl-nd", "eandarn"}
@@ -147,7 +162,6 @@ func DefaultConfig(name string) (Config, error) {
 		Seed:         1,
 		BadInitRatio: 10,
 		MaxRetries:   4,
-		MonitorEvery: 1,
 	}
 	switch name {
 	case "epdl-ad":
@@ -187,14 +201,22 @@ func (c *Config) validate() error {
 		return fmt.Errorf("pinn: normal step %g: want a finite value > 0", c.NormalStep)
 	case !(c.BadInitRatio >= 0):
 		return fmt.Errorf("pinn: bad-initialization ratio %g: want ≥ 0", c.BadInitRatio)
-	case c.MaxRetries < 0 || c.CheckpointEvery < 0 || c.MonitorEvery < 0:
-		return fmt.Errorf("pinn: max retries %d, checkpoint every %d, monitor every %d: want ≥ 0 each", c.MaxRetries, c.CheckpointEvery, c.MonitorEvery)
+	case c.MaxRetries < 0:
+		return fmt.Errorf("pinn: max retries %d: want ≥ 0", c.MaxRetries)
 	}
 	if err := (nn.Config{Layers: c.Layers, Width: c.Width, Blocks: c.Blocks}).Validate(); err != nil {
 		return fmt.Errorf("pinn: %w", err)
 	}
 	if _, err := nn.ParsePrecision(c.Precision); err != nil {
 		return fmt.Errorf("pinn: precision %q: want float64 or float32", c.Precision)
+	}
+	return nil
+}
+
+// validate checks the run settings.
+func (r *Run) validate() error {
+	if r.CheckpointEvery < 0 || r.MonitorEvery < 0 || r.Workers < 0 {
+		return fmt.Errorf("pinn: checkpoint every %d, monitor every %d, workers %d: want ≥ 0 each", r.CheckpointEvery, r.MonitorEvery, r.Workers)
 	}
 	return nil
 }
@@ -217,15 +239,13 @@ func (c Config) asMap() map[string]any {
 }
 
 // hash identifies a run for checkpoints: every setting that changes the
-// numbers (not the checkpoint paths and cadence, not MonitorEvery), plus the
-// problem's shapes and the bits of its R, BSPM, time axis, heart nodes and
-// heart triangles (the same nodes joined differently give another
-// Laplacian), so a checkpoint is never resumed against other data.
+// numbers (all of Config; Run is left out), plus the problem's shapes and
+// the bits of its R, BSPM, time axis, heart nodes and heart triangles (the
+// same nodes joined differently give another Laplacian), so a checkpoint is
+// never resumed against other settings or data.
 func (c Config) hash(p *inverse.Problem) string {
-	k := c
-	k.Checkpoint, k.CheckpointEvery, k.Resume, k.MonitorEvery = "", 0, "", 0
 	h := sha256.New()
-	b, _ := json.Marshal(k)
+	b, _ := json.Marshal(c)
 	h.Write(b)
 	var buf [8]byte
 	put := func(v float64) {

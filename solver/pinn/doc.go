@@ -55,12 +55,12 @@
 //
 // # Checkpoints
 //
-// Config.Checkpoint is written atomically (temporary file + rename, gob)
-// every Config.CheckpointEvery steps, at the end, and when the context is
+// Run.Checkpoint is written atomically (temporary file + rename, gob)
+// every Run.CheckpointEvery steps, at the end, and when the context is
 // cancelled (Solve then returns an error wrapping ErrInterrupted). It holds
 // the weights, Adam's moments and step, the PCG state of math/rand/v2, the
 // epoch, the batch order and position, the learning-rate scale, the history
-// and a hash of the configuration and the data: Config.Resume continues
+// and a hash of the configuration and the data: Run.Resume continues
 // bit-identically to an uninterrupted run, and a checkpoint of another
 // configuration or dataset is refused (ErrConfigMismatch).
 //

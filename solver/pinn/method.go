@@ -17,13 +17,15 @@ import (
 // Method is a PINN inverse method (EP-DL_AD, EP-DL_ΔND, EP-DL_ND or
 // EAND-ARN) with its configuration; it implements inverse.Method.
 type Method struct {
-	Config Config
+	Config Config // the settings that change the numbers (hashed into checkpoints)
+	Run    Run    // how this run executes
 	hooks  hooks
 }
 
 // New returns the method of a registered name with cfg, which is usually
-// DefaultConfig(name) with some fields changed. cfg.Name must be name.
-func New(name string, cfg Config) (inverse.Method, error) {
+// DefaultConfig(name) with some fields changed, and the run settings run
+// (usually DefaultRun() with some fields changed). cfg.Name must be name.
+func New(name string, cfg Config, run Run) (inverse.Method, error) {
 	if _, err := DefaultConfig(name); err != nil {
 		return nil, err
 	}
@@ -33,7 +35,10 @@ func New(name string, cfg Config) (inverse.Method, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Method{Config: cfg}, nil
+	if err := run.validate(); err != nil {
+		return nil, err
+	}
+	return &Method{Config: cfg, Run: run}, nil
 }
 
 // setup builds the network and the objective of a problem.
@@ -87,7 +92,11 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 		times: p.Time,
 		truth: p.TruthU,
 	}
-	o.setWorkers(runtime.GOMAXPROCS(0))
+	w := m.Run.Workers
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	o.setWorkers(w)
 	if cfg.Boundary {
 		o.normals = p.Heart.VertexNormals()
 	}
@@ -108,13 +117,13 @@ func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result
 	if err != nil {
 		return nil, err
 	}
-	log := cfg.Logger
+	log := m.Run.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	tr := newTrainer(cfg, o, o.net.Params, cfg.hash(p), log.With("method", cfg.Name))
+	tr := newTrainer(cfg, &m.Run, o, o.net.Params, cfg.hash(p), log.With("method", cfg.Name))
 	tr.hooks = m.hooks
-	if err := tr.run(ctx); err != nil {
+	if err := tr.train(ctx); err != nil {
 		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
 	}
 	r, err := tr.result()

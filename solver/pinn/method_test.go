@@ -33,7 +33,7 @@ func TestConfigs(t *testing.T) {
 			cfg.TimeDeriv != w.time || cfg.Boundary != w.boundary || cfg.Lambda != 0.1 {
 			t.Errorf("%s: %+v", name, cfg)
 		}
-		if _, err := New(name, cfg); err != nil {
+		if _, err := New(name, cfg, DefaultRun()); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -53,7 +53,7 @@ func TestConfigs(t *testing.T) {
 	} {
 		cfg := base
 		c.change(&cfg)
-		if _, err := New("eandarn", cfg); err == nil {
+		if _, err := New("eandarn", cfg, DefaultRun()); err == nil {
 			t.Errorf("%s: accepted", c.what)
 		}
 	}
@@ -78,7 +78,7 @@ func TestSolveRefusesBadProblems(t *testing.T) {
 	} {
 		p := tinyProblem(1, 12)
 		c.change(p)
-		_, err := (&Method{Config: cfg}).Solve(context.Background(), p)
+		_, err := (&Method{Config: cfg, Run: DefaultRun()}).Solve(context.Background(), p)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error containing %q", c.what, err, c.want)
 		}

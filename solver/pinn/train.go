@@ -14,7 +14,7 @@ import (
 
 // ErrInterrupted is returned (wrapped) when training stopped because its
 // context was cancelled; the checkpoint, when configured, was written
-// first, so a run with Config.Resume continues where this one stopped.
+// first, so a run with Run.Resume continues where this one stopped.
 var ErrInterrupted = errors.New("training interrupted")
 
 // ErrNonFinite is returned (wrapped) when the loss stayed non-finite after
@@ -28,6 +28,7 @@ var adamConfig = kernels.AdamConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 // trainer runs Adam over mini-batches of frames.
 type trainer struct {
 	cfg    *Config
+	run    *Run
 	obj    *objective
 	params []float64 // live network weights (the Net's Params)
 	hash   string
@@ -50,8 +51,8 @@ type hooks struct {
 	inject    func(step int, loss float64) float64
 }
 
-func newTrainer(cfg *Config, obj *objective, params []float64, hash string, log *slog.Logger) *trainer {
-	tr := &trainer{cfg: cfg, obj: obj, params: params, hash: hash, log: log, adam: kernels.NewCPU()}
+func newTrainer(cfg *Config, run *Run, obj *objective, params []float64, hash string, log *slog.Logger) *trainer {
+	tr := &trainer{cfg: cfg, run: run, obj: obj, params: params, hash: hash, log: log, adam: kernels.NewCPU()}
 	tr.pcg = rand.NewPCG(cfg.Seed, cfg.Seed^0x5851f42d4c957f2d)
 	tr.rng = rand.New(tr.pcg)
 	np := len(params)
@@ -82,40 +83,40 @@ func (tr *trainer) restore(s *state) error {
 }
 
 func (tr *trainer) checkpoint() error {
-	if tr.cfg.Checkpoint == "" {
+	if tr.run.Checkpoint == "" {
 		return nil
 	}
 	tr.sync()
 	tr.st.Good = tr.good
 	defer func() { tr.st.Good = nil }()
-	return saveState(tr.cfg.Checkpoint, tr.st)
+	return saveState(tr.run.Checkpoint, tr.st)
 }
 
-// run trains until Config.Epochs are done, the context is cancelled
+// train trains until Config.Epochs are done, the context is cancelled
 // (checkpoint, ErrInterrupted) or the loss stays non-finite (ErrNonFinite).
 //
 // An epoch is ⌈T/B⌉ Adam steps on L = L_D + λ L_EP, each on a batch of B
 // frames (see frames) in an order drawn from the seeded PCG, with N_c
 // collocation points drawn from the batch's nodes × frames.
-func (tr *trainer) run(ctx context.Context) error {
-	cfg := tr.cfg
+func (tr *trainer) train(ctx context.Context) error {
+	cfg, run := tr.cfg, tr.run
 	T, B := tr.obj.grid.T, cfg.BatchFrames
 	nsteps := (T + B - 1) / B
-	if cfg.Resume != "" {
-		s, err := loadState(cfg.Resume, tr.hash, len(tr.params))
+	if run.Resume != "" {
+		s, err := loadState(run.Resume, tr.hash, len(tr.params))
 		if err != nil {
 			return err
 		}
 		if err := s.check(cfg, T, nsteps, tr.obj.net.Config.Blocks, false); err != nil {
-			return inverse.InputError(fmt.Errorf("resume %s: %w", cfg.Resume, err))
+			return inverse.InputError(fmt.Errorf("resume %s: %w", run.Resume, err))
 		}
 		good := s.Good
 		s.Good = nil
 		if err := tr.restore(s); err != nil {
-			return fmt.Errorf("resume %s: %w", cfg.Resume, err)
+			return fmt.Errorf("resume %s: %w", run.Resume, err)
 		}
 		tr.good = good
-		tr.log.Info("resumed", "path", cfg.Resume, "epoch", s.Epoch, "step", s.Step)
+		tr.log.Info("resumed", "path", run.Resume, "epoch", s.Epoch, "step", s.Step)
 	}
 	if !tr.st.HaveRatio0 {
 		r, err := tr.obj.initRatio(B)
@@ -177,7 +178,7 @@ epochs:
 			st.Pos++
 			st.Step++
 			tr.report(ctx, ac.LR)
-			if cfg.CheckpointEvery > 0 && st.Step%cfg.CheckpointEvery == 0 {
+			if run.CheckpointEvery > 0 && st.Step%run.CheckpointEvery == 0 {
 				if err := tr.checkpoint(); err != nil {
 					return err
 				}
@@ -234,7 +235,7 @@ func (tr *trainer) endEpoch() error {
 	st.LossEP = append(st.LossEP, st.EpLEP/n)
 	st.Alpha = append(st.Alpha, tr.obj.net.Alphas())
 	attrs := []any{"epoch", st.Epoch, "loss_data", st.EpLD / n, "loss_ep", st.EpLEP / n}
-	if me := tr.cfg.MonitorEvery; me > 0 && tr.obj.truth != nil && (st.Epoch+1)%me == 0 {
+	if me := tr.run.MonitorEvery; me > 0 && tr.obj.truth != nil && (st.Epoch+1)%me == 0 {
 		re, err := tr.obj.monitorRE()
 		if err != nil {
 			return fmt.Errorf("epoch %d: monitor: %w", st.Epoch, err)

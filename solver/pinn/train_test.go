@@ -20,18 +20,19 @@ import (
 	"github.com/eandarn/eandarn/solver/mesh"
 )
 
-// smallConfig is a quick training setup on tinyProblem: it draws
+// smallMethod is a quick training setup on tinyProblem: it draws
 // collocation subsets, so the RNG state matters for resuming.
-func smallConfig(t *testing.T, name, dir string) Config {
+func smallMethod(t *testing.T, name, dir string) *Method {
 	t.Helper()
 	cfg, err := DefaultConfig(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Epochs, cfg.BatchFrames, cfg.Collocation = 3, 4, 60
-	cfg.Checkpoint = filepath.Join(dir, "ckpt.gob")
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	return cfg
+	run := DefaultRun()
+	run.Checkpoint = filepath.Join(dir, "ckpt.gob")
+	run.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &Method{Config: cfg, Run: run}
 }
 
 func finalParams(t *testing.T, path string) []float64 {
@@ -72,7 +73,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		p := tinyProblem(11, 24)
 		dirA, dirB := t.TempDir(), t.TempDir()
 
-		a := &Method{Config: smallConfig(t, name, dirA)}
+		a := smallMethod(t, name, dirA)
 		a.hooks.inject = nanOnce(10)
 		ra, err := a.Solve(context.Background(), p)
 		if err != nil {
@@ -80,7 +81,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		}
 
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		b := &Method{Config: smallConfig(t, name, dirB)}
+		b := smallMethod(t, name, dirB)
 		b.hooks.afterStep = func(step int) {
 			if step == 8 { // mid-epoch: 6 batches per epoch
 				syscall.Kill(os.Getpid(), syscall.SIGTERM)
@@ -92,17 +93,17 @@ func TestResumeBitIdentical(t *testing.T) {
 		if !errors.Is(err, ErrInterrupted) {
 			t.Fatalf("%s: interrupted run: got %v, want ErrInterrupted", name, err)
 		}
-		if s, err := loadState(b.Config.Checkpoint, b.Config.hash(p), len(finalParams(t, b.Config.Checkpoint))); err != nil || s.Step != 8 || s.Epoch != 1 {
+		if s, err := loadState(b.Run.Checkpoint, b.Config.hash(p), len(finalParams(t, b.Run.Checkpoint))); err != nil || s.Step != 8 || s.Epoch != 1 {
 			t.Fatalf("%s: checkpoint after SIGTERM: %v, err %v; want step 8 of epoch 1", name, s, err)
 		}
-		c := &Method{Config: smallConfig(t, name, dirB)}
-		c.Config.Resume = c.Config.Checkpoint
+		c := smallMethod(t, name, dirB)
+		c.Run.Resume = c.Run.Checkpoint
 		c.hooks.inject = nanOnce(10)
 		rc, err := c.Solve(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pa, pc := finalParams(t, a.Config.Checkpoint), finalParams(t, c.Config.Checkpoint); !reflect.DeepEqual(pa, pc) {
+		if pa, pc := finalParams(t, a.Run.Checkpoint), finalParams(t, c.Run.Checkpoint); !reflect.DeepEqual(pa, pc) {
 			t.Errorf("%s: resumed weights differ from the uninterrupted run", name)
 		}
 		if !reflect.DeepEqual(ra.U.RawMatrix().Data, rc.U.RawMatrix().Data) {
@@ -120,13 +121,14 @@ func TestResumeBitIdentical(t *testing.T) {
 }
 
 // TestResumeRefusesOtherConfig: a checkpoint is refused by a run with
-// other settings or other data.
+// other settings (Config) or other data, and accepted by a run that changes
+// only run settings (Run: checkpoint path, workers, monitoring).
 func TestResumeRefusesOtherConfig(t *testing.T) {
 	dir := t.TempDir()
 	p := tinyProblem(11, 24)
-	cfg := smallConfig(t, "epdl-nd", dir)
-	cfg.Epochs = 1
-	if _, err := (&Method{Config: cfg}).Solve(context.Background(), p); err != nil {
+	m := smallMethod(t, "epdl-nd", dir)
+	m.Config.Epochs = 1
+	if _, err := m.Solve(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 	other := tinyProblem(12, 24)
@@ -143,20 +145,23 @@ func TestResumeRefusesOtherConfig(t *testing.T) {
 		{"data", func(c *Config) {}, other},
 		{"heart triangles", func(c *Config) {}, remeshed},
 	} {
-		cfg2 := cfg
-		cfg2.Checkpoint = filepath.Join(t.TempDir(), "x.gob")
-		cfg2.Resume = cfg.Checkpoint
-		c.change(&cfg2)
-		_, err := (&Method{Config: cfg2}).Solve(context.Background(), c.p)
+		m2 := &Method{Config: m.Config, Run: m.Run}
+		m2.Run.Checkpoint = filepath.Join(t.TempDir(), "x.gob")
+		m2.Run.Resume = m.Run.Checkpoint
+		c.change(&m2.Config)
+		_, err := m2.Solve(context.Background(), c.p)
 		if !errors.Is(err, ErrConfigMismatch) || !strings.Contains(err.Error(), "config hash") {
 			t.Errorf("other %s: got %v, want a config-hash refusal", c.what, err)
 		}
 	}
-	// The same configuration resumes (and has nothing left to do).
-	cfg3 := cfg
-	cfg3.Resume = cfg.Checkpoint
-	if _, err := (&Method{Config: cfg3}).Solve(context.Background(), p); err != nil {
-		t.Errorf("same config: %v", err)
+	// The same configuration resumes (and has nothing left to do), with
+	// other run settings too.
+	m3 := &Method{Config: m.Config, Run: m.Run}
+	m3.Run.Resume = m.Run.Checkpoint
+	m3.Run.Checkpoint = filepath.Join(t.TempDir(), "y.gob")
+	m3.Run.Workers, m3.Run.MonitorEvery = 1, 0
+	if _, err := m3.Solve(context.Background(), p); err != nil {
+		t.Errorf("same config, other run settings: %v", err)
 	}
 }
 
@@ -165,7 +170,7 @@ func TestResumeRefusesOtherConfig(t *testing.T) {
 // makes every loss NaN and training gives up with ErrNonFinite.
 func TestNonFiniteLoss(t *testing.T) {
 	p := tinyProblem(11, 24)
-	m := &Method{Config: smallConfig(t, "eandarn", t.TempDir())}
+	m := smallMethod(t, "eandarn", t.TempDir())
 	m.hooks.inject = nanOnce(9)
 	r, err := m.Solve(context.Background(), p)
 	if err != nil {
@@ -177,9 +182,9 @@ func TestNonFiniteLoss(t *testing.T) {
 
 	bad := tinyProblem(11, 24)
 	bad.BSPM.Set(3, 5, math.NaN())
-	cfg := smallConfig(t, "eandarn", t.TempDir())
-	cfg.BatchFrames = 24 // every step sees the NaN
-	_, err = (&Method{Config: cfg}).Solve(context.Background(), bad)
+	m = smallMethod(t, "eandarn", t.TempDir())
+	m.Config.BatchFrames = 24 // every step sees the NaN
+	_, err = m.Solve(context.Background(), bad)
 	if !errors.Is(err, ErrNonFinite) {
 		t.Errorf("NaN data: got %v, want ErrNonFinite", err)
 	}
