@@ -16,15 +16,15 @@ func BenchmarkMatMul15x256(b *testing.B) {
 	b.Run("float32", benchMatMul[float32])
 }
 
-func benchMatMul[T Float](b *testing.B) {
+func benchMatMul[T float](b *testing.B) {
 	w, x, z := randSlice[T](benchOut*benchIn, 1), randSlice[T](benchIn*benchCols, 2), make([]T, benchOut*benchCols)
 	for range b.N {
-		MatMul(benchOut, benchIn, benchCols, w, x, benchCols, z, benchCols)
+		matMul(benchOut, benchIn, benchCols, w, x, benchCols, z, benchCols)
 	}
 }
 
 func BenchmarkGonumGemm15x256(b *testing.B) {
-	w, x, z := randVec(benchOut*benchIn, 1), randVec(benchIn*benchCols, 2), make([]float64, benchOut*benchCols)
+	w, x, z := randSlice[float64](benchOut*benchIn, 1), randSlice[float64](benchIn*benchCols, 2), make([]float64, benchOut*benchCols)
 	for range b.N {
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
 			blas64.General{Rows: benchOut, Cols: benchIn, Stride: benchIn, Data: w},
@@ -38,15 +38,15 @@ func BenchmarkOuterAcc15x256(b *testing.B) {
 	b.Run("float32", benchOuterAcc[float32])
 }
 
-func benchOuterAcc[T Float](b *testing.B) {
+func benchOuterAcc[T float](b *testing.B) {
 	gz, x, gw := randSlice[T](benchOut*benchCols, 1), randSlice[T](benchIn*benchCols, 2), make([]T, benchOut*benchIn)
 	for range b.N {
-		OuterAcc(benchOut, benchIn, benchCols, gz, benchCols, x, benchCols, gw)
+		outerAcc(benchOut, benchIn, benchCols, gz, benchCols, x, benchCols, gw)
 	}
 }
 
 func BenchmarkGonumGemmNT15x256(b *testing.B) {
-	gz, x, gw := randVec(benchOut*benchCols, 1), randVec(benchIn*benchCols, 2), make([]float64, benchOut*benchIn)
+	gz, x, gw := randSlice[float64](benchOut*benchCols, 1), randSlice[float64](benchIn*benchCols, 2), make([]float64, benchOut*benchIn)
 	for range b.N {
 		blas64.Gemm(blas.NoTrans, blas.Trans, 1,
 			blas64.General{Rows: benchOut, Cols: benchCols, Stride: benchCols, Data: gz},
@@ -60,10 +60,10 @@ func BenchmarkTanhBias256(b *testing.B) {
 	b.Run("float32", benchTanhBias[float32])
 }
 
-func benchTanhBias[T Float](b *testing.B) {
+func benchTanhBias[T float](b *testing.B) {
 	z := randSlice[T](benchCols, 1)
 	for range b.N {
-		TanhBias(z, 0.1)
+		tanhBias(z, 0.1)
 	}
 }
 
@@ -72,10 +72,10 @@ func BenchmarkMulTanhDeriv256(b *testing.B) {
 	b.Run("float32", benchMulTanhDeriv[float32])
 }
 
-func benchMulTanhDeriv[T Float](b *testing.B) {
+func benchMulTanhDeriv[T float](b *testing.B) {
 	g, a := randSlice[T](benchCols, 1), randSlice[T](benchCols, 2)
 	for range b.N {
-		MulTanhDeriv(g, a)
+		mulTanhDeriv(g, a)
 	}
 }
 
@@ -84,10 +84,10 @@ func BenchmarkMixAdjoint256(b *testing.B) {
 	b.Run("float32", benchMixAdjoint[float32])
 }
 
-func benchMixAdjoint[T Float](b *testing.B) {
+func benchMixAdjoint[T float](b *testing.B) {
 	g, h, x := randSlice[T](benchCols, 1), randSlice[T](benchCols, 2), randSlice[T](benchCols, 3)
 	gh, gx := make([]T, benchCols), make([]T, benchCols)
 	for range b.N {
-		MixAdjoint(g, h, x, gh, gx, 0.3)
+		mixAdjoint(g, h, x, gh, gx, 0.3)
 	}
 }

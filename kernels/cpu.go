@@ -1,523 +1,567 @@
 package kernels
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
-
-	"github.com/eandarn/eandarn/solver/sparse"
 )
 
-// colBlock is the number of points (columns) one goroutine handles at a
-// time in the dense ops: the in x colBlock and out x colBlock tiles stay in
-// the L1/L2 cache.
-const colBlock = 256
+func init() { Register("cpu", openCPU) }
 
-// chunk is the reduction chunk of Sum, Dot and the gradient sums of
-// DenseBackward: partial sums over fixed chunks are added in chunk order.
-const chunk = 4096
-
-// CPU is the host Backend: float64, buffers in host memory, loops over
-// blocks of points on Workers goroutines.
-type CPU struct {
-	Workers int // goroutines; 0 means runtime.GOMAXPROCS(0)
+// cpu is the CPU Backend: buffers in host memory, ops on a pool of
+// goroutines (see the package documentation). Its per-type task values
+// (ops32, ops64) are reused by every call, which is why a backend is used
+// from one goroutine at a time.
+type cpu struct {
+	pool  *pool
+	ops32 cpuOps[float32]
+	ops64 cpuOps[float64]
 }
 
-// NewCPU returns a CPU backend using all of GOMAXPROCS.
-func NewCPU() *CPU { return &CPU{} }
-
-var _ Backend = (*CPU)(nil)
-
-// HostBuffer is the CPU backend's Buffer: a slice in host memory. Code that
-// knows it runs on the CPU backend may use Data directly (no copies).
-type HostBuffer struct {
-	Data  []float64
-	freed bool
+// cpuOps holds the reusable parallel tasks and scratch of the ops in one
+// floating-point type.
+type cpuOps[T float] struct {
+	abt   mulABtTask[T]
+	ab    mulABTask[T]
+	spmm  spmmTask[T]
+	spmmT spmmAdjTask[T]
+	td    timeDerivTask[T]
+	tdT   timeDerivAdjTask[T]
+	ap    apTask[T]
 }
 
-// Len returns len(Data).
-func (b *HostBuffer) Len() int { return len(b.Data) }
-
-func (c *CPU) workers() int {
-	if c.Workers > 0 {
-		return c.Workers
+func openCPU(opt Options) (Backend, error) {
+	w := opt.Workers
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
 	}
-	return runtime.GOMAXPROCS(0)
+	c := &cpu{pool: newPool(w)}
+	// The helpers reference only the pool: when the backend is dropped
+	// without Close, the cleanup still ends them.
+	runtime.AddCleanup(c, func(p *pool) { p.close() }, c.pool)
+	return c, nil
 }
 
-// eachRow calls fn(i) for every row i < rows, in blocks of 64 rows spread
-// over the workers: the row-parallel loop of SpMM and the stencils.
-func (c *CPU) eachRow(rows int, fn func(i int)) {
-	const rowsPer = 64
-	ParallelFor((rows+rowsPer-1)/rowsPer, c.workers(), func(_, k int) {
-		for i := k * rowsPer; i < min((k+1)*rowsPer, rows); i++ {
-			fn(i)
-		}
-	})
+func (c *cpu) Name() string          { return "cpu" }
+func (c *cpu) Supports(d DType) bool { return d == F32 || d == F64 || d == I32 }
+func (c *cpu) SyncEvery() int        { return 1 }
+func (c *cpu) workers() int          { return c.pool.workers }
+func (c *cpu) Close() error          { c.pool.close(); return nil }
+func (c *cpu) run(count int, t task) { c.pool.run(count, t) }
+func (b *cpuBuf) DType() DType       { return b.dt }
+func (b *cpuBuf) Len() int           { return b.n }
+func (b *cpuBuf) String() string     { return fmt.Sprintf("cpu %v[%d]", b.dt, b.n) }
+
+// opsOf returns c's tasks of type T.
+func opsOf[T float](c *cpu) *cpuOps[T] {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(&c.ops32).(*cpuOps[T])
+	}
+	return any(&c.ops64).(*cpuOps[T])
 }
 
-// Name returns "cpu".
-func (c *CPU) Name() string { return "cpu" }
+// cpuBuf is a host buffer: one of f32, f64, i32 holds the elements.
+type cpuBuf struct {
+	dt    DType
+	n     int
+	f32   []float32
+	f64   []float64
+	i32   []int32
+	owner *cpu
+}
+
+var errFreed = errors.New("buffer used after Free")
 
 // Alloc returns a zeroed host buffer.
-func (c *CPU) Alloc(n int) (Buffer, error) {
-	if n < 0 {
-		return nil, fmt.Errorf("kernels: cpu: alloc %d values", n)
+func (c *cpu) Alloc(d DType, n int) (Buffer, error) {
+	b := &cpuBuf{dt: d, n: n, owner: c}
+	switch {
+	case n < 0:
+		return nil, fmt.Errorf("kernels: cpu: alloc %d elements", n)
+	case d == F32:
+		b.f32 = make([]float32, n)
+	case d == F64:
+		b.f64 = make([]float64, n)
+	case d == I32:
+		b.i32 = make([]int32, n)
+	default:
+		return nil, fmt.Errorf("kernels: cpu: alloc of type %v", d)
 	}
-	return &HostBuffer{Data: make([]float64, n)}, nil
+	return b, nil
 }
 
 // Free drops the buffer's memory.
-func (c *CPU) Free(b Buffer) {
-	if h, ok := b.(*HostBuffer); ok {
-		h.Data, h.freed = nil, true
+func (c *cpu) Free(b Buffer) {
+	if h, ok := b.(*cpuBuf); ok && h.owner == c {
+		h.f32, h.f64, h.i32, h.owner = nil, nil, nil, nil
 	}
 }
 
-func host(b Buffer, what string, n int) ([]float64, error) {
-	h, ok := b.(*HostBuffer)
+// buf checks that v is a view into a live buffer of this backend.
+func (c *cpu) buf(v View, what string) (*cpuBuf, error) {
+	b, ok := v.Buf.(*cpuBuf)
 	switch {
-	case !ok || h == nil:
-		return nil, fmt.Errorf("kernels: cpu: %s: buffer %T is not a cpu buffer", what, b)
-	case h.freed:
-		return nil, fmt.Errorf("kernels: cpu: %s: buffer used after Free", what)
-	case len(h.Data) < n:
-		return nil, fmt.Errorf("kernels: cpu: %s: buffer holds %d values, need %d", what, len(h.Data), n)
+	case !ok || b == nil:
+		return nil, fmt.Errorf("kernels: cpu: %s: buffer %T is not a cpu buffer", what, v.Buf)
+	case b.owner == nil:
+		return nil, fmt.Errorf("kernels: cpu: %s: %w", what, errFreed)
+	case b.owner != c:
+		return nil, fmt.Errorf("kernels: cpu: %s: buffer of another cpu backend", what)
+	case v.Off < 0 || v.N < 0 || v.Off+v.N > b.n:
+		return nil, fmt.Errorf("kernels: cpu: %s: view [%d, %d) of %v", what, v.Off, v.Off+v.N, b)
 	}
-	return h.Data, nil
+	return b, nil
 }
 
-func hostMat(m Mat, what string) ([]float64, error) {
-	if m.Rows < 0 || m.Cols < 0 {
-		return nil, fmt.Errorf("kernels: cpu: %s: shape %dx%d", what, m.Rows, m.Cols)
+// floats returns the elements of v, a view of type T.
+func floats[T float](c *cpu, v View, what string) ([]T, error) {
+	b, err := c.buf(v, what)
+	if err != nil {
+		return nil, err
 	}
-	return host(m.Buf, fmt.Sprintf("%s (%dx%d)", what, m.Rows, m.Cols), m.Rows*m.Cols)
+	var s any
+	switch b.dt {
+	case F32:
+		s = b.f32
+	case F64:
+		s = b.f64
+	}
+	x, ok := s.([]T)
+	if !ok {
+		var z T
+		return nil, fmt.Errorf("kernels: cpu: %s: %v buffer, want %T", what, b.dt, z)
+	}
+	return x[v.Off : v.Off+v.N], nil
 }
 
-// Upload copies src into dst.
-func (c *CPU) Upload(dst Buffer, src []float64) error {
-	d, err := host(dst, "upload", len(src))
+// indices returns the elements of v, an I32 view.
+func (c *cpu) indices(v View, what string) ([]int32, error) {
+	b, err := c.buf(v, what)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	copy(d, src)
-	return nil
+	if b.dt != I32 {
+		return nil, fmt.Errorf("kernels: cpu: %s: %v buffer, want int32 indices", what, b.dt)
+	}
+	return b.i32[v.Off : v.Off+v.N], nil
 }
 
-// Download copies src into dst.
-func (c *CPU) Download(dst []float64, src Buffer) error {
-	s, err := host(src, "download", len(dst))
+// floatType returns the type of v's buffer after checking that it is a
+// floating-point buffer of this backend.
+func (c *cpu) floatType(v View, what string) (DType, error) {
+	b, err := c.buf(v, what)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	copy(dst, s)
-	return nil
+	if b.dt != F32 && b.dt != F64 {
+		return 0, fmt.Errorf("kernels: cpu: %s: %v buffer, want float32 or float64", what, b.dt)
+	}
+	return b.dt, nil
 }
 
-// DenseForward implements Backend.DenseForward with MatMul over blocks of
-// colBlock points in parallel.
-func (c *CPU) DenseForward(y, x Mat, w, b Buffer, act Activation) error {
-	in, out, npts := x.Rows, y.Rows, x.Cols
-	if y.Cols != npts {
-		return fmt.Errorf("kernels: cpu: dense forward: x is %dx%d, y %dx%d", x.Rows, x.Cols, y.Rows, y.Cols)
-	}
-	xd, err := hostMat(x, "dense forward x")
-	if err != nil {
-		return err
-	}
-	yd, err := hostMat(y, "dense forward y")
-	if err != nil {
-		return err
-	}
-	wd, err := host(w, "dense forward w", out*in)
-	if err != nil {
-		return err
-	}
-	bd, err := host(b, "dense forward b", out)
-	if err != nil {
-		return err
-	}
-	nb := (npts + colBlock - 1) / colBlock
-	ParallelFor(nb, c.workers(), func(_, k int) {
-		c0 := k * colBlock
-		nc := min(colBlock, npts-c0)
-		MatMul(out, in, nc, wd, xd[c0:], npts, yd[c0:], npts)
-		for i := range out {
-			row := yd[i*npts+c0 : i*npts+c0+nc]
-			if act == Tanh {
-				TanhBias(row, bd[i])
-				continue
-			}
-			for p := range row {
-				row[p] = activate(row[p]+bd[i], act)
-			}
+func sameLen(what string, n int, ns ...int) error {
+	for _, m := range ns {
+		if m != n {
+			return fmt.Errorf("kernels: cpu: %s: operands of %d and %d elements", what, n, m)
 		}
-	})
+	}
 	return nil
 }
 
-func activate(z float64, act Activation) float64 {
-	switch act {
-	case Tanh:
-		return math.Tanh(z) // the CPU ops use TanhBias; this is the tests' reference
-	case Sigmoid:
-		return 1 / (1 + math.Exp(-z))
-	}
-	return z
-}
-
-// derivative returns act'(z) in terms of a = act(z).
-func derivative(a float64, act Activation) float64 {
-	switch act {
-	case Tanh:
-		return 1 - a*a
-	case Sigmoid:
-		return a * (1 - a)
-	}
-	return 1
-}
-
-// DenseBackward implements Backend.DenseBackward. Weight and bias sums are
-// taken per chunk of points (chunk/colBlock blocks) and the chunk partials
-// added in order, so the result does not depend on Workers.
-func (c *CPU) DenseBackward(gx, gy, x, y Mat, w, gw, gb Buffer, act Activation) error {
-	in, out, npts := x.Rows, y.Rows, x.Cols
-	if y.Cols != npts || gy.Rows != out || gy.Cols != npts {
-		return fmt.Errorf("kernels: cpu: dense backward: x %dx%d, y %dx%d, gy %dx%d", x.Rows, x.Cols, y.Rows, y.Cols, gy.Rows, gy.Cols)
-	}
-	xd, err := hostMat(x, "dense backward x")
+// Upload implements Backend.Upload.
+func (c *cpu) Upload(dst View, src []float64) error {
+	d, err := c.floatType(dst, "upload")
 	if err != nil {
 		return err
 	}
-	yd, err := hostMat(y, "dense backward y")
-	if err != nil {
+	if err := sameLen("upload", dst.N, len(src)); err != nil {
 		return err
 	}
-	gyd, err := hostMat(gy, "dense backward gy")
-	if err != nil {
-		return err
-	}
-	wd, err := host(w, "dense backward w", out*in)
-	if err != nil {
-		return err
-	}
-	gwd, err := host(gw, "dense backward gw", out*in)
-	if err != nil {
-		return err
-	}
-	gbd, err := host(gb, "dense backward gb", out)
-	if err != nil {
-		return err
-	}
-	var gxd []float64
-	if gx.Buf != nil {
-		if gx.Rows != in || gx.Cols != npts {
-			return fmt.Errorf("kernels: cpu: dense backward: gx is %dx%d, want %dx%d", gx.Rows, gx.Cols, in, npts)
+	if d == F32 {
+		x, _ := floats[float32](c, dst, "upload")
+		for k, v := range src {
+			x[k] = float32(v)
 		}
-		if gxd, err = hostMat(gx, "dense backward gx"); err != nil {
+		return nil
+	}
+	x, _ := floats[float64](c, dst, "upload")
+	copy(x, src)
+	return nil
+}
+
+// UploadIndex implements Backend.UploadIndex.
+func (c *cpu) UploadIndex(dst View, src []int32) error {
+	x, err := c.indices(dst, "upload index")
+	if err != nil {
+		return err
+	}
+	if err := sameLen("upload index", dst.N, len(src)); err != nil {
+		return err
+	}
+	copy(x, src)
+	return nil
+}
+
+// Download implements Backend.Download.
+func (c *cpu) Download(dst []float64, src View) error {
+	d, err := c.floatType(src, "download")
+	if err != nil {
+		return err
+	}
+	if err := sameLen("download", src.N, len(dst)); err != nil {
+		return err
+	}
+	if d == F32 {
+		x, _ := floats[float32](c, src, "download")
+		for k, v := range x {
+			dst[k] = float64(v)
+		}
+		return nil
+	}
+	x, _ := floats[float64](c, src, "download")
+	copy(dst, x)
+	return nil
+}
+
+// Fill implements Backend.Fill.
+func (c *cpu) Fill(dst View, v float64) error {
+	d, err := c.floatType(dst, "fill")
+	if err != nil {
+		return err
+	}
+	if d == F32 {
+		return fill(c, dst, float32(v))
+	}
+	return fill(c, dst, v)
+}
+
+func fill[T float](c *cpu, dst View, v T) error {
+	x, err := floats[T](c, dst, "fill")
+	if err != nil {
+		return err
+	}
+	for k := range x {
+		x[k] = v
+	}
+	return nil
+}
+
+// elementwise checks dst, a (and b when given) as same-length views of one
+// floating-point type and returns that type.
+func (c *cpu) elementwise(what string, dst View, srcs ...View) (DType, error) {
+	d, err := c.floatType(dst, what)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range srcs {
+		e, err := c.floatType(s, what)
+		if err != nil {
+			return 0, err
+		}
+		if e != d || s.N != dst.N {
+			return 0, fmt.Errorf("kernels: cpu: %s: dst %v[%d], operand %v[%d]", what, d, dst.N, e, s.N)
+		}
+	}
+	return d, nil
+}
+
+// Copy implements Backend.Copy.
+func (c *cpu) Copy(dst, src View) error {
+	d, err := c.elementwise("copy", dst, src)
+	if err != nil {
+		return err
+	}
+	if d == F32 {
+		x, _ := floats[float32](c, dst, "copy")
+		y, _ := floats[float32](c, src, "copy")
+		copy(x, y)
+		return nil
+	}
+	x, _ := floats[float64](c, dst, "copy")
+	y, _ := floats[float64](c, src, "copy")
+	copy(x, y)
+	return nil
+}
+
+// Add implements Backend.Add.
+func (c *cpu) Add(dst, a, b View) error {
+	d, err := c.elementwise("add", dst, a, b)
+	if err != nil {
+		return err
+	}
+	if d == F32 {
+		add[float32](c, dst, a, b)
+	} else {
+		add[float64](c, dst, a, b)
+	}
+	return nil
+}
+
+// add and diff run on views checked by elementwise.
+func add[T float](c *cpu, dst, a, b View) {
+	x, _ := floats[T](c, dst, "add")
+	p, _ := floats[T](c, a, "add")
+	q, _ := floats[T](c, b, "add")
+	for k := range x {
+		x[k] = p[k] + q[k]
+	}
+}
+
+// Diff implements Backend.Diff.
+func (c *cpu) Diff(dst, a, b View, den float64) error {
+	d, err := c.elementwise("diff", dst, a, b)
+	if err != nil {
+		return err
+	}
+	if d == F32 {
+		diff(c, dst, a, b, float32(den))
+	} else {
+		diff(c, dst, a, b, den)
+	}
+	return nil
+}
+
+func diff[T float](c *cpu, dst, a, b View, den T) {
+	x, _ := floats[T](c, dst, "diff")
+	p, _ := floats[T](c, a, "diff")
+	q, _ := floats[T](c, b, "diff")
+	for k := range x {
+		x[k] = (p[k] - q[k]) / den
+	}
+}
+
+// AllFinite implements Backend.AllFinite.
+func (c *cpu) AllFinite(dst, x View) error {
+	d, err := c.floatType(x, "all finite")
+	if err != nil {
+		return err
+	}
+	if dst.N != 1 {
+		return fmt.Errorf("kernels: cpu: all finite: result view of %d elements, want 1", dst.N)
+	}
+	if d == F32 {
+		return allFinite[float32](c, dst, x)
+	}
+	return allFinite[float64](c, dst, x)
+}
+
+func allFinite[T float](c *cpu, dst, x View) error {
+	r, err := floats[T](c, dst, "all finite result")
+	if err != nil {
+		return err
+	}
+	v, _ := floats[T](c, x, "all finite")
+	r[0] = 1
+	for _, e := range v {
+		if f := float64(e); math.IsNaN(f) || math.IsInf(f, 0) {
+			r[0] = 0
+			break
+		}
+	}
+	return nil
+}
+
+// Inputs implements Backend.Inputs.
+func (c *cpu) Inputs(x, feat Mat, times, frames, pts View) error {
+	d, err := c.elementwise("inputs", x.View)
+	if err != nil {
+		return err
+	}
+	if x.Rows != feat.Rows+1 || (pts.N > 0 && pts.N != x.Cols) || feat.Cols == 0 && x.Cols > 0 {
+		return fmt.Errorf("kernels: cpu: inputs: x %dx%d, features %dx%d, %d points", x.Rows, x.Cols, feat.Rows, feat.Cols, pts.N)
+	}
+	if d == F32 {
+		return inputs[float32](c, x, feat, times, frames, pts)
+	}
+	return inputs[float64](c, x, feat, times, frames, pts)
+}
+
+func inputs[T float](c *cpu, x, feat Mat, times, frames, pts View) error {
+	xd, err := floats[T](c, x.View, "inputs x")
+	if err != nil {
+		return err
+	}
+	fd, err := floats[T](c, feat.View, "inputs features")
+	if err != nil {
+		return err
+	}
+	td, err := floats[T](c, times, "inputs times")
+	if err != nil {
+		return err
+	}
+	fr, err := c.indices(frames, "inputs frames")
+	if err != nil {
+		return err
+	}
+	var pd []int32
+	if pts.N > 0 {
+		if pd, err = c.indices(pts, "inputs points"); err != nil {
 			return err
 		}
 	}
-	nchunks := (npts + chunk - 1) / chunk
-	np := out*in + out
-	part := make([]float64, nchunks*np)
-	ParallelFor(nchunks, c.workers(), func(_, k int) {
-		pw := part[k*np : k*np+out*in]
-		pb := part[k*np+out*in : (k+1)*np]
-		for c0 := k * chunk; c0 < min((k+1)*chunk, npts); c0 += colBlock {
-			nc := min(colBlock, npts-c0)
-			for i := range out {
-				g := gyd[i*npts+c0 : i*npts+c0+nc]
-				a := yd[i*npts+c0 : i*npts+c0+nc]
-				for p := range g {
-					g[p] *= derivative(a[p], act)
-				}
-			}
-			OuterAcc(out, in, nc, gyd[c0:], npts, xd[c0:], npts, pw)
-			RowSumAcc(out, nc, gyd[c0:], npts, pb)
-			if gxd != nil {
-				MatMulT(out, in, nc, wd, gyd[c0:], npts, gxd[c0:], npts)
-			}
+	n, F, npts := feat.Cols, feat.Rows, x.Cols
+	for k := range npts {
+		q := k
+		if pd != nil {
+			q = int(pd[k])
 		}
-	})
-	for k := range nchunks {
-		p := part[k*np : (k+1)*np]
-		for i := range out * in {
-			gwd[i] += p[i]
+		i, r := q%n, q/n
+		if q < 0 || r >= len(fr) || int(fr[r]) < 0 || int(fr[r]) >= len(td) {
+			return fmt.Errorf("kernels: cpu: inputs: point %d: grid index %d outside %d frames x %d nodes", k, q, len(fr), n)
 		}
-		for i := range out {
-			gbd[i] += p[out*in+i]
+		for j := range F {
+			xd[j*npts+k] = fd[j*n+i]
+		}
+		xd[F*npts+k] = td[fr[r]]
+	}
+	return nil
+}
+
+// Gather implements Backend.Gather.
+func (c *cpu) Gather(dst, src, idx View) error {
+	d, err := c.elementwise("gather", dst)
+	if err != nil {
+		return err
+	}
+	if idx.N != dst.N {
+		return fmt.Errorf("kernels: cpu: gather: %d indices for %d values", idx.N, dst.N)
+	}
+	if d == F32 {
+		return gatherScatter[float32](c, dst, src, idx, false)
+	}
+	return gatherScatter[float64](c, dst, src, idx, false)
+}
+
+// ScatterAdd implements Backend.ScatterAdd.
+func (c *cpu) ScatterAdd(dst, src, idx View) error {
+	d, err := c.elementwise("scatter add", dst)
+	if err != nil {
+		return err
+	}
+	if idx.N != src.N {
+		return fmt.Errorf("kernels: cpu: scatter add: %d indices for %d values", idx.N, src.N)
+	}
+	if d == F32 {
+		return gatherScatter[float32](c, src, dst, idx, true)
+	}
+	return gatherScatter[float64](c, src, dst, idx, true)
+}
+
+// gatherScatter sets pts[k] = grid[idx[k]] (gather) or adds pts[k] into
+// grid[idx[k]] (scatter).
+func gatherScatter[T float](c *cpu, pts, grid, idx View, scatter bool) error {
+	p, err := floats[T](c, pts, "gather/scatter points")
+	if err != nil {
+		return err
+	}
+	g, err := floats[T](c, grid, "gather/scatter grid")
+	if err != nil {
+		return err
+	}
+	ix, err := c.indices(idx, "gather/scatter indices")
+	if err != nil {
+		return err
+	}
+	for k, i := range ix {
+		if i < 0 || int(i) >= len(g) {
+			return fmt.Errorf("kernels: cpu: gather/scatter: index %d at %d outside [0,%d)", i, k, len(g))
+		}
+		if scatter {
+			g[i] += p[k]
+		} else {
+			p[k] = g[i]
 		}
 	}
 	return nil
 }
 
-// Activate implements Backend.Activate.
-func (c *CPU) Activate(dst, src Buffer, n int, act Activation) error {
-	d, err := host(dst, "activate dst", n)
+// GatherRows implements Backend.GatherRows.
+func (c *cpu) GatherRows(dst, src Mat, rows View) error {
+	return c.rows("gather rows", dst, src, rows, false)
+}
+
+// ScatterAddRows implements Backend.ScatterAddRows.
+func (c *cpu) ScatterAddRows(dst, src Mat, rows View) error {
+	return c.rows("scatter add rows", src, dst, rows, true)
+}
+
+// rows gathers rows of grid into pts, or adds them back.
+func (c *cpu) rows(what string, pts, grid Mat, rows View, scatter bool) error {
+	d, err := c.elementwise(what, pts.View)
 	if err != nil {
 		return err
 	}
-	s, err := host(src, "activate src", n)
+	if pts.Cols != grid.Cols || rows.N != pts.Rows {
+		return fmt.Errorf("kernels: cpu: %s: %dx%d and %dx%d with %d row indices", what, pts.Rows, pts.Cols, grid.Rows, grid.Cols, rows.N)
+	}
+	if d == F32 {
+		return rowsT[float32](c, what, pts, grid, rows, scatter)
+	}
+	return rowsT[float64](c, what, pts, grid, rows, scatter)
+}
+
+func rowsT[T float](c *cpu, what string, pts, grid Mat, rows View, scatter bool) error {
+	p, err := floats[T](c, pts.View, what)
 	if err != nil {
 		return err
 	}
-	if act == Tanh {
-		copy(d[:n], s[:n])
-		TanhBias(d[:n], 0)
-		return nil
+	g, err := floats[T](c, grid.View, what)
+	if err != nil {
+		return err
 	}
-	for k := range n {
-		d[k] = activate(s[k], act)
+	ix, err := c.indices(rows, what)
+	if err != nil {
+		return err
+	}
+	n := pts.Cols
+	for k, r := range ix {
+		if r < 0 || int(r) >= grid.Rows {
+			return fmt.Errorf("kernels: cpu: %s: row %d outside [0,%d)", what, r, grid.Rows)
+		}
+		pr, gr := p[k*n:(k+1)*n], g[int(r)*n:(int(r)+1)*n]
+		if !scatter {
+			copy(pr, gr)
+			continue
+		}
+		for i, v := range pr {
+			gr[i] += v
+		}
 	}
 	return nil
-}
-
-type cpuCSR struct{ a *sparse.CSR }
-
-func (m cpuCSR) Dims() (int, int) { return m.a.Rows, m.a.Cols }
-
-// NewCSR validates a and keeps a reference to it (no copy: a must not be
-// modified while in use).
-func (c *CPU) NewCSR(a *sparse.CSR) (CSR, error) {
-	if a == nil || len(a.RowPtr) != a.Rows+1 || a.RowPtr[a.Rows] != len(a.ColIdx) || len(a.ColIdx) != len(a.Val) {
-		return nil, fmt.Errorf("kernels: cpu: new csr: inconsistent CSR arrays")
-	}
-	for _, j := range a.ColIdx {
-		if j < 0 || j >= a.Cols {
-			return nil, fmt.Errorf("kernels: cpu: new csr: column %d outside [0,%d)", j, a.Cols)
-		}
-	}
-	return cpuCSR{a}, nil
-}
-
-// SpMM implements Backend.SpMM, rows in parallel.
-func (c *CPU) SpMM(dst Mat, a CSR, x Mat) error {
-	m, ok := a.(cpuCSR)
-	if !ok {
-		return fmt.Errorf("kernels: cpu: spmm: matrix %T is not a cpu CSR", a)
-	}
-	if x.Rows != m.a.Cols || dst.Rows != m.a.Rows || dst.Cols != x.Cols {
-		return fmt.Errorf("kernels: cpu: spmm: A %dx%d, x %dx%d, dst %dx%d", m.a.Rows, m.a.Cols, x.Rows, x.Cols, dst.Rows, dst.Cols)
-	}
-	xd, err := hostMat(x, "spmm x")
-	if err != nil {
-		return err
-	}
-	dd, err := hostMat(dst, "spmm dst")
-	if err != nil {
-		return err
-	}
-	nc := x.Cols
-	c.eachRow(m.a.Rows, func(i int) {
-		row := dd[i*nc : (i+1)*nc]
-		clear(row)
-		for e := m.a.RowPtr[i]; e < m.a.RowPtr[i+1]; e++ {
-			v, xr := m.a.Val[e], xd[m.a.ColIdx[e]*nc:(m.a.ColIdx[e]+1)*nc]
-			for t := range row {
-				row[t] += v * xr[t]
-			}
-		}
-	})
-	return nil
-}
-
-type cpuStencil struct {
-	start []int
-	w     [][5]float64
-}
-
-func (s *cpuStencil) Frames() int { return len(s.start) }
-
-// NewStencil copies and validates the stencil.
-func (c *CPU) NewStencil(start []int, w [][5]float64) (Stencil, error) {
-	T := len(start)
-	if len(w) != T || T == 0 {
-		return nil, fmt.Errorf("kernels: cpu: new stencil: %d starts, %d weight rows", T, len(w))
-	}
-	for t, s := range start {
-		if s < 0 || s+5 > T {
-			return nil, fmt.Errorf("kernels: cpu: new stencil: frame %d reads frames %d…%d of %d", t, s, s+4, T)
-		}
-	}
-	return &cpuStencil{start: append([]int(nil), start...), w: append([][5]float64(nil), w...)}, nil
-}
-
-// stencilOperands checks that dst and src are rows x T for the T frames
-// of s (a cpu stencil) and returns the stencil and both host slices; op
-// ("stencil" or "stencil adjoint") and srcName name them in errors.
-func stencilOperands(dst, src Mat, s Stencil, op, srcName string) (*cpuStencil, []float64, []float64, error) {
-	st, ok := s.(*cpuStencil)
-	if !ok {
-		return nil, nil, nil, fmt.Errorf("kernels: cpu: %s: %T is not a cpu stencil", op, s)
-	}
-	T := len(st.start)
-	if src.Cols != T || dst.Cols != T || dst.Rows != src.Rows {
-		return nil, nil, nil, fmt.Errorf("kernels: cpu: %s over %d frames: %s %dx%d, dst %dx%d", op, T, srcName, src.Rows, src.Cols, dst.Rows, dst.Cols)
-	}
-	sd, err := hostMat(src, op+" "+srcName)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	dd, err := hostMat(dst, op+" dst")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return st, sd, dd, nil
-}
-
-// ApplyStencil implements Backend.ApplyStencil, rows in parallel.
-func (c *CPU) ApplyStencil(dst, u Mat, s Stencil, scale float64) error {
-	st, ud, dd, err := stencilOperands(dst, u, s, "stencil", "u")
-	if err != nil {
-		return err
-	}
-	T := len(st.start)
-	c.eachRow(u.Rows, func(i int) {
-		ur, dr := ud[i*T:(i+1)*T], dd[i*T:(i+1)*T]
-		for t := range T {
-			w, v := &st.w[t], ur[st.start[t]:st.start[t]+5]
-			dr[t] = scale * (w[0]*v[0] + w[1]*v[1] + w[2]*v[2] + w[3]*v[3] + w[4]*v[4])
-		}
-	})
-	return nil
-}
-
-// ApplyStencilT implements Backend.ApplyStencilT, rows in parallel.
-func (c *CPU) ApplyStencilT(dst, g Mat, s Stencil, scale float64) error {
-	st, gd, dd, err := stencilOperands(dst, g, s, "stencil adjoint", "g")
-	if err != nil {
-		return err
-	}
-	T := len(st.start)
-	c.eachRow(g.Rows, func(i int) {
-		gr, dr := gd[i*T:(i+1)*T], dd[i*T:(i+1)*T]
-		clear(dr)
-		for t, v := range gr {
-			w, d := &st.w[t], dr[st.start[t]:st.start[t]+5]
-			v *= scale
-			d[0] += w[0] * v
-			d[1] += w[1] * v
-			d[2] += w[2] * v
-			d[3] += w[3] * v
-			d[4] += w[4] * v
-		}
-	})
-	return nil
-}
-
-// Gemm implements Backend.Gemm with gonum's blas64.Gemm.
-func (c *CPU) Gemm(transA, transB bool, alpha float64, a, b Mat, beta float64, cm Mat) error {
-	ar, ac, br, bc := a.Rows, a.Cols, b.Rows, b.Cols
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ar, ac, ta = ac, ar, blas.Trans
-	}
-	if transB {
-		br, bc, tb = bc, br, blas.Trans
-	}
-	if ac != br || cm.Rows != ar || cm.Cols != bc {
-		return fmt.Errorf("kernels: cpu: gemm: op(a) %dx%d, op(b) %dx%d, c %dx%d", ar, ac, br, bc, cm.Rows, cm.Cols)
-	}
-	ad, err := hostMat(a, "gemm a")
-	if err != nil {
-		return err
-	}
-	bd, err := hostMat(b, "gemm b")
-	if err != nil {
-		return err
-	}
-	cd, err := hostMat(cm, "gemm c")
-	if err != nil {
-		return err
-	}
-	blas64.Gemm(ta, tb, alpha,
-		blas64.General{Rows: a.Rows, Cols: a.Cols, Stride: max(a.Cols, 1), Data: ad},
-		blas64.General{Rows: b.Rows, Cols: b.Cols, Stride: max(b.Cols, 1), Data: bd},
-		beta, blas64.General{Rows: cm.Rows, Cols: cm.Cols, Stride: max(cm.Cols, 1), Data: cd})
-	return nil
-}
-
-// Sum implements Backend.Sum.
-func (c *CPU) Sum(x Buffer, n int) (float64, error) {
-	xd, err := host(x, "sum", n)
-	if err != nil {
-		return 0, err
-	}
-	return c.chunked(n, func(lo, hi int) float64 {
-		var s float64
-		for _, v := range xd[lo:hi] {
-			s += v
-		}
-		return s
-	}), nil
-}
-
-// Dot implements Backend.Dot.
-func (c *CPU) Dot(x, y Buffer, n int) (float64, error) {
-	xd, err := host(x, "dot x", n)
-	if err != nil {
-		return 0, err
-	}
-	yd, err := host(y, "dot y", n)
-	if err != nil {
-		return 0, err
-	}
-	return c.chunked(n, func(lo, hi int) float64 {
-		var s float64
-		for k := lo; k < hi; k++ {
-			s += xd[k] * yd[k]
-		}
-		return s
-	}), nil
-}
-
-// chunked sums f over fixed chunks of [0, n), adding the partials in order.
-func (c *CPU) chunked(n int, f func(lo, hi int) float64) float64 {
-	nch := (n + chunk - 1) / chunk
-	part := make([]float64, nch)
-	ParallelFor(nch, c.workers(), func(_, k int) {
-		part[k] = f(k*chunk, min((k+1)*chunk, n))
-	})
-	var s float64
-	for _, v := range part {
-		s += v
-	}
-	return s
 }
 
 // Adam implements Backend.Adam.
-func (c *CPU) Adam(p, g, m, v Buffer, n, t int, cfg AdamConfig) error {
+func (c *cpu) Adam(p, g, m, v View, t int, cfg AdamConfig) error {
+	d, err := c.elementwise("adam", p, g, m, v)
+	if err != nil {
+		return err
+	}
 	if t < 1 {
 		return fmt.Errorf("kernels: cpu: adam: step %d, want ≥ 1", t)
 	}
-	pd, err := host(p, "adam p", n)
-	if err != nil {
-		return err
-	}
-	gd, err := host(g, "adam g", n)
-	if err != nil {
-		return err
-	}
-	md, err := host(m, "adam m", n)
-	if err != nil {
-		return err
-	}
-	vd, err := host(v, "adam v", n)
-	if err != nil {
-		return err
-	}
-	bc1 := 1 - math.Pow(cfg.Beta1, float64(t))
-	bc2 := math.Sqrt(1 - math.Pow(cfg.Beta2, float64(t)))
-	step := cfg.LR / bc1
-	for k := range n {
-		gk := gd[k]
-		md[k] = cfg.Beta1*md[k] + (1-cfg.Beta1)*gk
-		vd[k] = cfg.Beta2*vd[k] + (1-cfg.Beta2)*gk*gk
-		pd[k] -= step * md[k] / (math.Sqrt(vd[k])/bc2 + cfg.Eps)
+	if d == F32 {
+		adam[float32](c, p, g, m, v, t, cfg)
+	} else {
+		adam[float64](c, p, g, m, v, t, cfg)
 	}
 	return nil
+}
+
+func adam[T float](c *cpu, p, g, m, v View, t int, cfg AdamConfig) {
+	pd, _ := floats[T](c, p, "adam")
+	gd, _ := floats[T](c, g, "adam")
+	md, _ := floats[T](c, m, "adam")
+	vd, _ := floats[T](c, v, "adam")
+	b1, b2, eps := T(cfg.Beta1), T(cfg.Beta2), T(cfg.Eps)
+	bc1 := 1 - math.Pow(cfg.Beta1, float64(t))
+	bc2 := T(math.Sqrt(1 - math.Pow(cfg.Beta2, float64(t))))
+	step := T(cfg.LR / bc1)
+	for k := range pd {
+		gk := gd[k]
+		md[k] = b1*md[k] + (1-b1)*gk
+		vd[k] = b2*vd[k] + (1-b2)*gk*gk
+		pd[k] -= step * md[k] / (T(math.Sqrt(float64(vd[k])))/bc2 + eps)
+	}
 }

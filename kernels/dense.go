@@ -13,12 +13,12 @@ package kernels
 // the type switches of the small dispatch helpers below (each instantiation
 // takes one branch, so the dispatch costs a type comparison per call).
 
-// Float is the element type of the slice-level kernels.
-type Float interface{ float32 | float64 }
+// float is the element type of the slice-level kernels.
+type float interface{ float32 | float64 }
 
 // lanes returns the number of T in a 32-byte YMM register: the column
 // granularity of the assembly kernels.
-func lanes[T Float]() int {
+func lanes[T float]() int {
 	var v T
 	if _, ok := any(v).(float32); ok {
 		return 8
@@ -26,24 +26,24 @@ func lanes[T Float]() int {
 	return 4
 }
 
-// MatMul computes, for i < out and c < ncols,
+// matMul computes, for i < out and c < ncols,
 //
 //	z[i*ldz+c] = Σ_{j<in} w[i*in+j] · x[j*ldx+c]
 //
 // overwriting z (j in increasing order). z must not alias x.
-func MatMul[T Float](out, in, ncols int, w, x []T, ldx int, z []T, ldz int) {
+func matMul[T float](out, in, ncols int, w, x []T, ldx int, z []T, ldz int) {
 	for i := 0; i < out; i++ {
 		matVec(z[i*ldz:i*ldz+ncols], w[i*in:], 1, in, x, ldx)
 	}
 }
 
-// MatMulT computes the transposed product (the input adjoint of a dense
+// matMulT computes the transposed product (the input adjoint of a dense
 // layer), for j < in and c < ncols,
 //
 //	gx[j*ldx+c] = Σ_{i<out} w[i*in+j] · gz[i*ldz+c]
 //
 // overwriting gx (i in increasing order). gx must not alias gz.
-func MatMulT[T Float](out, in, ncols int, w, gz []T, ldz int, gx []T, ldx int) {
+func matMulT[T float](out, in, ncols int, w, gz []T, ldz int, gx []T, ldx int) {
 	for j := 0; j < in; j++ {
 		matVec(gx[j*ldx:j*ldx+ncols], w[j:], in, out, gz, ldz)
 	}
@@ -51,7 +51,7 @@ func MatMulT[T Float](out, in, ncols int, w, gz []T, ldz int, gx []T, ldx int) {
 
 // matVec computes z[c] = Σ_{j<n} w[j*ldw] · x[j*ldx+c] for c < len(z), j in
 // increasing order, with the AVX2 kernel when the CPU has it.
-func matVec[T Float](z, w []T, ldw, n int, x []T, ldx int) {
+func matVec[T float](z, w []T, ldw, n int, x []T, ldx int) {
 	if n == 0 {
 		clear(z)
 		return
@@ -99,7 +99,7 @@ func matVec[T Float](z, w []T, ldw, n int, x []T, ldx int) {
 	}
 }
 
-// OuterAcc accumulates the weight adjoint of a dense layer, for i < out and
+// outerAcc accumulates the weight adjoint of a dense layer, for i < out and
 // j < in,
 //
 //	gw[i*in+j] += Σ_{c<ncols} gz[i*ldz+c] · x[j*ldx+c]
@@ -108,7 +108,7 @@ func matVec[T Float](z, w []T, ldw, n int, x []T, ldx int) {
 // of gz by 4 rows of x share their loads (outer2x4AVX2) over the columns in
 // multiples of the vector width (4 float64, 8 float32), and the remaining
 // columns are added in order.
-func OuterAcc[T Float](out, in, ncols int, gz []T, ldz int, x []T, ldx int, gw []T) {
+func outerAcc[T float](out, in, ncols int, gz []T, ldz int, x []T, ldx int, gw []T) {
 	i := 0
 	if nl := lanes[T](); useAVX2 && ncols >= nl {
 		nv := ncols &^ (nl - 1)
@@ -147,7 +147,7 @@ func OuterAcc[T Float](out, in, ncols int, gz []T, ldz int, x []T, ldx int, gw [
 
 // outer2x4 runs the outer2x4AVX2 kernel of T: acc[r*4+k] = Σ_c a_r[c]·x[k*ldx+c]
 // for r < 2, k < 4, len(a0) a multiple of lanes[T]().
-func outer2x4[T Float](a0, a1, x []T, ldx int, acc *[8]T) {
+func outer2x4[T float](a0, a1, x []T, ldx int, acc *[8]T) {
 	switch a0 := any(a0).(type) {
 	case []float32:
 		outer2x4AVX2F32(a0, any(a1).([]float32), any(x).([]float32), ldx, any(acc).(*[8]float32))
@@ -157,7 +157,7 @@ func outer2x4[T Float](a0, a1, x []T, ldx int, acc *[8]T) {
 }
 
 // dot returns Σ a[c]·b[c] over len(a) ≤ len(b), in a fixed order.
-func dot[T Float](a, b []T) T {
+func dot[T float](a, b []T) T {
 	b = b[:len(a)]
 	if useAVX2 {
 		switch a := any(a).(type) {
@@ -181,13 +181,13 @@ func dot[T Float](a, b []T) T {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// RowSumAcc accumulates the bias adjoint of a dense layer, for i < out,
+// rowSumAcc accumulates the bias adjoint of a dense layer, for i < out,
 //
 //	gb[i] += Σ_{c<ncols} gz[i*ldz+c]
 //
 // with four interleaved partial sums (a fixed order: deterministic, and not
 // bound by the latency of one chain of additions).
-func RowSumAcc[T Float](out, ncols int, gz []T, ldz int, gb []T) {
+func rowSumAcc[T float](out, ncols int, gz []T, ldz int, gb []T) {
 	for i := 0; i < out; i++ {
 		r := gz[i*ldz : i*ldz+ncols]
 		var s0, s1, s2, s3 T

@@ -1,12 +1,12 @@
 package kernels
 
-// Mix computes the adaptive residual mixing of the ARN (paper Eq. 11),
+// mix computes the adaptive residual mixing of the ARN (paper Eq. 11),
 //
 //	out[i] = (1−a)·h[i] + a·x[i]   for i < len(out),
 //
 // each product rounded before the sum (no fused multiply-add), so the AVX2
 // kernel and the pure-Go loop give the same bits.
-func Mix[T Float](out, h, x []T, a T) {
+func mix[T float](out, h, x []T, a T) {
 	n := len(out)
 	h, x = h[:n], x[:n]
 	b := 1 - a
@@ -25,7 +25,7 @@ func Mix[T Float](out, h, x []T, a T) {
 	}
 }
 
-// MixAdjoint is the reverse pass of Mix given g = dL/dout: it writes
+// mixAdjoint is the reverse pass of mix given g = dL/dout: it writes
 //
 //	gh[i] = (1−a)·g[i],   gx[i] = a·g[i]   for i < len(g)
 //
@@ -33,7 +33,7 @@ func Mix[T Float](out, h, x []T, a T) {
 // partial sums (element i into sum i mod L; L = 4 for float64, 8 for
 // float32: one vector register), which are then added pairwise,
 // (s0+s1)+(s2+s3) and so on: a fixed order, the same on both paths.
-func MixAdjoint[T Float](g, h, x, gh, gx []T, a T) T {
+func mixAdjoint[T float](g, h, x, gh, gx []T, a T) T {
 	n := len(g)
 	h, x, gh, gx = h[:n], x[:n], gh[:n], gx[:n]
 	b := 1 - a
@@ -60,7 +60,7 @@ func MixAdjoint[T Float](g, h, x, gh, gx []T, a T) T {
 }
 
 // pairwiseSum returns s[0] + … + s[len−1] added pairwise (len a power of 2).
-func pairwiseSum[T Float](s []T) T {
+func pairwiseSum[T float](s []T) T {
 	if len(s) == 1 {
 		return s[0]
 	}

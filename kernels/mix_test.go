@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestMix checks Mix and MixAdjoint in float64 and float32 for lengths
+// TestMix checks Mix and mixAdjoint in float64 and float32 for lengths
 // around the vector widths: Mix and the adjoints gh, gx are the rounded
 // formulas bit for bit on both paths; dL/da is the same bits on the
 // assembly and the pure-Go path and agrees with a float64 sum to rounding.
@@ -14,7 +14,7 @@ func TestMix(t *testing.T) {
 	testMix[float32](t)
 }
 
-func testMix[T Float](t *testing.T) {
+func testMix[T float](t *testing.T) {
 	t.Helper()
 	defer func(v bool) { useAVX2 = v }(useAVX2)
 	a := T(0.3)
@@ -24,13 +24,13 @@ func testMix[T Float](t *testing.T) {
 		for _, asm := range asmPaths() {
 			useAVX2 = asm
 			out := randSlice[T](n, 4) // garbage: overwritten
-			Mix(out, h0, x0, a)
+			mix(out, h0, x0, a)
 			gh, gx := randSlice[T](n, 5), randSlice[T](n, 6)
-			da := MixAdjoint(g0[:n], h0, x0, gh, gx, a)
+			da := mixAdjoint(g0[:n], h0, x0, gh, gx, a)
 			var ref, mag float64
 			for i := range n {
 				if want := T((1-a)*h0[i]) + T(a*x0[i]); out[i] != want {
-					t.Fatalf("%T asm=%v n=%d: Mix[%d] = %v, want %v", want, asm, n, i, out[i], want)
+					t.Fatalf("%T asm=%v n=%d: mix[%d] = %v, want %v", want, asm, n, i, out[i], want)
 				}
 				if gh[i] != (1-a)*g0[i] || gx[i] != a*g0[i] {
 					t.Fatalf("%T asm=%v n=%d: gh, gx[%d] = %v, %v, want %v, %v", a, asm, n, i, gh[i], gx[i], (1-a)*g0[i], a*g0[i])

@@ -2,7 +2,7 @@ package kernels
 
 import "math"
 
-// TanhBias applies the biased hyperbolic tangent in place:
+// tanhBias applies the biased hyperbolic tangent in place:
 //
 //	z[c] = tanh(z[c] + b)   for c < len(z)
 //
@@ -10,7 +10,7 @@ import "math"
 // few ulp of T, otherwise math.Tanh (rounded to T); NaN stays NaN, ±Inf gives
 // ±1 and ±0 gives ±0. Every element goes through the same code path (a short
 // tail is padded), so a value does not depend on its position.
-func TanhBias[T Float](z []T, b T) {
+func tanhBias[T float](z []T, b T) {
 	if !useAVX2 {
 		for c, v := range z {
 			z[c] = T(math.Tanh(float64(v + b)))
@@ -20,20 +20,20 @@ func TanhBias[T Float](z []T, b T) {
 	nl := lanes[T]()
 	nv := len(z) &^ (nl - 1)
 	if nv > 0 {
-		tanhBias(z[:nv], b)
+		tanhBiasVec(z[:nv], b)
 	}
 	if nv < len(z) {
 		var pad [8]T
 		p := pad[:nl]
 		copy(p, z[nv:])
-		tanhBias(p, b)
+		tanhBiasVec(p, b)
 		copy(z[nv:], p)
 	}
 }
 
-// tanhBias runs the tanhBiasAVX2 kernel of T; len(z) is a multiple of
+// tanhBiasVec runs the tanhBiasAVX2 kernel of T; len(z) is a multiple of
 // lanes[T]().
-func tanhBias[T Float](z []T, b T) {
+func tanhBiasVec[T float](z []T, b T) {
 	switch z := any(z).(type) {
 	case []float32:
 		tanhBiasAVX2F32(z, float32(b))
@@ -42,14 +42,14 @@ func tanhBias[T Float](z []T, b T) {
 	}
 }
 
-// MulTanhDeriv multiplies g by the derivative of tanh given its values a
-// (the adjoint of TanhBias), in place:
+// mulTanhDeriv multiplies g by the derivative of tanh given its values a
+// (the adjoint of tanhBias), in place:
 //
 //	g[c] = g[c] · (1 − a[c]·a[c])   for c < len(g) ≤ len(a)
 //
 // with every operation rounded (no fused multiply-add), so the AVX2 kernel
 // and the pure-Go loop give the same bits.
-func MulTanhDeriv[T Float](g, a []T) {
+func mulTanhDeriv[T float](g, a []T) {
 	a = a[:len(g)]
 	if useAVX2 {
 		nv := len(g) &^ (lanes[T]() - 1)

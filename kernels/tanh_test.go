@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestTanhBias compares TanhBias in float64 and float32, on the assembly
+// TestTanhBias compares tanhBias in float64 and float32, on the assembly
 // path (when the CPU has AVX2) and on the pure-Go path, with math.Tanh
 // rounded to T: on a dense sweep of [-25, 25] and a geometric one of
 // ±[1e-30, 1e4], the error is at most maxULP ulp of T (the pure-Go path is
@@ -21,7 +21,7 @@ func TestTanhBias(t *testing.T) {
 	}
 }
 
-func testTanhBias[T Float](t *testing.T, maxULP float64) {
+func testTanhBias[T float](t *testing.T, maxULP float64) {
 	t.Helper()
 	var xs []float64
 	for x := -25.0; x <= 25; x += 0.000731 {
@@ -38,9 +38,9 @@ func testTanhBias[T Float](t *testing.T, maxULP float64) {
 		}
 		arg := make([]T, len(z))
 		for i, v := range z {
-			arg[i] = v + b // the argument TanhBias computes
+			arg[i] = v + b // the argument tanhBias computes
 		}
-		TanhBias(z, b)
+		tanhBias(z, b)
 		var worst, worstAbs float64
 		for i, a := range arg {
 			want := T(math.Tanh(float64(a)))
@@ -58,14 +58,14 @@ func testTanhBias[T Float](t *testing.T, maxULP float64) {
 	// gives.
 	nan, inf, negz := T(math.NaN()), T(math.Inf(1)), T(math.Copysign(0, -1))
 	sp := []T{nan, inf, -inf, 0, negz, 0.5, -3, 1e-3, 7, 0.25, -0.1}
-	TanhBias(sp, negz)
+	tanhBias(sp, negz)
 	if !math.IsNaN(float64(sp[0])) || sp[1] != 1 || sp[2] != -1 || sp[3] != 0 || math.Signbit(float64(sp[3])) ||
 		sp[4] != 0 || !math.Signbit(float64(sp[4])) {
 		t.Errorf("%T asm=%v: specials: got %v", nan, useAVX2, sp)
 	}
 	for i, x := range []T{0.5, -3, 1e-3, 7, 0.25, -0.1} {
 		one := []T{x}
-		TanhBias(one, negz)
+		tanhBias(one, negz)
 		if one[0] != sp[5+i] {
 			t.Errorf("%T asm=%v: tanh(%v) alone = %v, in a vector %v", x, useAVX2, x, one[0], sp[5+i])
 		}
@@ -74,7 +74,7 @@ func testTanhBias[T Float](t *testing.T, maxULP float64) {
 
 // ulpErr returns |got − want| in units of the spacing of T below |want|
 // (+Inf if want is ±0 and got is not the same zero).
-func ulpErr[T Float](got, want T) float64 {
+func ulpErr[T float](got, want T) float64 {
 	if want == 0 {
 		if got == 0 && math.Signbit(float64(got)) == math.Signbit(float64(want)) {
 			return 0
@@ -91,7 +91,7 @@ func ulpErr[T Float](got, want T) float64 {
 	return math.Abs(float64(got)-float64(want)) / math.Abs(float64(want)-next)
 }
 
-// TestMulTanhDeriv checks MulTanhDeriv in float64 and float32, on the
+// TestMulTanhDeriv checks mulTanhDeriv in float64 and float32, on the
 // assembly path (when the CPU has AVX2) and on the pure-Go path: the result is
 // g·(1 − a²) with every operation rounded, bit for bit, for lengths around the
 // vector widths and len(a) > len(g).
@@ -104,7 +104,7 @@ func TestMulTanhDeriv(t *testing.T) {
 	}
 }
 
-func testMulTanhDeriv[T Float](t *testing.T) {
+func testMulTanhDeriv[T float](t *testing.T) {
 	t.Helper()
 	a := randSlice[T](70, 1)
 	for i := range a {
@@ -113,7 +113,7 @@ func testMulTanhDeriv[T Float](t *testing.T) {
 	g0 := randSlice[T](69, 2)
 	for _, n := range []int{0, 1, 3, 4, 7, 8, 9, 17, 64, 69} {
 		g := append([]T(nil), g0[:n]...)
-		MulTanhDeriv(g, a)
+		mulTanhDeriv(g, a)
 		for c := range g {
 			// The conversion rounds a² (no fused multiply-add).
 			if want := g0[c] * (1 - T(a[c]*a[c])); g[c] != want {

@@ -225,7 +225,7 @@ func TestPinnJob(t *testing.T) {
 	in, out := filepath.Join(dir, "run.h5"), filepath.Join(dir, "result.h5")
 	writeRun(t, in)
 	code, stdout, stderr := call("-in", in, "-out", out, "-method", "eandarn", "-epochs", "2", "-batch-frames", "5",
-		"-width", "6", "-ep-lambda", "0.3", "-seed", "4", "-log-level", "warn")
+		"-width", "6", "-ep-lambda", "0.3", "-seed", "4", "-device", "cpu", "-log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -265,6 +265,9 @@ func TestPinnJob(t *testing.T) {
 	}
 	if cfg.Method["Width"] != 6.0 || cfg.Method["Lambda"] != 0.3 || cfg.Method["Epochs"] != 2.0 || cfg.Method["Seed"] != 4.0 {
 		t.Errorf("method config %v does not carry -width 6 -ep-lambda 0.3 -epochs 2 -seed 4", cfg.Method)
+	}
+	if cfg.Method["device"] != "cpu" || cfg.Batch.Device != "cpu" {
+		t.Errorf("device: method config %v, batch config %q; want the cpu backend recorded in both", cfg.Method["device"], cfg.Batch.Device)
 	}
 	if cfg.Batch.Pinn["width"] != "6" || f.Attrs["seed"] != "4" {
 		t.Errorf("batch config %+v, seed attribute %q", cfg.Batch, f.Attrs["seed"])

@@ -226,8 +226,8 @@ func pinnOptionsOf(c *config) (pinnOptions, error) {
 }
 
 // pinnMethod builds a PINN method: its configuration and run settings
-// (pinnOptionsOf), checked against the memory budget, the seed, the logger
-// and the resume decision.
+// (pinnOptionsOf), checked against the memory budget, the seed, the logger,
+// the device and the resume decision.
 func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 	s, err := pinnOptionsOf(c)
 	if err != nil {
@@ -238,6 +238,7 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 	}
 	s.Seed = c.Seed
 	s.Logger = log
+	s.Device = c.Device
 	if c.Resume {
 		if s.Checkpoint == "" {
 			return nil, fmt.Errorf("-resume needs -checkpoint PATH")

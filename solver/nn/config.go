@@ -3,13 +3,12 @@ package nn
 import (
 	"fmt"
 	"strings"
+
+	"github.com/eandarn/eandarn/kernels"
 )
 
-// In and Out are the network's input and output sizes: [x, y, z, t] -> [u, v].
-const (
-	In  = 4
-	Out = 2
-)
+// Out is the network's output size: [u, v].
+const Out = 2
 
 // Config selects an architecture. Blocks == 0 is an FNN (paper Eq. 10):
 // Layers−1 hidden tanh layers of Width neurons and one linear output layer.
@@ -43,18 +42,15 @@ func Preset(name string) (Config, error) {
 	return c, nil
 }
 
+// arch returns the kernels architecture of c with in inputs.
+func (c Config) arch(in int) kernels.Arch {
+	return kernels.Arch{In: in, Out: Out, Layers: c.Layers, Width: c.Width, Blocks: c.Blocks}
+}
+
 // Validate reports whether the configuration describes a network.
 func (c Config) Validate() error {
-	switch {
-	case c.Width < 1:
-		return fmt.Errorf("nn: config %v: width must be ≥ 1", c)
-	case c.Blocks < 0:
-		return fmt.Errorf("nn: config %v: blocks must be ≥ 0", c)
-	case c.Blocks == 0 && c.Layers < 2:
-		return fmt.Errorf("nn: config %v: an FNN needs ≥ 2 layers (hidden + output)", c)
-	case c.Blocks > 0 && c.Layers != 3*c.Blocks+1:
-		return fmt.Errorf("nn: config %v: an ARN with %d blocks has 3·blocks+1 = %d layers, got %d",
-			c, c.Blocks, 3*c.Blocks+1, c.Layers)
+	if err := c.arch(1).Validate(); err != nil {
+		return fmt.Errorf("nn: config %v: %w", c, err)
 	}
 	return nil
 }
@@ -62,31 +58,4 @@ func (c Config) Validate() error {
 // String formats the configuration as "layers x width / blocks".
 func (c Config) String() string {
 	return fmt.Sprintf("%dx%d/%d", c.Layers, c.Width, c.Blocks)
-}
-
-// Precision selects the floating-point type of the network passes.
-type Precision int
-
-const (
-	Float64 Precision = iota // float64 throughout (the gradient checks' precision)
-	Float32                  // float32 activations and products, 8 AVX2 lanes instead of 4
-)
-
-// String returns "float64" or "float32".
-func (p Precision) String() string {
-	if p == Float32 {
-		return "float32"
-	}
-	return "float64"
-}
-
-// ParsePrecision parses "float64" or "float32".
-func ParsePrecision(s string) (Precision, error) {
-	switch s {
-	case "float64":
-		return Float64, nil
-	case "float32":
-		return Float32, nil
-	}
-	return 0, fmt.Errorf("nn: unknown precision %q (want float64 or float32)", s)
 }

@@ -4,45 +4,63 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/nn"
 )
 
 // The AD losses need u_t and Δu = u_xx + u_yy + u_zz at collocation points:
-// one first direction (t) and three second directions (x, y, z).
+// one first direction (t) and three second directions (x, y, z), on a
+// compute backend.
 func Example_jets() {
 	cfg, _ := nn.Preset("NN6")
-	norm := nn.BoxNormalizer([4]float64{-50, -50, -50, 0}, [4]float64{50, 50, 50, 56})
+	norm := nn.BoxNormalizer([]float64{-50, -50, -50, 0}, []float64{50, 50, 50, 56})
 	net, _ := nn.New(cfg, norm, 1)
+	be, _ := kernels.Open("cpu", kernels.Options{})
+	defer be.Close()
 
-	x := []float64{10, -5, 20, 3.5, 0, 0, 0, 28} // two points [x, y, z, t]
-	const npts = 2
-	axis := func(j int) []float64 {
-		d := make([]float64, npts*nn.In)
-		for p := range npts {
-			d[p*nn.In+j] = 1
-		}
-		return d
-	}
-	d1 := [][]float64{axis(3)}                   // ∂/∂t
-	d2 := [][]float64{axis(0), axis(1), axis(2)} // ∂²/∂x², ∂²/∂y², ∂²/∂z²
-	y := make([]float64, npts*nn.Out)
-	dy1 := [][]float64{make([]float64, npts*nn.Out)}
-	dy2 := [][]float64{make([]float64, npts*nn.Out), make([]float64, npts*nn.Out), make([]float64, npts*nn.Out)}
-	var ws nn.Workspace
-	if err := net.ForwardJet(&ws, x, d1, d2, y, dy1, dy2); err != nil {
+	const npts, k1, k2 = 2, 1, 3
+	pass, err := be.NewNet(net.Spec(), kernels.NetOptions{Compute: kernels.F64, IO: kernels.F64,
+		First: k1, Second: k2, MaxPoints: npts, Tape: true})
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	upload := func(v []float64) kernels.View {
+		b, _ := be.Alloc(kernels.F64, len(v))
+		be.Upload(kernels.Whole(b), v)
+		return kernels.Whole(b)
+	}
+	axis := func(j int) kernels.Mat { // the unit vector along input j at every point
+		d := make([]float64, 4*npts)
+		for p := range npts {
+			d[j*npts+p] = 1
+		}
+		return upload(d).Mat(4, npts)
+	}
+	params := upload(net.Params)
+	x := upload([]float64{10, 0, -5, 0, 20, 0, 3.5, 28}).Mat(4, npts) // two points [x, y, z, t], one coordinate per row
+	dirs := []kernels.Mat{axis(3), axis(0), axis(1), axis(2)}         // ∂/∂t; ∂²/∂x², ∂²/∂y², ∂²/∂z²
+	const rows = (1 + k1 + k2) * nn.Out
+	y := upload(make([]float64, rows*npts)).Mat(rows, npts)
+	if err := pass.Forward(params, x, dirs, y); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out := make([]float64, rows*npts)
+	be.Download(out, y.View)
+	at := func(c, o, p int) float64 { return out[(c*nn.Out+o)*npts+p] } // channel c, output o (0: u), point p
 	for p := range npts {
-		lap := dy2[0][p*nn.Out] + dy2[1][p*nn.Out] + dy2[2][p*nn.Out]
-		finite := !math.IsNaN(lap) && !math.IsInf(lap, 0) && !math.IsNaN(dy1[0][p*nn.Out])
-		fmt.Printf("point %d: u_t and Δu are finite: %v\n", p, finite)
+		ut, lap := at(1, 0, p), at(2, 0, p)+at(3, 0, p)+at(4, 0, p)
+		fmt.Printf("point %d: u_t and Δu are finite: %v\n", p, !math.IsNaN(ut+lap) && !math.IsInf(ut+lap, 0))
 	}
 
 	// Reverse mode: dL/dθ of L = Σ_p u_t(p) (adjoint 1 on u_t, 0 elsewhere).
-	gd1 := [][]float64{{1, 0, 1, 0}}
-	grad := make([]float64, net.NumParams())
-	if err := net.BackwardJet(&ws, nil, gd1, nil, grad); err != nil {
+	gy := make([]float64, rows*npts)
+	for p := range npts {
+		gy[(1*nn.Out+0)*npts+p] = 1
+	}
+	grad := upload(make([]float64, net.NumParams()))
+	if err := pass.Backward(params, upload(gy).Mat(rows, npts), grad); err != nil {
 		fmt.Println(err)
 		return
 	}

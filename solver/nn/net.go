@@ -4,109 +4,54 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
+
+	"github.com/eandarn/eandarn/kernels"
 )
 
-// Net is an FNN or ARN with its input normalizer and trainable parameters.
-// Parameters live in one flat slice (see the package documentation for the
-// layout); optimizers update Params in place.
+// Net is an FNN or ARN with its input normalizer and trainable parameters:
+// the description a compute backend runs (Spec) and the host copy of the
+// weights. Parameters live in one flat slice (see the package documentation
+// for the layout); the trainer keeps the live weights on its backend and
+// copies them here when it needs them on the host.
 type Net struct {
 	Config Config
 	Norm   Normalizer
 	Params []float64
 
-	// Workers is the number of goroutines of Forward/Backward and the jet
-	// passes; 0 means runtime.GOMAXPROCS(0). Results do not depend on it.
-	Workers int
-
-	// Precision is the arithmetic of the passes (Float64 by default). The
-	// API stays float64: with Float32 the weights are rounded to float32 at
-	// the start of each pass, activations and per-group gradient sums are
-	// float32, and the gradient is added to grad in float64.
-	Precision Precision
-
-	layers []layer
-	steps  []step
-	slotW  []int // width of each activation slot; slot 0 is the input
-	alphaT int   // offset of the Blocks α_T parameters in Params
+	spec *kernels.NetSpec
 }
 
-// layer is one dense layer z = W h + b; W is out x in row-major at
-// Params[w:], b at Params[b:].
-type layer struct {
-	in, out int
-	w, b    int
-	tanh    bool
-}
-
-// step is one stage of the forward pass: a dense layer reading slot src, or
-// the ARN mixing x' = (1−α) h2 + α x of Eq. 11 reading slots src (h2) and
-// skip (x). Step k writes slot k+1.
-type step struct {
-	dense bool
-	layer int // dense: index into layers
-	block int // mix: block index (α_T = Params[alphaT+block])
-	src   int
-	skip  int
-	// accum marks a dense step whose input slot is also the skip input of a
-	// later mix: in reverse order the mix writes that slot's adjoint first,
-	// so this step adds to it instead of overwriting it.
-	accum bool
-}
-
-// New builds the network of cfg with Glorot-uniform weights
-// (U(−√(6/(in+out)), +√(6/(in+out)))), zero biases and α_T = 0 (α = 1/2),
-// drawn deterministically from seed.
+// New builds the network of cfg over len(norm.Center) inputs with
+// Glorot-uniform weights (U(−√(6/(in+out)), +√(6/(in+out)))), zero biases
+// and α_T = 0 (α = 1/2), drawn deterministically from seed.
 func New(cfg Config, norm Normalizer, seed uint64) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := norm.validate(); err != nil {
-		return nil, err
+	if len(norm.Scale) != len(norm.Center) {
+		return nil, fmt.Errorf("nn: normalizer of %d centers and %d scales", len(norm.Center), len(norm.Scale))
 	}
-	n := &Net{Config: cfg, Norm: norm, slotW: []int{In}}
-	np := 0
-	addDense := func(in, out int, tanh bool) {
-		n.layers = append(n.layers, layer{in: in, out: out, w: np, b: np + in*out, tanh: tanh})
-		np += in*out + out
-		src := len(n.slotW) - 1
-		n.steps = append(n.steps, step{dense: true, layer: len(n.layers) - 1, src: src})
-		n.slotW = append(n.slotW, out)
+	spec, err := cfg.arch(len(norm.Center)).Spec(norm.Center, norm.Scale)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
 	}
-	w := cfg.Width
-	if cfg.Blocks == 0 {
-		addDense(In, w, true)
-		for l := 1; l < cfg.Layers-1; l++ {
-			addDense(w, w, true)
-		}
-	} else {
-		addDense(In, w, true)
-		for b := 0; b < cfg.Blocks; b++ {
-			if b > 0 {
-				addDense(w, w, true)
-			}
-			skip := len(n.slotW) - 1
-			addDense(w, w, true)
-			n.steps[len(n.steps)-1].accum = true
-			addDense(w, w, true)
-			n.steps = append(n.steps, step{block: b, src: len(n.slotW) - 1, skip: skip})
-			n.slotW = append(n.slotW, w)
-		}
-	}
-	addDense(w, Out, false)
-	n.alphaT = np
-	np += cfg.Blocks
-	n.Params = make([]float64, np)
-
+	n := &Net{Config: cfg, Norm: norm, Params: make([]float64, spec.NumParams), spec: spec}
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	for _, l := range n.layers {
-		lim := math.Sqrt(6 / float64(l.in+l.out))
-		for k := range l.in * l.out {
-			n.Params[l.w+k] = lim * (2*rng.Float64() - 1)
+	for _, l := range spec.Layers {
+		lim := math.Sqrt(6 / float64(l.In+l.Out))
+		for k := range l.In * l.Out {
+			n.Params[l.W+k] = lim * (2*rng.Float64() - 1)
 		}
 	}
 	return n, nil
 }
+
+// Spec returns the network as the compute backends take it
+// (kernels.Backend.NewNet).
+func (n *Net) Spec() *kernels.NetSpec { return n.spec }
+
+// In returns the number of inputs.
+func (n *Net) In() int { return n.spec.In }
 
 // NumParams returns len(Params).
 func (n *Net) NumParams() int { return len(n.Params) }
@@ -115,7 +60,7 @@ func (n *Net) NumParams() int { return len(n.Params) }
 func (n *Net) Alphas() []float64 {
 	a := make([]float64, n.Config.Blocks)
 	for b := range a {
-		a[b] = sigmoid(n.Params[n.alphaT+b])
+		a[b] = 1 / (1 + math.Exp(-n.Params[n.spec.AlphaT+b]))
 	}
 	return a
 }
@@ -126,25 +71,16 @@ func (n *Net) ParamName(k int) string {
 	if k < 0 || k >= len(n.Params) {
 		return fmt.Sprintf("parameter %d out of range [0,%d)", k, len(n.Params))
 	}
-	if k >= n.alphaT {
-		return fmt.Sprintf("block %d alpha_T", k-n.alphaT)
+	if k >= n.spec.AlphaT {
+		return fmt.Sprintf("block %d alpha_T", k-n.spec.AlphaT)
 	}
-	for i, l := range n.layers {
-		if k < l.b {
-			return fmt.Sprintf("layer %d W[%d,%d]", i, (k-l.w)/l.in, (k-l.w)%l.in)
+	for i, l := range n.spec.Layers {
+		if k < l.B {
+			return fmt.Sprintf("layer %d W[%d,%d]", i, (k-l.W)/l.In, (k-l.W)%l.In)
 		}
-		if k < l.b+l.out {
-			return fmt.Sprintf("layer %d b[%d]", i, k-l.b)
+		if k < l.B+l.Out {
+			return fmt.Sprintf("layer %d b[%d]", i, k-l.B)
 		}
 	}
 	panic("unreachable")
-}
-
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
-func (n *Net) workers() int {
-	if n.Workers > 0 {
-		return n.Workers
-	}
-	return runtime.GOMAXPROCS(0)
 }

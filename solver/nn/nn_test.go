@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/diff/fd"
+
+	"github.com/eandarn/eandarn/kernels"
 )
 
 // testConfigs are the architectures every check runs on: an FNN, a shallow
@@ -19,8 +21,11 @@ var testConfigs = []struct {
 	{"ARN 7x5/2", Config{Layers: 7, Width: 5, Blocks: 2}},
 }
 
+// in is the number of inputs of the test networks: [x, y, z, t].
+const in = 4
+
 // testNorm is a heart-sized box in mm and AP time units.
-var testNorm = BoxNormalizer([In]float64{-40, -35, -60, 0}, [In]float64{45, 30, 50, 56})
+var testNorm = BoxNormalizer([]float64{-40, -35, -60, 0}, []float64{45, 30, 50, 56})
 
 // randomNet returns a network whose biases and α_T are random too, so that no
 // check passes because some parameter is zero.
@@ -31,25 +36,26 @@ func randomNet(t testing.TB, cfg Config, seed uint64) *Net {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(seed, 7))
-	for _, l := range n.layers {
-		for i := range l.out {
-			n.Params[l.b+i] = 0.3 * rng.NormFloat64()
+	for _, l := range n.Spec().Layers {
+		for i := range l.Out {
+			n.Params[l.B+i] = 0.3 * rng.NormFloat64()
 		}
 	}
 	for b := range cfg.Blocks {
-		n.Params[n.alphaT+b] = rng.NormFloat64()
+		n.Params[n.Spec().AlphaT+b] = rng.NormFloat64()
 	}
 	return n
 }
 
-// randomPoints returns npts points inside testNorm's box.
+// randomPoints returns npts points inside testNorm's box, in x npts
+// (one coordinate per row).
 func randomPoints(npts int, seed uint64) []float64 {
 	rng := rand.New(rand.NewPCG(seed, 11))
-	x := make([]float64, npts*In)
-	for p := range npts {
-		for j := range In {
-			c, s := testNorm.Center[j], testNorm.Scale[j]
-			x[p*In+j] = c + s*(2*rng.Float64()-1)
+	x := make([]float64, in*npts)
+	for j := range in {
+		c, s := testNorm.Center[j], testNorm.Scale[j]
+		for p := range npts {
+			x[j*npts+p] = c + s*(2*rng.Float64()-1)
 		}
 	}
 	return x
@@ -82,12 +88,91 @@ func relErr(a, b []float64) float64 {
 	return d / m
 }
 
+// hostPass runs a network's passes on the CPU backend with host slices, in
+// float64: x and the directions are in x npts, the outputs and their
+// adjoints (1+K1+K2)·Out x npts (kernels.Net's layout).
+type hostPass struct {
+	t        testing.TB
+	be       kernels.Backend
+	pass     kernels.Net
+	net      *Net
+	k1, k2   int
+	npts     int
+	params   kernels.View
+	x        kernels.Mat
+	dirs     []kernels.Mat
+	y, gy    kernels.Mat
+	gradView kernels.View
+}
+
+func newHostPass(t testing.TB, n *Net, k1, k2, npts int) *hostPass {
+	t.Helper()
+	be, err := kernels.Open("cpu", kernels.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { be.Close() })
+	pass, err := be.NewNet(n.Spec(), kernels.NetOptions{Compute: kernels.F64, IO: kernels.F64, First: k1, Second: k2, MaxPoints: npts, Tape: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hostPass{t: t, be: be, pass: pass, net: n, k1: k1, k2: k2, npts: npts}
+	alloc := func(n int) kernels.View {
+		b, err := be.Alloc(kernels.F64, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kernels.Whole(b)
+	}
+	nout := (1 + k1 + k2) * Out
+	h.params, h.gradView = alloc(n.NumParams()), alloc(n.NumParams())
+	h.x = alloc(in*npts).Mat(in, npts)
+	for range k1 + k2 {
+		h.dirs = append(h.dirs, alloc(in*npts).Mat(in, npts))
+	}
+	h.y, h.gy = alloc(nout*npts).Mat(nout, npts), alloc(nout*npts).Mat(nout, npts)
+	return h
+}
+
+func (h *hostPass) must(err error) {
+	h.t.Helper()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// forward evaluates the network (with the current n.Params) at x along
+// dirs and returns the outputs.
+func (h *hostPass) forward(x []float64, dirs [][]float64) []float64 {
+	h.t.Helper()
+	h.must(h.be.Upload(h.params, h.net.Params))
+	h.must(h.be.Upload(h.x.View, x))
+	for k, d := range dirs {
+		h.must(h.be.Upload(h.dirs[k].View, d))
+	}
+	h.must(h.pass.Forward(h.params, h.x, h.dirs, h.y))
+	y := make([]float64, h.y.N)
+	h.must(h.be.Download(y, h.y.View))
+	return y
+}
+
+// backward returns dL/dθ given gy = dL/dy for the last forward.
+func (h *hostPass) backward(gy []float64) []float64 {
+	h.t.Helper()
+	h.must(h.be.Upload(h.gy.View, gy))
+	h.must(h.be.Fill(h.gradView, 0))
+	h.must(h.pass.Backward(h.params, h.gy, h.gradView))
+	g := make([]float64, h.gradView.N)
+	h.must(h.be.Download(g, h.gradView))
+	return g
+}
+
 // refForward evaluates the network at one point with plain per-layer loops
 // straight from Eq. 10–11 and the documented parameter layout; it is
 // independent of the blocked, Taylor-channel implementation.
 func refForward(n *Net, x []float64) [Out]float64 {
-	h := make([]float64, In)
-	for j := range In {
+	h := make([]float64, in)
+	for j := range in {
 		h[j] = (x[j] - n.Norm.Center[j]) / n.Norm.Scale[j]
 	}
 	off := 0
@@ -107,7 +192,7 @@ func refForward(n *Net, x []float64) [Out]float64 {
 		return z
 	}
 	w := n.Config.Width
-	h = dense(h, In, w, true)
+	h = dense(h, in, w, true)
 	if n.Config.Blocks == 0 {
 		for l := 1; l < n.Config.Layers-1; l++ {
 			h = dense(h, w, w, true)
@@ -175,16 +260,16 @@ func TestInitDeterministicGlorot(t *testing.T) {
 	if !same || !diff {
 		t.Errorf("same seed equal: %v, different seed differs: %v", same, diff)
 	}
-	for _, l := range a.layers {
-		lim := math.Sqrt(6 / float64(l.in+l.out))
-		for k := range l.in * l.out {
-			if math.Abs(a.Params[l.w+k]) > lim {
-				t.Fatalf("%s = %v outside ±%v", a.ParamName(l.w+k), a.Params[l.w+k], lim)
+	for _, l := range a.Spec().Layers {
+		lim := math.Sqrt(6 / float64(l.In+l.Out))
+		for k := range l.In * l.Out {
+			if math.Abs(a.Params[l.W+k]) > lim {
+				t.Fatalf("%s = %v outside ±%v", a.ParamName(l.W+k), a.Params[l.W+k], lim)
 			}
 		}
-		for i := range l.out {
-			if a.Params[l.b+i] != 0 {
-				t.Fatalf("%s = %v, want 0", a.ParamName(l.b+i), a.Params[l.b+i])
+		for i := range l.Out {
+			if a.Params[l.B+i] != 0 {
+				t.Fatalf("%s = %v, want 0", a.ParamName(l.B+i), a.Params[l.B+i])
 			}
 		}
 	}
@@ -193,6 +278,20 @@ func TestInitDeterministicGlorot(t *testing.T) {
 	}
 }
 
+// TestParamNames names the first, a bias and the last parameters of NN6.
+func TestParamNames(t *testing.T) {
+	cfg, _ := Preset("NN6")
+	n, _ := New(cfg, testNorm, 1)
+	for k, want := range map[int]string{0: "layer 0 W[0,0]", 5: "layer 0 W[1,1]", 60: "layer 0 b[0]",
+		2029: "block 2 alpha_T", 2030: "parameter 2030 out of range [0,2030)"} {
+		if got := n.ParamName(k); got != want {
+			t.Errorf("ParamName(%d) = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// TestForwardMatchesReference checks the backend's values against the
+// per-point reference written from Eq. 10–11 (float64).
 func TestForwardMatchesReference(t *testing.T) {
 	for _, tc := range append(testConfigs, struct {
 		name string
@@ -201,172 +300,106 @@ func TestForwardMatchesReference(t *testing.T) {
 		n := randomNet(t, tc.cfg, 3)
 		const npts = 700 // three blocks, the last one partial
 		x := randomPoints(npts, 5)
-		y := make([]float64, npts*Out)
-		var ws Workspace
-		if err := n.Forward(&ws, x, y); err != nil {
-			t.Fatal(err)
-		}
-		yp := make([]float64, npts*Out)
-		if err := n.Predict(x, yp); err != nil {
-			t.Fatal(err)
-		}
-		for i := range y {
-			if yp[i] != y[i] {
-				t.Fatalf("%s: Predict[%d] = %v, Forward %v", tc.name, i, yp[i], y[i])
-			}
-		}
+		y := newHostPass(t, n, 0, 0, npts).forward(x, nil)
+		xp := make([]float64, in)
 		for p := range npts {
-			r := refForward(n, x[p*In:(p+1)*In])
+			for j := range in {
+				xp[j] = x[j*npts+p]
+			}
+			r := refForward(n, xp)
 			for o := range Out {
-				if d := math.Abs(y[p*Out+o] - r[o]); d > 1e-13 {
-					t.Fatalf("%s: point %d output %d: got %v want %v", tc.name, p, o, y[p*Out+o], r[o])
+				if d := math.Abs(y[o*npts+p] - r[o]); d > 1e-13 {
+					t.Fatalf("%s: point %d output %d: got %v want %v", tc.name, p, o, y[o*npts+p], r[o])
 				}
 			}
 		}
 	}
 }
 
-// jetCase holds a ForwardJet evaluation with K1 first and K2 second directions.
-type jetCase struct {
-	x, y     []float64
-	d1, d2   [][]float64
-	dy1, dy2 [][]float64
-}
-
-func newJetCase(npts int, d1, d2 [][]float64, x []float64) *jetCase {
-	c := &jetCase{x: x, d1: d1, d2: d2, y: make([]float64, npts*Out)}
-	for range d1 {
-		c.dy1 = append(c.dy1, make([]float64, npts*Out))
-	}
-	for range d2 {
-		c.dy2 = append(c.dy2, make([]float64, npts*Out))
-	}
-	return c
-}
-
-// axis returns npts copies of the unit vector along coordinate j.
+// axis returns npts copies of the unit vector along coordinate j (in x npts).
 func axis(npts, j int) []float64 {
-	d := make([]float64, npts*In)
+	d := make([]float64, in*npts)
 	for p := range npts {
-		d[p*In+j] = 1
+		d[j*npts+p] = 1
 	}
 	return d
 }
 
-// TestJetInputDerivatives checks ForwardJet's derivatives with respect to the
-// physical inputs against finite differences of Forward: first along t and
-// along a random per-point direction (4th-order central differences), second
-// along x, y, z (4th-order second difference).
+// rows returns rows lo … hi−1 of the (·) x npts matrix y.
+func rows(y []float64, npts, lo, hi int) []float64 { return y[lo*npts : hi*npts] }
+
+// TestJetInputDerivatives checks the jets' derivatives with respect to the
+// physical inputs against finite differences of the values: first along t
+// and along a random per-point direction (4th-order central differences),
+// second along x, y, z (4th-order second difference).
 func TestJetInputDerivatives(t *testing.T) {
 	for _, tc := range testConfigs {
 		n := randomNet(t, tc.cfg, 21)
 		const npts = 300
 		x := randomPoints(npts, 22)
-		dir := randomVec(npts*In, 23)
-		d1 := [][]float64{axis(npts, 3), dir}
-		d2 := [][]float64{axis(npts, 0), axis(npts, 1), axis(npts, 2)}
-		jc := newJetCase(npts, d1, d2, x)
-		var ws Workspace
-		if err := n.ForwardJet(&ws, x, d1, d2, jc.y, jc.dy1, jc.dy2); err != nil {
-			t.Fatal(err)
+		dirs := [][]float64{axis(npts, 3), randomVec(in*npts, 23), axis(npts, 0), axis(npts, 1), axis(npts, 2)}
+		const k1, k2 = 2, 3
+		jets := newHostPass(t, n, k1, k2, npts)
+		y := jets.forward(x, dirs)
+		plain := newHostPass(t, n, 0, 0, npts)
+		y0 := plain.forward(x, nil)
+		if e := relErr(rows(y, npts, 0, Out), y0); e != 0 {
+			t.Errorf("%s: jet value differs from the plain pass by %g", tc.name, e)
 		}
-		y0 := make([]float64, npts*Out)
-		if err := n.Forward(&ws, x, y0); err != nil {
-			t.Fatal(err)
-		}
-		if e := relErr(jc.y, y0); e != 0 {
-			t.Errorf("%s: jet value differs from Forward by %g", tc.name, e)
-		}
-		// shifted evaluates Forward at x + s·h·d.
+		// shifted evaluates the values at x + s·h·d.
 		shifted := func(d []float64, h float64, s int) []float64 {
 			xs := make([]float64, len(x))
 			for i := range x {
 				xs[i] = x[i] + float64(s)*h*d[i]
 			}
-			y := make([]float64, npts*Out)
-			if err := n.Forward(&ws, xs, y); err != nil {
-				t.Fatal(err)
-			}
-			return y
+			return plain.forward(xs, nil)
 		}
 		const h = 0.05 // physical units; ≈ 1e-3 of the box half-widths
-		for k, d := range d1 {
+		for k, d := range dirs {
 			fm2, fm1, fp1, fp2 := shifted(d, h, -2), shifted(d, h, -1), shifted(d, h, 1), shifted(d, h, 2)
 			fdv := make([]float64, npts*Out)
 			for i := range fdv {
-				fdv[i] = (fm2[i] - 8*fm1[i] + 8*fp1[i] - fp2[i]) / (12 * h)
+				if k < k1 {
+					fdv[i] = (fm2[i] - 8*fm1[i] + 8*fp1[i] - fp2[i]) / (12 * h)
+				} else {
+					fdv[i] = (-fm2[i] + 16*fm1[i] - 30*y0[i] + 16*fp1[i] - fp2[i]) / (12 * h * h)
+				}
 			}
-			e := relErr(jc.dy1[k], fdv)
-			t.Logf("%s: first derivative %d: relative error %.2g", tc.name, k, e)
+			e := relErr(rows(y, npts, (1+k)*Out, (2+k)*Out), fdv)
+			t.Logf("%s: derivative channel %d: relative error %.2g", tc.name, 1+k, e)
 			if e > 1e-6 {
-				t.Errorf("%s: first derivative %d: relative error %g", tc.name, k, e)
-			}
-		}
-		for j, d := range d2 {
-			fm2, fm1, fp1, fp2 := shifted(d, h, -2), shifted(d, h, -1), shifted(d, h, 1), shifted(d, h, 2)
-			fdv := make([]float64, npts*Out)
-			for i := range fdv {
-				fdv[i] = (-fm2[i] + 16*fm1[i] - 30*y0[i] + 16*fp1[i] - fp2[i]) / (12 * h * h)
-			}
-			e := relErr(jc.dy2[j], fdv)
-			t.Logf("%s: second derivative along axis %d: relative error %.2g", tc.name, j, e)
-			if e > 1e-6 {
-				t.Errorf("%s: second derivative along axis %d: relative error %g", tc.name, j, e)
+				t.Errorf("%s: derivative channel %d: relative error %g", tc.name, 1+k, e)
 			}
 		}
 	}
 }
 
-// TestGradients checks Backward and BackwardJet against central finite
-// differences (gonum diff/fd) of a random linear functional of the outputs:
-// L = Σ cy·y for Forward, L = Σ cy·y + Σ_k c1k·dy1[k] + Σ_j c2j·dy2[j] for
-// the jets. Every parameter (weights, biases, α_T) is checked.
+// TestGradients checks the reverse pass against central finite differences
+// (gonum diff/fd) of a random linear functional of the outputs,
+// L = Σ c·y over the values (plain pass) or over the values and jets. Every
+// parameter (weights, biases, α_T) is checked.
 func TestGradients(t *testing.T) {
 	for _, tc := range testConfigs {
 		for _, jets := range []bool{false, true} {
 			n := randomNet(t, tc.cfg, 31)
 			const npts = 300 // two blocks
 			x := randomPoints(npts, 32)
-			var d1, d2 [][]float64
+			var dirs [][]float64
+			k1, k2 := 0, 0
 			if jets {
-				d1 = [][]float64{axis(npts, 3), randomVec(npts*In, 33)}
-				d2 = [][]float64{axis(npts, 0), randomVec(npts*In, 34), axis(npts, 2)}
+				dirs = [][]float64{axis(npts, 3), randomVec(in*npts, 33), axis(npts, 0), randomVec(in*npts, 34), axis(npts, 2)}
+				k1, k2 = 2, 3
 			}
-			jc := newJetCase(npts, d1, d2, x)
-			cy := randomVec(npts*Out, 35)
-			var c1, c2 [][]float64
-			for k := range d1 {
-				c1 = append(c1, randomVec(npts*Out, 40+uint64(k)))
-			}
-			for j := range d2 {
-				c2 = append(c2, randomVec(npts*Out, 50+uint64(j)))
-			}
-			var ws Workspace
+			hp := newHostPass(t, n, k1, k2, npts)
+			c := randomVec((1+k1+k2)*Out*npts, 35)
 			loss := func(p []float64) float64 {
 				save := n.Params
 				n.Params = p
 				defer func() { n.Params = save }()
-				if err := n.ForwardJet(&ws, x, d1, d2, jc.y, jc.dy1, jc.dy2); err != nil {
-					t.Fatal(err)
-				}
-				l := dot(cy, jc.y)
-				for k := range c1 {
-					l += dot(c1[k], jc.dy1[k])
-				}
-				for j := range c2 {
-					l += dot(c2[j], jc.dy2[j])
-				}
-				return l
+				return dot(c, hp.forward(x, dirs))
 			}
 			loss(n.Params)
-			grad := randomVec(n.NumParams(), 60) // Backward accumulates: start from a known offset
-			offset := append([]float64(nil), grad...)
-			if err := n.BackwardJet(&ws, cy, c1, c2, grad); err != nil {
-				t.Fatal(err)
-			}
-			for i := range grad {
-				grad[i] -= offset[i]
-			}
+			grad := hp.backward(c)
 			fdg := fd.Gradient(nil, loss, append([]float64(nil), n.Params...), &fd.Settings{Formula: fd.Central, Step: 1e-6})
 			e := relErr(grad, fdg)
 			t.Logf("%s jets=%v: %d parameters, relative error %.2g", tc.name, jets, len(grad), e)
@@ -383,148 +416,17 @@ func TestGradients(t *testing.T) {
 	}
 }
 
-// TestDeterministicWorkers checks that outputs and gradients are
-// bit-identical for 1, 2 and 3 workers, in both precisions.
-func TestDeterministicWorkers(t *testing.T) {
-	cfg, _ := Preset("NN6")
-	n := randomNet(t, cfg, 71)
-	const npts = 5000
-	x := randomPoints(npts, 72)
-	d1 := [][]float64{axis(npts, 3)}
-	d2 := [][]float64{axis(npts, 0)}
-	gy := randomVec(npts*Out, 73)
-	g1 := [][]float64{randomVec(npts*Out, 74)}
-	for _, prec := range []Precision{Float64, Float32} {
-		n.Precision = prec
-		var ref []float64
-		for _, w := range []int{1, 2, 3} {
-			n.Workers = w
-			jc := newJetCase(npts, d1, d2, x)
-			var ws Workspace
-			if err := n.ForwardJet(&ws, x, d1, d2, jc.y, jc.dy1, jc.dy2); err != nil {
-				t.Fatal(err)
-			}
-			grad := make([]float64, n.NumParams())
-			if err := n.BackwardJet(&ws, gy, g1, nil, grad); err != nil {
-				t.Fatal(err)
-			}
-			if ref == nil {
-				ref = grad
-				continue
-			}
-			for i := range grad {
-				if grad[i] != ref[i] {
-					t.Fatalf("%v, workers %d: grad[%d] = %v, 1 worker %v", prec, w, i, grad[i], ref[i])
-				}
-			}
+// TestNewRefuses: invalid architectures and normalizers are errors.
+func TestNewRefuses(t *testing.T) {
+	cfg, _ := Preset("NN2")
+	for what, norm := range map[string]Normalizer{
+		"zero scale":   {Center: []float64{0, 0, 0, 0}, Scale: []float64{1, 0, 1, 1}},
+		"NaN center":   {Center: []float64{0, math.NaN(), 0, 0}, Scale: []float64{1, 1, 1, 1}},
+		"short scales": {Center: []float64{0, 0, 0, 0}, Scale: []float64{1, 1, 1}},
+		"no inputs":    {},
+	} {
+		if _, err := New(cfg, norm, 1); err == nil {
+			t.Errorf("%s: accepted", what)
 		}
-	}
-}
-
-// TestFloat32MatchesFloat64 checks the float32 passes against the float64
-// ones (themselves checked against the reference loops and finite
-// differences): values, jets, Predict and the gradients of BackwardJet agree
-// to float32 accuracy (‖·‖∞-relative 5e-6, about 40 float32 ulp; measured
-// ≤ 6e-7) and are not bit-identical (the float32 path really ran).
-func TestFloat32MatchesFloat64(t *testing.T) {
-	const npts = 700
-	x := randomPoints(npts, 81)
-	d1 := [][]float64{axis(npts, 3), randomVec(npts*In, 82)}
-	d2 := [][]float64{axis(npts, 0), axis(npts, 2)}
-	gy := randomVec(npts*Out, 83)
-	gd1 := [][]float64{randomVec(npts*Out, 84), randomVec(npts*Out, 85)}
-	gd2 := [][]float64{randomVec(npts*Out, 86), nil}
-	for _, tc := range append(testConfigs, struct {
-		name string
-		cfg  Config
-	}{"ARN NN6", Config{10, 15, 3}}) {
-		n := randomNet(t, tc.cfg, 87)
-		type pass struct {
-			jc    *jetCase
-			yp    []float64
-			grad  []float64
-			gradP []float64 // Backward after a plain Forward
-		}
-		run := func(prec Precision) pass {
-			n.Precision = prec
-			ps := pass{jc: newJetCase(npts, d1, d2, x), yp: make([]float64, npts*Out),
-				grad: make([]float64, n.NumParams()), gradP: make([]float64, n.NumParams())}
-			var ws Workspace
-			if err := n.ForwardJet(&ws, x, d1, d2, ps.jc.y, ps.jc.dy1, ps.jc.dy2); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.BackwardJet(&ws, gy, gd1, gd2, ps.grad); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.Predict(x, ps.yp); err != nil {
-				t.Fatal(err)
-			}
-			y := make([]float64, npts*Out)
-			if err := n.Forward(&ws, x, y); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.Backward(&ws, gy, ps.gradP); err != nil {
-				t.Fatal(err)
-			}
-			return ps
-		}
-		p64, p32 := run(Float64), run(Float32)
-		n.Precision = Float64
-		checks := []struct {
-			what     string
-			got, ref []float64
-			tol      float64
-		}{
-			{"y", p32.jc.y, p64.jc.y, 5e-6},
-			{"Predict", p32.yp, p64.yp, 5e-6},
-			{"d/dt", p32.jc.dy1[0], p64.jc.dy1[0], 5e-6},
-			{"d/dd", p32.jc.dy1[1], p64.jc.dy1[1], 5e-6},
-			{"d²/dx²", p32.jc.dy2[0], p64.jc.dy2[0], 5e-6},
-			{"d²/dz²", p32.jc.dy2[1], p64.jc.dy2[1], 5e-6},
-			{"jet gradient", p32.grad, p64.grad, 5e-6},
-			{"gradient", p32.gradP, p64.gradP, 5e-6},
-		}
-		for _, c := range checks {
-			e := relErr(c.got, c.ref)
-			t.Logf("%s %s: float32 vs float64 relative error %.2g", tc.name, c.what, e)
-			if e > c.tol || e == 0 {
-				t.Errorf("%s %s: float32 vs float64 relative error %g, want in (0, %g]", tc.name, c.what, e, c.tol)
-			}
-		}
-	}
-}
-
-func TestParsePrecision(t *testing.T) {
-	for _, p := range []Precision{Float64, Float32} {
-		if q, err := ParsePrecision(p.String()); err != nil || q != p {
-			t.Errorf("ParsePrecision(%q) = %v, %v", p.String(), q, err)
-		}
-	}
-	if _, err := ParsePrecision("float16"); err == nil {
-		t.Error("float16 accepted")
-	}
-}
-
-func TestShapeErrors(t *testing.T) {
-	n := randomNet(t, Config{Layers: 3, Width: 4}, 1)
-	var ws Workspace
-	y := make([]float64, 4)
-	if err := n.Backward(&ws, y, make([]float64, n.NumParams())); err == nil {
-		t.Error("Backward before Forward accepted")
-	}
-	if err := n.Forward(&ws, make([]float64, 7), y); err == nil {
-		t.Error("x of 7 values accepted")
-	}
-	if err := n.Forward(&ws, make([]float64, 8), make([]float64, 3)); err == nil {
-		t.Error("y of 3 values for 2 points accepted")
-	}
-	if err := n.Forward(&ws, make([]float64, 8), y); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Backward(&ws, y, make([]float64, 2)); err == nil {
-		t.Error("short grad accepted")
-	}
-	if err := n.BackwardJet(&ws, y, [][]float64{y}, nil, make([]float64, n.NumParams())); err == nil {
-		t.Error("first-derivative adjoint accepted for a pass without directions")
 	}
 }

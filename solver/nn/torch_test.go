@@ -37,45 +37,74 @@ func TestTorchCrossCheck(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := randomNet(t, tc.cfg, 81)
-			const npts = 260
+			const npts, k1, k2 = 260, 2, 3
 			x := randomPoints(npts, 82)
-			d1 := [][]float64{axis(npts, 3), randomVec(npts*In, 83)}
-			d2 := [][]float64{axis(npts, 0), axis(npts, 1), axis(npts, 2)}
+			dirs := [][]float64{axis(npts, 3), randomVec(in*npts, 83), axis(npts, 0), axis(npts, 1), axis(npts, 2)}
 			cy := randomVec(npts*Out, 84)
 			c1 := [][]float64{randomVec(npts*Out, 85), randomVec(npts*Out, 86)}
 			c2 := [][]float64{randomVec(npts*Out, 87), randomVec(npts*Out, 88), randomVec(npts*Out, 89)}
 
-			jc := newJetCase(npts, d1, d2, x)
-			var ws Workspace
-			if err := n.ForwardJet(&ws, x, d1, d2, jc.y, jc.dy1, jc.dy2); err != nil {
-				t.Fatal(err)
+			hp := newHostPass(t, n, k1, k2, npts)
+			y := hp.forward(x, dirs)
+			// Channel c of the outputs, point-major (npts x 2) as the
+			// script takes and returns them.
+			channel := func(v []float64, c int) []float64 {
+				out := make([]float64, npts*Out)
+				for o := range Out {
+					for p := range npts {
+						out[p*Out+o] = v[(c*Out+o)*npts+p]
+					}
+				}
+				return out
 			}
 			var loss float64
-			gy := make([]float64, npts*Out)
-			for i, v := range jc.y {
-				loss += cy[i] * v * v
-				gy[i] = 2 * cy[i] * v
-			}
-			gd1 := make([][]float64, len(d1))
-			for k := range d1 {
-				gd1[k] = make([]float64, npts*Out)
-				for i, v := range jc.dy1[k] {
-					loss += c1[k][i] * v * v
-					gd1[k][i] = 2 * c1[k][i] * v
+			gy := make([]float64, len(y))
+			setChannel := func(c int, g []float64) {
+				for o := range Out {
+					for p := range npts {
+						gy[(c*Out+o)*npts+p] = g[p*Out+o]
+					}
 				}
 			}
-			for j := range d2 {
-				loss += dot(c2[j], jc.dy2[j])
+			val := channel(y, 0)
+			g := make([]float64, npts*Out)
+			for i, v := range val {
+				loss += cy[i] * v * v
+				g[i] = 2 * cy[i] * v
 			}
-			grad := make([]float64, n.NumParams())
-			if err := n.BackwardJet(&ws, gy, gd1, c2, grad); err != nil {
-				t.Fatal(err)
+			setChannel(0, g)
+			for k := range k1 {
+				v1 := channel(y, 1+k)
+				g := make([]float64, npts*Out)
+				for i, v := range v1 {
+					loss += c1[k][i] * v * v
+					g[i] = 2 * c1[k][i] * v
+				}
+				setChannel(1+k, g)
 			}
+			for j := range k2 {
+				loss += dot(c2[j], channel(y, 1+k1+j))
+				setChannel(1+k1+j, c2[j])
+			}
+			grad := hp.backward(gy)
+
+			// The script takes points and directions point-major (npts x 4).
+			pointMajor := func(v []float64) []float64 {
+				out := make([]float64, len(v))
+				for j := range in {
+					for p := range npts {
+						out[p*in+j] = v[j*npts+p]
+					}
+				}
+				return out
+			}
+			d1 := [][]float64{pointMajor(dirs[0]), pointMajor(dirs[1])}
+			d2 := [][]float64{pointMajor(dirs[2]), pointMajor(dirs[3]), pointMajor(dirs[4])}
 
 			dir := t.TempDir()
 			in := map[string]any{
 				"config": tc.cfg, "center": n.Norm.Center[:], "scale": n.Norm.Scale[:],
-				"params": n.Params, "x": x, "d1": d1, "d2": d2, "cy": cy, "c1": c1, "c2": c2,
+				"params": n.Params, "x": pointMajor(x), "d1": d1, "d2": d2, "cy": cy, "c1": c1, "c2": c2,
 			}
 			raw, err := json.Marshal(in)
 			if err != nil {
@@ -116,12 +145,12 @@ func TestTorchCrossCheck(t *testing.T) {
 					t.Errorf("%s: relative error %g against torch", what, e)
 				}
 			}
-			check("y", jc.y, ref.Y)
-			for k := range d1 {
-				check("dy1", jc.dy1[k], ref.Dy1[k])
+			check("y", channel(y, 0), ref.Y)
+			for k := range k1 {
+				check("dy1", channel(y, 1+k), ref.Dy1[k])
 			}
-			for j := range d2 {
-				check("dy2", jc.dy2[j], ref.Dy2[j])
+			for j := range k2 {
+				check("dy2", channel(y, 1+k1+j), ref.Dy2[j])
 			}
 			check("loss", []float64{loss}, []float64{ref.Loss})
 			check("grad", grad, ref.Grad)

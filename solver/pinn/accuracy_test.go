@@ -185,10 +185,7 @@ func TestBadInitRates(t *testing.T) {
 			for seed := uint64(1); seed <= 20; seed++ {
 				cfg, _ := DefaultConfig(c.name)
 				cfg.Blocks, cfg.Width, cfg.EpsDelta, cfg.Seed = c.blocks, c.width, eps, seed
-				o, err := (&Method{Config: cfg}).setup(p)
-				if err != nil {
-					t.Fatal(err)
-				}
+				o := setupT(t, &Method{Config: cfg}, p)
 				r, err := o.initRatio(cfg.BatchFrames)
 				if err != nil {
 					t.Fatal(err)

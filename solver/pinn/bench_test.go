@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/eandarn/eandarn/io/runfile"
-	"github.com/eandarn/eandarn/solver/nn"
 )
 
 // BenchmarkEpochEANDARN is one full-grid training epoch of eandarn NN6 on
@@ -35,26 +34,58 @@ func benchEpoch(b *testing.B, name string, random bool, precision string) {
 	cfg, _ := DefaultConfig(name)
 	cfg.RandomFrames = random
 	cfg.Precision = precision
-	o, err := (&Method{Config: cfg}).setup(p)
-	if err != nil {
-		b.Fatal(err)
-	}
+	o := setupT(b, &Method{Config: cfg}, p)
 	run := DefaultRun()
-	tr := newTrainer(&cfg, &run, o, o.net.Params, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	T, B := o.grid.T, cfg.BatchFrames
+	tr := newTrainer(&cfg, &run, o, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	T, B := o.T, cfg.BatchFrames
 	nsteps := (T + B - 1) / B
 	order := tr.rng.Perm(nsteps)
 	if random {
 		order = tr.rng.Perm(T)
 	}
+	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		for pos := range nsteps {
 			frames := tr.frames(order, pos)
-			if _, _, err := o.eval(frames, o.draw(tr.rng, len(frames), cfg.Collocation), tr.grad); err != nil {
+			if err := o.eval(frames, o.draw(tr.rng, len(frames), cfg.Collocation), 0); err != nil {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// BenchmarkStepEANDARN is one training step of the default eandarn run
+// (8 random frames, float32 passes) as the training loop issues it: batch,
+// collocation points, loss and gradient, Adam and the read-back of the
+// losses. After warm-up (the first epoch's steps are not timed) a step
+// allocates nothing on the CPU backend: -benchmem reports allocs/op.
+func BenchmarkStepEANDARN(b *testing.B) {
+	p := noisy(b, 0.01, 1)
+	cfg, _ := DefaultConfig("eandarn")
+	o := setupT(b, &Method{Config: cfg}, p)
+	run := DefaultRun()
+	tr := newTrainer(&cfg, &run, o, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	nsteps := (o.T + cfg.BatchFrames - 1) / cfg.BatchFrames
+	tr.st.Order = tr.rng.Perm(o.T)
+	step := func() {
+		if tr.st.Pos == nsteps {
+			tr.st.Pos = 0
+		}
+		if err := tr.step(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range nsteps {
+		step()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		step()
 	}
 }
 
@@ -78,11 +109,8 @@ func TestEpochExport(t *testing.T) {
 	}
 	cfg, _ := DefaultConfig("eandarn")
 	cfg.RandomFrames = false
-	o, err := (&Method{Config: cfg}).setup(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	T, B := o.grid.T, cfg.BatchFrames
+	o := setupT(t, &Method{Config: cfg}, p)
+	T, B := o.T, cfg.BatchFrames
 	rec := map[string]any{
 		"data": in, "layers": cfg.Layers, "width": cfg.Width, "blocks": cfg.Blocks,
 		"center": o.net.Norm.Center, "scale": o.net.Norm.Scale, "params": o.net.Params,
@@ -90,22 +118,23 @@ func TestEpochExport(t *testing.T) {
 		"ap": map[string]float64{"a": o.ap.A, "D": o.ap.D, "k": o.ap.K, "e0": o.ap.E0,
 			"mu1": o.ap.Mu1, "mu2": o.ap.Mu2, "eps_delta": o.ap.EpsDelta},
 	}
-	for _, prec := range []nn.Precision{nn.Float64, nn.Float32} {
-		o.net.Precision = prec
+	for _, prec := range []string{"float64", "float32"} {
+		cfg.Precision = prec
+		o := setupT(t, &Method{Config: cfg}, p)
 		grad := make([]float64, len(o.net.Params))
 		var ld, lep, loss float64
 		for bs := 0; bs < T; bs += B {
-			frames := span(bs, min(T, bs+B))
+			frames := span(nil, bs, min(T, bs+B))
 			// Collocation 0: every node of the batch frames, no draw.
-			d, e, err := o.eval(frames, o.draw(nil, len(frames), cfg.Collocation), grad)
-			if err != nil {
-				t.Fatalf("batch at frame %d: %v", bs, err)
+			d, e, g := evalAt(t, o, o.net.Params, frames, o.draw(nil, len(frames), cfg.Collocation))
+			for k, v := range g {
+				grad[k] += v
 			}
 			ld, lep, loss = ld+d, lep+e, loss+d+cfg.Lambda*e
 		}
-		sfx := map[nn.Precision]string{nn.Float64: "", nn.Float32: "_f32"}[prec]
+		sfx := map[string]string{"float64": "", "float32": "_f32"}[prec]
 		rec["loss_data"+sfx], rec["loss_ep"+sfx], rec["loss"+sfx], rec["grad"+sfx] = ld, lep, loss, grad
-		t.Logf("%v epoch over %d frames in %d-frame batches: Σ L_D %.15g, Σ L_EP %.15g, Σ L %.15g", prec, T, B, ld, lep, loss)
+		t.Logf("%s epoch over %d frames in %d-frame batches: Σ L_D %.15g, Σ L_EP %.15g, Σ L %.15g", prec, T, B, ld, lep, loss)
 	}
 	buf, err := json.Marshal(rec)
 	if err != nil {

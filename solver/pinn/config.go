@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 
+	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/ap"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/nn"
@@ -71,9 +72,10 @@ type Config struct {
 	Collocation int
 
 	// Precision is the arithmetic of the network passes, "float64" or
-	// "float32" (nn.Precision): float32 halves the cost of the dense layers
-	// and tanh (8 AVX2 lanes instead of 4); the losses, the data products
-	// and Adam stay float64.
+	// "float32" (kernels.NetOptions.Compute): float32 halves the cost of
+	// the dense layers and tanh (8 AVX2 lanes instead of 4); the losses,
+	// the data products and Adam stay float64 on a backend that has
+	// float64 (the CPU).
 	Precision string
 
 	LR      float64 // Adam learning rate at epoch 0
@@ -108,11 +110,24 @@ type Run struct {
 	// Workers is the number of goroutines of the compute backend; 0 means
 	// runtime.GOMAXPROCS(0). Results do not depend on it.
 	Workers int
+
+	// Device names the compute backend every step runs on
+	// (kernels.Open; "" means "cpu"). A checkpoint may be resumed on
+	// another device; the run then continues in that device's arithmetic.
+	Device string
 }
 
 // DefaultRun returns the run settings of a plain run: no checkpoints,
-// RE monitoring every epoch, all cores.
-func DefaultRun() Run { return Run{MonitorEvery: 1} }
+// RE monitoring every epoch, all cores of the CPU backend.
+func DefaultRun() Run { return Run{MonitorEvery: 1, Device: "cpu"} }
+
+// device returns the backend name of the run.
+func (r *Run) device() string {
+	if r.Device == "" {
+		return "cpu"
+	}
+	return r.Device
+}
 
 // Names lists the registered method names.
 var Names = []string{"epdl-ad", "epdl-dnd", "epdl-nd", "eandarn"}
@@ -207,7 +222,7 @@ func (c *Config) validate() error {
 	if err := (nn.Config{Layers: c.Layers, Width: c.Width, Blocks: c.Blocks}).Validate(); err != nil {
 		return fmt.Errorf("pinn: %w", err)
 	}
-	if _, err := nn.ParsePrecision(c.Precision); err != nil {
+	if _, err := kernels.ParseFloat(c.Precision); err != nil {
 		return fmt.Errorf("pinn: precision %q: want float64 or float32", c.Precision)
 	}
 	return nil
@@ -217,6 +232,9 @@ func (c *Config) validate() error {
 func (r *Run) validate() error {
 	if r.CheckpointEvery < 0 || r.MonitorEvery < 0 || r.Workers < 0 {
 		return fmt.Errorf("pinn: checkpoint every %d, monitor every %d, workers %d: want ≥ 0 each", r.CheckpointEvery, r.MonitorEvery, r.Workers)
+	}
+	if !kernels.Registered(r.device()) {
+		return fmt.Errorf("pinn: device %q: want one of %v", r.Device, kernels.Names())
 	}
 	return nil
 }

@@ -79,28 +79,18 @@ func TestFullLossGradient(t *testing.T) {
 		}
 		cfg.Boundary, cfg.EpsDelta, cfg.Seed = c.boundary, c.eps, 7
 		cfg.Precision = "float64" // finite differences need float64 losses
-		m := &Method{Config: cfg}
-		o, err := m.setup(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := setupT(t, &Method{Config: cfg}, p)
 		frames := c.frames
 		if frames == nil {
-			frames = span(c.bs, c.be)
+			frames = span(nil, c.bs, c.be)
 		}
 		idx := o.draw(rand.New(rand.NewPCG(1, 2)), len(frames), c.nc)
-		theta := o.net.Params
+		theta := append([]float64(nil), o.net.Params...)
 		loss := func() float64 {
-			ld, lep, err := o.eval(frames, idx, make([]float64, len(theta)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ld, lep, _ := evalAt(t, o, theta, frames, idx)
 			return ld + cfg.Lambda*lep
 		}
-		g := make([]float64, len(theta))
-		if _, _, err := o.eval(frames, idx, g); err != nil {
-			t.Fatal(err)
-		}
+		_, _, g := evalAt(t, o, theta, frames, idx)
 		pick := rand.New(rand.NewPCG(5, 6)).Perm(len(theta) - cfg.Blocks)[:150]
 		for b := 0; b < cfg.Blocks; b++ {
 			pick = append(pick, len(theta)-1-b)
@@ -137,21 +127,13 @@ func TestEvalDeterministicWorkers(t *testing.T) {
 		for _, prec := range []string{"float64", "float32"} {
 			cfg, _ := DefaultConfig(name)
 			cfg.Precision = prec
-			o, err := (&Method{Config: cfg}).setup(p)
-			if err != nil {
-				t.Fatal(err)
-			}
 			frames := []int{1, 2, 7, 8, 9, 15, 16, 23}
 			var ref []float64
 			var ref0 [2]float64
 			for _, w := range []int{1, 3} {
-				o.setWorkers(w)
-				grad := make([]float64, len(o.net.Params))
+				o := setupT(t, &Method{Config: cfg, Run: Run{Workers: w}}, p)
 				idx := o.draw(rand.New(rand.NewPCG(3, 4)), len(frames), cfg.Collocation)
-				ld, lep, err := o.eval(frames, idx, grad)
-				if err != nil {
-					t.Fatal(err)
-				}
+				ld, lep, grad := evalAt(t, o, o.net.Params, frames, idx)
 				if ref == nil {
 					ref, ref0 = grad, [2]float64{ld, lep}
 					continue

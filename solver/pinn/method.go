@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime"
 	"strconv"
 
-	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/inverse"
-	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/nn"
 )
 
@@ -67,7 +65,7 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 			return nil, fmt.Errorf("pinn: time axis not uniform and increasing at frame %d (step %g, first step %g)", f, d, tau)
 		}
 	}
-	var lo, hi [nn.In]float64
+	lo, hi := make([]float64, 4), make([]float64, 4)
 	for j := 0; j < 3; j++ {
 		lo[j], hi[j] = math.Inf(1), math.Inf(-1)
 		for _, x := range p.Heart.Nodes {
@@ -79,26 +77,14 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pinn: %w", err)
 	}
-	net.Precision, _ = nn.ParsePrecision(cfg.Precision) // validated above
-	par := ap.DefaultParams()
-	par.EpsDelta = cfg.EpsDelta
-	o := &objective{
-		cfg:   cfg,
-		net:   net,
-		grid:  &grid{n: n, T: T, tau: tau, lap: mesh.Laplacian(p.Heart)},
-		data:  newDataTerm(p.R, p.BSPM),
-		ap:    par,
-		nodes: p.Heart.Nodes,
-		times: p.Time,
-		truth: p.TruthU,
+	be, err := kernels.Open(m.Run.device(), kernels.Options{Workers: m.Run.Workers})
+	if err != nil {
+		return nil, fmt.Errorf("pinn: %w", err)
 	}
-	w := m.Run.Workers
-	if w == 0 {
-		w = runtime.GOMAXPROCS(0)
-	}
-	o.setWorkers(w)
-	if cfg.Boundary {
-		o.normals = p.Heart.VertexNormals()
+	o, err := newObjective(cfg, be, net, p, tau)
+	if err != nil {
+		be.Close()
+		return nil, fmt.Errorf("pinn: backend %s: %w", be.Name(), err)
 	}
 	return o, nil
 }
@@ -117,11 +103,12 @@ func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result
 	if err != nil {
 		return nil, err
 	}
+	defer o.close()
 	log := m.Run.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	tr := newTrainer(cfg, &m.Run, o, o.net.Params, cfg.hash(p), log.With("method", cfg.Name))
+	tr := newTrainer(cfg, &m.Run, o, cfg.hash(p), log.With("method", cfg.Name, "device", o.be.Name()))
 	tr.hooks = m.hooks
 	if err := tr.train(ctx); err != nil {
 		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
@@ -133,9 +120,13 @@ func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result
 	return r, nil
 }
 
-// result assembles the Result of a finished training.
+// result assembles the Result of a finished training; Config records the
+// method's configuration and the device it ran on.
 func (tr *trainer) result() (*inverse.Result, error) {
 	st, cfg := tr.st, tr.cfg
+	if err := tr.pull(); err != nil {
+		return nil, err
+	}
 	U, V, err := tr.obj.predict()
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
@@ -156,6 +147,7 @@ func (tr *trainer) result() (*inverse.Result, error) {
 		},
 		Config: cfg.asMap(),
 	}
+	r.Config["device"] = tr.obj.be.Name()
 	if st.Ratio0 > cfg.BadInitRatio || math.IsNaN(st.Ratio0) {
 		r.Values["bad_init"] = 1
 	}

@@ -1,77 +1,240 @@
 package pinn
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/kernels"
+	"github.com/eandarn/eandarn/solver/inverse"
+	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/metrics"
 	"github.com/eandarn/eandarn/solver/nn"
 )
 
 // objective evaluates L = L_D + λ L_EP (Eq. 4) and its gradient with respect
-// to the network weights on one mini-batch of frames.
+// to the network weights on one mini-batch of frames, entirely through a
+// compute backend: the data (node coordinates, frame times, R, the BSPM,
+// the Eq. 15 Laplacian, the Eq. 17–18 stencil), the weights, Adam's moments
+// and every intermediate stay resident there; a step uploads only its frame
+// and point indices, and the losses come back through the record buffer.
 type objective struct {
 	cfg     *Config
 	net     *nn.Net
-	grid    *grid
-	data    *dataTerm
-	ap      ap.Params
-	nodes   [][3]float64 // heart nodes (mm)
-	normals [][3]float64 // unit outward vertex normals (for r_b)
-	times   []float64    // frame times (AP units)
-	truth   *mat.Dense   // n x T true u, monitoring only; nil when absent
-	workers int          // goroutines of the loss loops; results do not depend on it
+	be      kernels.Backend
+	io      kernels.DType // the buffers' type: float64 where the backend has it
+	compute kernels.DType // the network passes' arithmetic (Config.Precision)
+	n, T, m int
+	tau     float64
+	ap      kernels.APParams
+	truth   *mat.Dense // n x T true u, monitoring only; nil when absent
+	ndTime  bool
+	ndLap   bool
+	maxB    int // frames of the largest batch
+	maxNc   int // collocation points of the largest batch
 
-	ws [numWS]nn.Workspace
+	feat    kernels.Mat  // node coordinates, 3 x n
+	times   kernels.View // frame times, T
+	r       kernels.Mat  // transfer matrix R, m x n
+	y       kernels.Mat  // the BSPM, one frame per row, T x m
+	lap     kernels.CSR  // Eq. 15, n x n
+	stencil kernels.Stencil
+
+	params, grad, adamM, adamV kernels.View
+	// record holds (L_D, L_EP, gradient finite) of the last SyncEvery
+	// steps, read back by the trainer.
+	record kernels.View
+
+	window     kernels.Net  // the network on every node of the window frames
+	xw, yw     kernels.View // its inputs (In x points) and outputs [û; v̂]
+	gyw        kernels.View // the adjoints of its outputs
+	ub, et     kernels.View // data term: batch rows of û (B x n), R Ûᵀ (m x B)
+	e, gd      kernels.View // its adjoint (B x m) and E R (B x n)
+	ph         physics
+	predictNet kernels.Net  // the network without tape, predictChunk frames at a time
+	xpr, ypr   kernels.View // its inputs and outputs
+
+	bt  *batch
+	idx struct{ win, frames, brow, src, q, pos kernels.View } // bt's lists on the backend
+	// host scratch, reused
+	draws    []int
+	rec      []float64
+	prY      []float64
+	frames   []int
+	prFrames []int32
 }
 
-// setWorkers sets the number of goroutines of the network passes, the data
-// products and the residual loops; the results do not depend on it.
-func (o *objective) setWorkers(w int) {
-	o.workers, o.net.Workers = w, w
-}
+// predictChunk is the number of frames of one prediction pass: it bounds
+// the pass's memory.
+const predictChunk = 16
 
-// inputs returns the network inputs [x, y, z, t] (npts x 4, row-major) of
-// all heart nodes at the given frames, frame-major: point r·n + i is node i
-// at frames[r].
-func (o *objective) inputs(frames []int) []float64 {
-	n := len(o.nodes)
-	x := make([]float64, 0, len(frames)*n*nn.In)
-	for _, f := range frames {
-		for _, p := range o.nodes {
-			x = append(x, p[0], p[1], p[2], o.times[f])
+// newObjective uploads a problem's data and the network to the backend be
+// and allocates every buffer of a step.
+func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Problem, tau float64) (*objective, error) {
+	n, T := len(p.Heart.Nodes), len(p.Time)
+	m, _ := p.R.Dims()
+	o := &objective{cfg: cfg, net: net, be: be, n: n, T: T, m: m, tau: tau, truth: p.TruthU,
+		ndTime: cfg.TimeDeriv == ND, ndLap: cfg.Laplacian == ND, io: kernels.F32, maxB: min(cfg.BatchFrames, T)}
+	if be.Supports(kernels.F64) {
+		o.io = kernels.F64
+	}
+	o.compute, _ = kernels.ParseFloat(cfg.Precision) // validated
+	if !be.Supports(o.compute) {
+		return nil, fmt.Errorf("backend %s has no %v arithmetic", be.Name(), o.compute)
+	}
+	o.maxNc = o.maxB * n
+	if cfg.Collocation > 0 {
+		o.maxNc = min(o.maxNc, cfg.Collocation)
+	}
+	o.ap = apParams(cfg.EpsDelta)
+	var err error
+	nodes := p.Heart.Nodes
+	if o.feat, err = o.upload(3, n, func(j, i int) float64 { return nodes[i][j] }); err != nil {
+		return nil, err
+	}
+	if o.times, err = o.uploadView(p.Time); err != nil {
+		return nil, err
+	}
+	if o.r, err = o.upload(m, n, p.R.At); err != nil {
+		return nil, err
+	}
+	if o.y, err = o.upload(T, m, func(t, i int) float64 { return p.BSPM.At(i, t) }); err != nil {
+		return nil, err
+	}
+	L := mesh.Laplacian(p.Heart)
+	csr := kernels.CSRData{Rows: L.Rows, Cols: L.Cols, Val: L.Val}
+	for _, v := range L.RowPtr {
+		csr.RowPtr = append(csr.RowPtr, int32(v))
+	}
+	for _, v := range L.ColIdx {
+		csr.ColIdx = append(csr.ColIdx, int32(v))
+	}
+	if o.lap, err = be.NewCSR(csr, o.io); err != nil {
+		return nil, err
+	}
+	start, w := stencil(T)
+	if o.stencil, err = be.NewStencil(start, w, o.io); err != nil {
+		return nil, err
+	}
+	np := net.NumParams()
+	for _, v := range []*kernels.View{&o.params, &o.grad, &o.adamM, &o.adamV} {
+		if *v, err = o.alloc(np); err != nil {
+			return nil, err
 		}
 	}
-	return x
+	if err := be.Upload(o.params, net.Params); err != nil {
+		return nil, err
+	}
+	K := max(be.SyncEvery(), 1)
+	if o.record, err = o.alloc(3 * K); err != nil {
+		return nil, err
+	}
+	o.rec = make([]float64, 3*K)
+
+	// The window: the batch frames and, for an ND time derivative, the
+	// stencil frames of each (at most 5 per batch frame).
+	maxWin := o.maxB
+	if o.ndTime {
+		maxWin = min(T, 5*o.maxB)
+	}
+	in := net.In()
+	if o.window, err = be.NewNet(net.Spec(), kernels.NetOptions{Compute: o.compute, IO: o.io, MaxPoints: maxWin * n, Tape: true}); err != nil {
+		return nil, err
+	}
+	if o.predictNet, err = be.NewNet(net.Spec(), kernels.NetOptions{Compute: o.compute, IO: o.io}); err != nil {
+		return nil, err
+	}
+	for _, b := range []struct {
+		v *kernels.View
+		n int
+	}{{&o.xw, in * maxWin * n}, {&o.yw, 2 * maxWin * n}, {&o.gyw, 2 * maxWin * n},
+		{&o.ub, o.maxB * n}, {&o.et, m * o.maxB}, {&o.e, o.maxB * m}, {&o.gd, o.maxB * n},
+		{&o.xpr, in * predictChunk * n}, {&o.ypr, 2 * predictChunk * n}} {
+		if *b.v, err = o.alloc(b.n); err != nil {
+			return nil, err
+		}
+	}
+	var normals [][3]float64
+	if cfg.Boundary {
+		normals = p.Heart.VertexNormals()
+	}
+	if err := o.newPhysics(o.maxB, o.maxNc, nodes, normals); err != nil {
+		return nil, err
+	}
+	o.bt = newBatch(n, T, max(o.maxB, predictChunk), o.maxNc)
+	for _, b := range []struct {
+		v *kernels.View
+		n int
+	}{{&o.idx.win, T}, {&o.idx.frames, max(o.maxB, predictChunk)}, {&o.idx.brow, o.maxB}, {&o.idx.src, 5 * o.maxB},
+		{&o.idx.q, o.maxNc}, {&o.idx.pos, o.maxNc}} {
+		buf, err := be.Alloc(kernels.I32, b.n)
+		if err != nil {
+			return nil, err
+		}
+		*b.v = kernels.Whole(buf)
+	}
+	o.draws = make([]int, o.maxB*n)
+	o.frames = make([]int, 0, T)
+	o.prFrames = make([]int32, predictChunk)
+	o.prY = make([]float64, 2*predictChunk*n)
+	return o, nil
 }
 
-// collocInputs returns the inputs of the collocation points, shifted by
-// h along the vertex normal (h = 0: the points themselves).
-func (o *objective) collocInputs(b *batch, idx []int, h float64) []float64 {
-	n := len(o.nodes)
-	x := make([]float64, 0, len(idx)*nn.In)
-	for _, q := range idx {
-		i, t := q%n, b.frames[q/n]
-		p := o.nodes[i]
-		if h != 0 {
-			d := o.normals[i]
-			p = [3]float64{p[0] + h*d[0], p[1] + h*d[1], p[2] + h*d[2]}
-		}
-		x = append(x, p[0], p[1], p[2], o.times[t])
+// alloc returns a zeroed buffer of n values of the objective's type.
+func (o *objective) alloc(n int) (kernels.View, error) {
+	b, err := o.be.Alloc(o.io, n)
+	if err != nil {
+		return kernels.View{}, err
 	}
-	return x
+	return kernels.Whole(b), nil
+}
+
+// uploadView returns a buffer holding v.
+func (o *objective) uploadView(v []float64) (kernels.View, error) {
+	x, err := o.alloc(len(v))
+	if err == nil {
+		err = o.be.Upload(x, v)
+	}
+	return x, err
+}
+
+// upload returns a rows x cols matrix with element (r, c) = at(r, c).
+func (o *objective) upload(rows, cols int, at func(r, c int) float64) (kernels.Mat, error) {
+	v := make([]float64, rows*cols)
+	for r := range rows {
+		for c := range cols {
+			v[r*cols+c] = at(r, c)
+		}
+	}
+	x, err := o.uploadView(v)
+	return x.Mat(rows, cols), err
+}
+
+// close releases the backend.
+func (o *objective) close() { o.be.Close() }
+
+// prepare lays out the batch and uploads its index lists.
+func (o *objective) prepare(frames, idx []int) error {
+	bt := o.bt
+	bt.set(frames, idx, o.ndTime)
+	return firstErr(
+		o.be.UploadIndex(o.idx.win.Slice(0, len(bt.win)), bt.win),
+		o.be.UploadIndex(o.idx.frames.Slice(0, len(bt.frames)), bt.frames),
+		o.be.UploadIndex(o.idx.brow.Slice(0, len(bt.brow)), bt.brow),
+		o.be.UploadIndex(o.idx.src.Slice(0, len(bt.src)), bt.src),
+		o.be.UploadIndex(o.idx.q.Slice(0, len(bt.q)), bt.q),
+		o.be.UploadIndex(o.idx.pos.Slice(0, len(bt.pos)), bt.pos))
 }
 
 // draw returns the collocation points of a batch of B frames: N_c indices
 // q into its B·n (node, frame) pairs (node q%n, batch frame q/n), drawn
 // without replacement from rng and sorted; nc = 0 or nc ≥ B·n takes them
-// all without drawing.
+// all without drawing. The slice is reused by the next draw.
 func (o *objective) draw(rng *rand.Rand, B, nc int) []int {
-	total := B * len(o.nodes)
-	idx := make([]int, total)
+	total := B * o.n
+	idx := o.draws[:total]
 	for k := range idx {
 		idx[k] = k
 	}
@@ -87,99 +250,82 @@ func (o *objective) draw(rng *rand.Rand, B, nc int) []int {
 	return idx
 }
 
-// eval returns L_D and L_EP on the batch frames with collocation
-// points idx and adds ∂(L_D + λ L_EP)/∂θ into grad.
+// eval issues the step of the batch frames with collocation points idx:
+// the gradient of L_D + λ L_EP into o.grad (overwritten) and (L_D, L_EP,
+// 1 if the gradient is finite else 0) into record slot slot. Nothing comes
+// back to the host (readRecord does that).
 //
 // The network is evaluated on every heart node of the window frames (the
 // batch plus, for an ND time derivative, the Eq. 17–18 stencil frames
-// around it), so mesh and temporal neighbours exist. L_D uses the batch
-// frames; the residuals use the collocation points, with
-//   - ND Δû: row i of the Eq. 15 matrix on frame t of the window,
-//   - ND û_t, v̂_t: the Eq. 17–18 stencil over the window frames,
-//   - AD û_t, v̂_t, Δû, n·∇û: the network's input jets at the points,
-//   - ND n·∇û (Boundary on): (û(x+hn) − û(x−hn)) / 2h.
-//
-// Backpropagation applies the exact adjoints (Rᵀ, Lᵀ, the stencil's
-// transpose, the jets' reverse pass), so the gradient is that of the
-// computed loss.
-func (o *objective) eval(frames []int, idx []int, grad []float64) (ld, lep float64, err error) {
-	cfg, g := o.cfg, o.grid
-	ndTime, ndLap := cfg.TimeDeriv == ND, cfg.Laplacian == ND
-	b := g.newBatch(frames, ndTime)
-	tape := &o.ws[wsWindow]
-	uW, vW, err := o.forward(tape, o.inputs(b.win))
+// around it), so mesh and temporal neighbours exist. L_D (Eq. 5) uses the
+// batch frames: Ŷᵀ = R Ûᵀ, E = (2/(mB))(Ŷ − Y), ∂L_D/∂Û = E R. The residuals
+// use the collocation points (residuals). Backpropagation applies the exact
+// adjoints, so the gradient is that of the computed loss.
+func (o *objective) eval(frames, idx []int, slot int) error {
+	if err := o.prepare(frames, idx); err != nil {
+		return err
+	}
+	bt, be := o.bt, o.be
+	n, B, W := o.n, len(bt.frames), len(bt.win)
+	npts := W * n
+	x := o.xw.Mat(o.net.In(), npts)
+	yw, gyw := o.yw.Mat(2, npts), o.gyw.Mat(2, npts)
+	u, v := yw.Row(0).Mat(W, n), yw.Row(1).Mat(W, n)
+	gu, gv := gyw.Row(0).Mat(W, n), gyw.Row(1).Mat(W, n)
+	ub, et := o.ub.Mat(B, n), o.et.Mat(o.m, B)
+	e, gd := o.e.Mat(B, o.m), o.gd.Mat(B, n)
+	frm, brow := o.idx.frames.Slice(0, B), o.idx.brow.Slice(0, B)
+	err := firstErr(
+		be.Inputs(x, o.feat, o.times, o.idx.win.Slice(0, W), kernels.View{}),
+		o.window.Forward(o.params, x, nil, yw),
+		be.Fill(gyw.View, 0),
+		be.GatherRows(ub, u, brow),
+		be.MulABt(et, o.r, ub),
+		be.DataLoss(e, et, o.y, frm, 1, o.record.Slice(3*slot, 3*slot+1)),
+		be.MulAB(gd, e, o.r),
+		be.ScatterAddRows(gu, gd, brow))
 	if err != nil {
-		return 0, 0, err
+		return fmt.Errorf("data term: %w", err)
 	}
-	guW := make([]float64, len(uW))
-	gvW := make([]float64, len(vW))
+	if err := o.residuals(bt, u, v, gu, gv, slot); err != nil {
+		return err
+	}
+	err = firstErr(
+		be.Fill(o.grad, 0),
+		o.window.Backward(o.params, gyw, o.grad),
+		o.residualsBackward(len(bt.q)),
+		be.AllFinite(o.record.Slice(3*slot+2, 3*slot+3), o.grad))
+	if err != nil {
+		return fmt.Errorf("backward: %w", err)
+	}
+	return nil
+}
 
-	ld = o.data.loss(b, uW, guW, 1, o.workers)
+// readRecord returns the records of the first k slots: (L_D, L_EP,
+// gradient finite) per step.
+func (o *objective) readRecord(k int) ([]float64, error) {
+	r := o.rec[:3*k]
+	if err := o.be.Download(r, o.record.Slice(0, 3*k)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
 
-	c := newColloc(idx, o.workers)
-	c.gather(g, b, uW, vW)
-	if ndTime {
-		c.ndTime(g, b, uW, vW)
-	}
-	if ndLap {
-		c.ndLap(g, b, uW)
-	}
-	var jet *jetTape
-	if !ndTime { // validate: an AD Laplacian implies an AD time derivative
-		if jet, err = o.forwardJet(o.collocInputs(b, idx, 0), c, !ndLap, cfg.Boundary && !ndLap); err != nil {
-			return 0, 0, err
-		}
-	}
-	var tp, tm *nn.Workspace
-	h := cfg.NormalStep
-	if cfg.Boundary && ndLap {
-		tp, tm = &o.ws[wsPlus], &o.ws[wsMinus]
-		up, _, err := o.forward(tp, o.collocInputs(b, idx, h))
-		if err != nil {
-			return 0, 0, err
-		}
-		um, _, err := o.forward(tm, o.collocInputs(b, idx, -h))
-		if err != nil {
-			return 0, 0, err
-		}
-		for k := range idx {
-			c.dn[k] = (up[k] - um[k]) / (2 * h)
-		}
-	}
+// adam performs Adam step t with learning rate lr on the resident weights.
+func (o *objective) adam(t int, lr float64) error {
+	ac := adamConfig
+	ac.LR = lr
+	return o.be.Adam(o.params, o.grad, o.adamM, o.adamV, t, ac)
+}
 
-	lep = c.epLoss(o.ap, cfg.Boundary, cfg.Lambda)
+// pull copies the resident weights and Adam moments into the host slices.
+func (o *objective) pull(params, m, v []float64) error {
+	return firstErr(o.be.Download(params, o.params), o.be.Download(m, o.adamM), o.be.Download(v, o.adamV))
+}
 
-	c.scatter(g, b, guW, gvW)
-	if ndTime {
-		c.ndTimeT(g, b, guW, gvW)
-	}
-	if ndLap {
-		c.ndLapT(g, b, guW)
-	}
-	if err := o.backward(tape, guW, gvW, grad); err != nil {
-		return 0, 0, err
-	}
-	if jet != nil {
-		if err := o.backwardJet(jet, c, grad); err != nil {
-			return 0, 0, err
-		}
-	}
-	if tp != nil {
-		gp := make([]float64, len(idx))
-		gm := make([]float64, len(idx))
-		zero := make([]float64, len(idx))
-		for k := range idx {
-			gp[k] = c.gd[k] / (2 * h)
-			gm[k] = -gp[k]
-		}
-		if err := o.backward(tp, gp, zero, grad); err != nil {
-			return 0, 0, err
-		}
-		if err := o.backward(tm, gm, zero, grad); err != nil {
-			return 0, 0, err
-		}
-	}
-	return ld, lep, nil
+// push uploads weights and Adam moments.
+func (o *objective) push(params, m, v []float64) error {
+	return firstErr(o.be.Upload(o.params, params), o.be.Upload(o.adamM, m), o.be.Upload(o.adamV, v))
 }
 
 // initRatio returns λ·L_EP/L_D over the whole grid: L_D and L_EP averaged
@@ -187,17 +333,19 @@ func (o *objective) eval(frames []int, idx []int, grad []float64) (ld, lep float
 // of its own, so the training draws do not depend on it).
 func (o *objective) initRatio(B int) (float64, error) {
 	rng := rand.New(rand.NewPCG(o.cfg.Seed, 0x7a710))
-	grad := make([]float64, len(o.net.Params))
 	var ld, lep, nf, nc float64
-	for bs := 0; bs < o.grid.T; bs += B {
-		frames := span(bs, min(o.grid.T, bs+B))
+	for bs := 0; bs < o.T; bs += B {
+		frames := span(o.frames, bs, min(o.T, bs+B))
 		idx := o.draw(rng, len(frames), o.cfg.Collocation)
-		d, e, err := o.eval(frames, idx, grad)
+		if err := o.eval(frames, idx, 0); err != nil {
+			return 0, err
+		}
+		r, err := o.readRecord(1)
 		if err != nil {
 			return 0, err
 		}
-		ld += d * float64(len(frames))
-		lep += e * float64(len(idx))
+		ld += r[0] * float64(len(frames))
+		lep += r[1] * float64(len(idx))
 		nf += float64(len(frames))
 		nc += float64(len(idx))
 	}
@@ -206,19 +354,29 @@ func (o *objective) initRatio(B int) (float64, error) {
 
 // predict evaluates the network on the whole grid: U, V are n x T.
 func (o *objective) predict() (U, V *mat.Dense, err error) {
-	n, T := o.grid.n, o.grid.T
+	n, T := o.n, o.T
 	U, V = mat.NewDense(n, T, nil), mat.NewDense(n, T, nil)
-	const chunk = 16 // frames per forward pass: bounds the workspace memory
-	for ws := 0; ws < T; ws += chunk {
-		we := min(T, ws+chunk)
-		u, v, err := o.forward(&o.ws[wsPredict], o.inputs(span(ws, we)))
+	for ws := 0; ws < T; ws += predictChunk {
+		we := min(T, ws+predictChunk)
+		frames := o.prFrames[:we-ws]
+		for k := range frames {
+			frames[k] = int32(ws + k)
+		}
+		np := (we - ws) * n
+		x, y, fr := o.xpr.Mat(o.net.In(), np), o.ypr.Mat(2, np), o.idx.frames.Slice(0, we-ws)
+		out := o.prY[:2*np]
+		err := firstErr(
+			o.be.UploadIndex(fr, frames),
+			o.be.Inputs(x, o.feat, o.times, fr, kernels.View{}),
+			o.predictNet.Forward(o.params, x, nil, y),
+			o.be.Download(out, y.View))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("predict: %w", err)
 		}
 		for f := ws; f < we; f++ {
 			for i := 0; i < n; i++ {
-				U.Set(i, f, u[(f-ws)*n+i])
-				V.Set(i, f, v[(f-ws)*n+i])
+				U.Set(i, f, out[(f-ws)*n+i])
+				V.Set(i, f, out[np+(f-ws)*n+i])
 			}
 		}
 	}
@@ -235,11 +393,11 @@ func (o *objective) monitorRE() (float64, error) {
 	return metrics.RE(U, o.truth), nil
 }
 
-// span returns the frames lo, lo+1, …, hi−1.
-func span(lo, hi int) []int {
-	f := make([]int, hi-lo)
-	for k := range f {
-		f[k] = lo + k
+// span returns the frames lo, lo+1, …, hi−1 in buf (reused).
+func span(buf []int, lo, hi int) []int {
+	f := buf[:0]
+	for k := lo; k < hi; k++ {
+		f = append(f, k)
 	}
 	return f
 }

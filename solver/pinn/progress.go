@@ -14,7 +14,7 @@ import (
 // truth).
 func (tr *trainer) report(ctx context.Context, lr float64) {
 	st := tr.st
-	T, B := tr.obj.grid.T, tr.cfg.BatchFrames
+	T, B := tr.obj.T, tr.cfg.BatchFrames
 	n := float64(max(st.EpN, 1))
 	re := math.NaN()
 	if k := len(st.REMonitor); k > 0 {

@@ -54,16 +54,9 @@ func TestTorchCrossCheck(t *testing.T) {
 		cfg, _ := DefaultConfig(c.name)
 		cfg.Boundary, cfg.EpsDelta, cfg.Seed = c.boundary, c.eps, 9
 		cfg.Precision = "float64" // the cross-check is to rounding
-		o, err := (&Method{Config: cfg}).setup(p)
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := setupT(t, &Method{Config: cfg}, p)
 		idx := o.draw(rand.New(rand.NewPCG(4, 4)), len(c.frames), c.nc)
-		grad := make([]float64, len(o.net.Params))
-		ld, lep, err := o.eval(c.frames, idx, grad)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ld, lep, grad := evalAt(t, o, o.net.Params, c.frames, idx)
 		in := map[string]any{
 			"nodes": p.Heart.Nodes, "tris": p.Heart.Tris, "times": p.Time,
 			"R": rows(p.R), "Y": rows(p.BSPM),

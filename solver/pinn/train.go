@@ -25,24 +25,29 @@ var ErrNonFinite = errors.New("non-finite loss")
 // defaults: the paper does not give them); LR is set per step.
 var adamConfig = kernels.AdamConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 
-// trainer runs Adam over mini-batches of frames.
+// trainer runs Adam over mini-batches of frames. The weights and Adam's
+// moments live on the objective's backend; st holds their host copies,
+// brought up to date (pull) for checkpoints, the epoch's rollback snapshot
+// and the result.
 type trainer struct {
-	cfg    *Config
-	run    *Run
-	obj    *objective
-	params []float64 // live network weights (the Net's Params)
-	hash   string
-	log    *slog.Logger
+	cfg  *Config
+	run  *Run
+	obj  *objective
+	hash string
+	log  *slog.Logger
 
-	st   *state
-	rng  *rand.Rand
-	pcg  *rand.PCG
-	good *state // last good state, restored on a non-finite loss
-	grad []float64
-	adam *kernels.CPU // the parameters are host slices, wrapped without copies
+	st      *state
+	rng     *rand.Rand
+	pcg     *rand.PCG
+	good    *state // last good state, restored on a non-finite loss
+	frameB  []int  // the step's batch frames (reused)
+	pending []issued
 
 	hooks
 }
+
+// issued is a step whose losses have not been read back yet.
+type issued struct{ step, epoch int }
 
 // hooks let tests act inside training: afterStep runs after each optimizer
 // step with the step count; inject may replace a step's loss.
@@ -51,18 +56,19 @@ type hooks struct {
 	inject    func(step int, loss float64) float64
 }
 
-func newTrainer(cfg *Config, run *Run, obj *objective, params []float64, hash string, log *slog.Logger) *trainer {
-	tr := &trainer{cfg: cfg, run: run, obj: obj, params: params, hash: hash, log: log, adam: kernels.NewCPU()}
+func newTrainer(cfg *Config, run *Run, obj *objective, hash string, log *slog.Logger) *trainer {
+	tr := &trainer{cfg: cfg, run: run, obj: obj, hash: hash, log: log}
 	tr.pcg = rand.NewPCG(cfg.Seed, cfg.Seed^0x5851f42d4c957f2d)
 	tr.rng = rand.New(tr.pcg)
-	np := len(params)
-	tr.grad = make([]float64, np)
-	tr.st = &state{Version: checkpointVersion, Hash: hash, Params: params,
+	np := obj.net.NumParams()
+	tr.st = &state{Version: checkpointVersion, Hash: hash, Params: obj.net.Params,
 		M: make([]float64, np), V: make([]float64, np), LRScale: 1}
+	tr.frameB = make([]int, 0, cfg.BatchFrames)
+	tr.pending = make([]issued, 0, max(obj.be.SyncEvery(), 1))
 	return tr
 }
 
-// sync copies the live RNG state into st (Params is shared with the net).
+// sync copies the live RNG state into st.
 func (tr *trainer) sync() {
 	b, err := tr.pcg.MarshalBinary()
 	if err != nil {
@@ -71,11 +77,25 @@ func (tr *trainer) sync() {
 	tr.st.RNG = b
 }
 
-// restore makes s the live state: weights into the net, RNG from s.RNG.
+// pull copies the resident weights and moments into st (st.Params is the
+// network's host Params).
+func (tr *trainer) pull() error {
+	if err := tr.obj.pull(tr.st.Params, tr.st.M, tr.st.V); err != nil {
+		return fmt.Errorf("read weights from the backend: %w", err)
+	}
+	return nil
+}
+
+// restore makes s the live state: its weights and moments onto the
+// backend and into the network's host Params, the RNG from s.RNG.
 func (tr *trainer) restore(s *state) error {
-	copy(tr.params, s.Params)
-	s.Params = tr.params
+	params := tr.obj.net.Params
+	copy(params, s.Params)
+	s.Params = params
 	tr.st = s
+	if err := tr.obj.push(s.Params, s.M, s.V); err != nil {
+		return fmt.Errorf("restore weights on the backend: %w", err)
+	}
 	if err := tr.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return fmt.Errorf("restore rng: %w", err)
 	}
@@ -85,6 +105,9 @@ func (tr *trainer) restore(s *state) error {
 func (tr *trainer) checkpoint() error {
 	if tr.run.Checkpoint == "" {
 		return nil
+	}
+	if err := tr.pull(); err != nil {
+		return err
 	}
 	tr.sync()
 	tr.st.Good = tr.good
@@ -97,13 +120,18 @@ func (tr *trainer) checkpoint() error {
 //
 // An epoch is ⌈T/B⌉ Adam steps on L = L_D + λ L_EP, each on a batch of B
 // frames (see frames) in an order drawn from the seeded PCG, with N_c
-// collocation points drawn from the batch's nodes × frames.
+// collocation points drawn from the batch's nodes × frames. A step runs on
+// the backend without reading anything back; the losses of the steps
+// issued since the last read come back (flush) every SyncEvery steps of the
+// backend, at the end of an epoch and before a checkpoint, and a
+// non-finite one rolls back to the start of the epoch, discarding the
+// steps issued after it.
 func (tr *trainer) train(ctx context.Context) error {
 	cfg, run := tr.cfg, tr.run
-	T, B := tr.obj.grid.T, cfg.BatchFrames
+	T, B := tr.obj.T, cfg.BatchFrames
 	nsteps := (T + B - 1) / B
 	if run.Resume != "" {
-		s, err := loadState(run.Resume, tr.hash, len(tr.params))
+		s, err := loadState(run.Resume, tr.hash, len(tr.st.Params))
 		if err != nil {
 			return err
 		}
@@ -130,6 +158,7 @@ func (tr *trainer) train(ctx context.Context) error {
 	if tr.good == nil {
 		tr.good = tr.st.clone()
 	}
+	K := cap(tr.pending)
 epochs:
 	for tr.st.Epoch < cfg.Epochs {
 		st := tr.st
@@ -143,42 +172,29 @@ epochs:
 		for tr.st.Pos < nsteps {
 			st = tr.st
 			if err := ctx.Err(); err != nil {
-				if cerr := tr.checkpoint(); cerr != nil {
-					return fmt.Errorf("%w at step %d; %w", ErrInterrupted, st.Step, cerr)
-				}
-				return fmt.Errorf("%w at step %d (epoch %d): %w", ErrInterrupted, st.Step, st.Epoch, context.Cause(ctx))
-			}
-			frames := tr.frames(st.Order, st.Pos)
-			idx := tr.obj.draw(tr.rng, len(frames), cfg.Collocation)
-			clear(tr.grad)
-			ld, lep, err := tr.obj.eval(frames, idx, tr.grad)
-			if err != nil {
-				return fmt.Errorf("step %d: %w", st.Step, err)
-			}
-			loss := ld + cfg.Lambda*lep
-			if tr.inject != nil {
-				loss = tr.inject(st.Step, loss)
-			}
-			if !finite(loss) || !finite(tr.grad...) {
-				if err := tr.rollback(loss); err != nil {
+				if _, err := tr.flush(); err != nil {
 					return err
 				}
-				continue epochs
+				if cerr := tr.checkpoint(); cerr != nil {
+					return fmt.Errorf("%w at step %d; %w", ErrInterrupted, tr.st.Step, cerr)
+				}
+				return fmt.Errorf("%w at step %d (epoch %d): %w", ErrInterrupted, tr.st.Step, tr.st.Epoch, context.Cause(ctx))
 			}
-			st.AdamT++
-			ac := adamConfig
-			ac.LR = cfg.lr(st.Epoch) * st.LRScale
-			if err := tr.adam.Adam(&kernels.HostBuffer{Data: tr.params}, &kernels.HostBuffer{Data: tr.grad},
-				&kernels.HostBuffer{Data: st.M}, &kernels.HostBuffer{Data: st.V}, len(tr.params), st.AdamT, ac); err != nil {
-				return fmt.Errorf("step %d: %w", st.Step, err)
+			if err := tr.step(); err != nil {
+				return err
 			}
-			st.EpLD += ld
-			st.EpLEP += lep
-			st.EpN++
-			st.Pos++
-			st.Step++
-			tr.report(ctx, ac.LR)
-			if run.CheckpointEvery > 0 && st.Step%run.CheckpointEvery == 0 {
+			due := run.CheckpointEvery > 0 && st.Step%run.CheckpointEvery == 0
+			if len(tr.pending) == K || st.Pos == nsteps || due {
+				rolledBack, err := tr.flush()
+				if err != nil {
+					return err
+				}
+				if rolledBack {
+					continue epochs
+				}
+				tr.report(ctx, cfg.lr(st.Epoch)*st.LRScale)
+			}
+			if due {
 				if err := tr.checkpoint(); err != nil {
 					return err
 				}
@@ -194,30 +210,80 @@ epochs:
 	return tr.checkpoint()
 }
 
+// step issues the optimizer step at the current position of the epoch:
+// the batch and its collocation points, the loss and gradient (eval) and
+// Adam, all on the backend; its losses are read later (flush).
+func (tr *trainer) step() error {
+	st := tr.st
+	frames := tr.frames(st.Order, st.Pos)
+	idx := tr.obj.draw(tr.rng, len(frames), tr.cfg.Collocation)
+	if err := tr.obj.eval(frames, idx, len(tr.pending)); err != nil {
+		return fmt.Errorf("step %d: %w", st.Step, err)
+	}
+	st.AdamT++
+	if err := tr.obj.adam(st.AdamT, tr.cfg.lr(st.Epoch)*st.LRScale); err != nil {
+		return fmt.Errorf("step %d: %w", st.Step, err)
+	}
+	tr.pending = append(tr.pending, issued{st.Step, st.Epoch})
+	st.Pos++
+	st.Step++
+	return nil
+}
+
+// flush reads back the losses of the pending steps and adds them, in step
+// order, to the epoch's sums. A non-finite loss or gradient rolls back
+// (rollback) and reports true; the steps issued after it are discarded.
+func (tr *trainer) flush() (rolledBack bool, err error) {
+	if len(tr.pending) == 0 {
+		return false, nil
+	}
+	rec, err := tr.obj.readRecord(len(tr.pending))
+	if err != nil {
+		return false, fmt.Errorf("read losses: %w", err)
+	}
+	st := tr.st
+	for k, p := range tr.pending {
+		ld, lep, gradOK := rec[3*k], rec[3*k+1], rec[3*k+2] == 1
+		loss := ld + tr.cfg.Lambda*lep
+		if tr.inject != nil {
+			loss = tr.inject(p.step, loss)
+		}
+		if !finite(loss) || !gradOK {
+			tr.pending = tr.pending[:0]
+			return true, tr.rollback(loss, p)
+		}
+		st.EpLD += ld
+		st.EpLEP += lep
+		st.EpN++
+	}
+	tr.pending = tr.pending[:0]
+	return false, nil
+}
+
 // frames returns the batch frames of step pos of an epoch: with
 // RandomFrames, frames Order[pos·B … pos·B+B−1] of the epoch's permutation
 // of all frames, sorted; otherwise the contiguous block Order[pos] of B
 // frames.
 func (tr *trainer) frames(order []int, pos int) []int {
-	T, B := tr.obj.grid.T, tr.cfg.BatchFrames
+	T, B := tr.obj.T, tr.cfg.BatchFrames
 	if tr.cfg.RandomFrames {
-		f := slices.Clone(order[pos*B : min(T, pos*B+B)])
+		f := append(tr.frameB[:0], order[pos*B:min(T, pos*B+B)]...)
 		slices.Sort(f)
 		return f
 	}
-	return span(order[pos]*B, min(T, order[pos]*B+B))
+	return span(tr.frameB, order[pos]*B, min(T, order[pos]*B+B))
 }
 
 // rollback restores the last good state (taken at the start of the epoch),
 // halves the learning rate and counts the retry; after MaxRetries it gives
 // up with ErrNonFinite.
-func (tr *trainer) rollback(loss float64) error {
+func (tr *trainer) rollback(loss float64, at issued) error {
 	st := tr.st
 	retries, scale := st.Retries+1, st.LRScale/2
 	tr.log.Warn("non-finite loss: rolling back to the start of the epoch and halving the learning rate",
-		"step", st.Step, "epoch", st.Epoch, "loss", loss, "retry", retries, "lr_scale", scale)
+		"step", at.step, "epoch", at.epoch, "loss", loss, "retry", retries, "lr_scale", scale)
 	if retries > tr.cfg.MaxRetries {
-		return fmt.Errorf("%w at step %d (epoch %d) after %d rollbacks with halved learning rates", ErrNonFinite, st.Step, st.Epoch, tr.cfg.MaxRetries)
+		return fmt.Errorf("%w at step %d (epoch %d) after %d rollbacks with halved learning rates", ErrNonFinite, at.step, at.epoch, tr.cfg.MaxRetries)
 	}
 	if err := tr.restore(tr.good.clone()); err != nil {
 		return err
@@ -230,6 +296,9 @@ func (tr *trainer) rollback(loss float64) error {
 // values, and takes the new rollback snapshot.
 func (tr *trainer) endEpoch() error {
 	st := tr.st
+	if err := tr.pull(); err != nil {
+		return err
+	}
 	n := float64(max(st.EpN, 1))
 	st.LossData = append(st.LossData, st.EpLD/n)
 	st.LossEP = append(st.LossEP, st.EpLEP/n)
