@@ -22,6 +22,8 @@ type cpu struct {
 // cpuOps holds the reusable parallel tasks and scratch of the ops in one
 // floating-point type.
 type cpuOps[T float] struct {
+	in    inputsTask[T]
+	gs    gatherTask[T]
 	abt   mulABtTask[T]
 	ab    mulABTask[T]
 	spmm  spmmTask[T]
@@ -358,120 +360,6 @@ func allFinite[T float](c *cpu, dst, x View) error {
 		if f := float64(e); math.IsNaN(f) || math.IsInf(f, 0) {
 			r[0] = 0
 			break
-		}
-	}
-	return nil
-}
-
-// Inputs implements Backend.Inputs.
-func (c *cpu) Inputs(x, feat Mat, times, frames, pts View) error {
-	d, err := c.elementwise("inputs", x.View)
-	if err != nil {
-		return err
-	}
-	if x.Rows != feat.Rows+1 || (pts.N > 0 && pts.N != x.Cols) || feat.Cols == 0 && x.Cols > 0 {
-		return fmt.Errorf("kernels: cpu: inputs: x %dx%d, features %dx%d, %d points", x.Rows, x.Cols, feat.Rows, feat.Cols, pts.N)
-	}
-	if d == F32 {
-		return inputs[float32](c, x, feat, times, frames, pts)
-	}
-	return inputs[float64](c, x, feat, times, frames, pts)
-}
-
-func inputs[T float](c *cpu, x, feat Mat, times, frames, pts View) error {
-	xd, err := floats[T](c, x.View, "inputs x")
-	if err != nil {
-		return err
-	}
-	fd, err := floats[T](c, feat.View, "inputs features")
-	if err != nil {
-		return err
-	}
-	td, err := floats[T](c, times, "inputs times")
-	if err != nil {
-		return err
-	}
-	fr, err := c.indices(frames, "inputs frames")
-	if err != nil {
-		return err
-	}
-	var pd []int32
-	if pts.N > 0 {
-		if pd, err = c.indices(pts, "inputs points"); err != nil {
-			return err
-		}
-	}
-	n, F, npts := feat.Cols, feat.Rows, x.Cols
-	for k := range npts {
-		q := k
-		if pd != nil {
-			q = int(pd[k])
-		}
-		i, r := q%n, q/n
-		if q < 0 || r >= len(fr) || int(fr[r]) < 0 || int(fr[r]) >= len(td) {
-			return fmt.Errorf("kernels: cpu: inputs: point %d: grid index %d outside %d frames x %d nodes", k, q, len(fr), n)
-		}
-		for j := range F {
-			xd[j*npts+k] = fd[j*n+i]
-		}
-		xd[F*npts+k] = td[fr[r]]
-	}
-	return nil
-}
-
-// Gather implements Backend.Gather.
-func (c *cpu) Gather(dst, src, idx View) error {
-	d, err := c.elementwise("gather", dst)
-	if err != nil {
-		return err
-	}
-	if idx.N != dst.N {
-		return fmt.Errorf("kernels: cpu: gather: %d indices for %d values", idx.N, dst.N)
-	}
-	if d == F32 {
-		return gatherScatter[float32](c, dst, src, idx, false)
-	}
-	return gatherScatter[float64](c, dst, src, idx, false)
-}
-
-// ScatterAdd implements Backend.ScatterAdd.
-func (c *cpu) ScatterAdd(dst, src, idx View) error {
-	d, err := c.elementwise("scatter add", dst)
-	if err != nil {
-		return err
-	}
-	if idx.N != src.N {
-		return fmt.Errorf("kernels: cpu: scatter add: %d indices for %d values", idx.N, src.N)
-	}
-	if d == F32 {
-		return gatherScatter[float32](c, src, dst, idx, true)
-	}
-	return gatherScatter[float64](c, src, dst, idx, true)
-}
-
-// gatherScatter sets pts[k] = grid[idx[k]] (gather) or adds pts[k] into
-// grid[idx[k]] (scatter).
-func gatherScatter[T float](c *cpu, pts, grid, idx View, scatter bool) error {
-	p, err := floats[T](c, pts, "gather/scatter points")
-	if err != nil {
-		return err
-	}
-	g, err := floats[T](c, grid, "gather/scatter grid")
-	if err != nil {
-		return err
-	}
-	ix, err := c.indices(idx, "gather/scatter indices")
-	if err != nil {
-		return err
-	}
-	for k, i := range ix {
-		if i < 0 || int(i) >= len(g) {
-			return fmt.Errorf("kernels: cpu: gather/scatter: index %d at %d outside [0,%d)", i, k, len(g))
-		}
-		if scatter {
-			g[i] += p[k]
-		} else {
-			p[k] = g[i]
 		}
 	}
 	return nil

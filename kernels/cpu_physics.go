@@ -383,7 +383,8 @@ func (c *cpu) APResidual(p APParams, q, g APPoints, scale float64, loss View) er
 type apParams[T float] struct{ a, d, k, e0, mu1, mu2, epsDelta T }
 
 // epsilon returns ε(u,v) = e0 + μ1 v/(ũ+μ2) and its partials, ũ the guarded
-// u (solver/ap.Params.Epsilon).
+// u. It restates solver/ap.Params.Epsilon (kernels imports nothing from
+// solver/); solver/pinn's TestAPResidualMatchesModel checks the two agree.
 func (p *apParams[T]) epsilon(u, v T) (eps, dEdu, dEdv T) {
 	clamped := false
 	if p.epsDelta > 0 && u < -p.mu2+p.epsDelta {

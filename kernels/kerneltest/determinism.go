@@ -45,6 +45,24 @@ func (e *env) script() []float64 {
 	e.must(e.be.MulAB(g, et.View.Mat(B, m), r.Mat(m, n)))
 	out = append(append(out, e.down(et.View)...), e.down(g.View)...)
 
+	// Index ops over more than one task: inputs on the whole grid and at
+	// points, gather and scatter.
+	feat, times := e.up(e.randn(3*n)), e.up(e.randn(W))
+	wins := e.upIdx([]int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+	xg := e.alloc(e.dt, 4*W*n).Mat(4, W*n)
+	e.must(e.be.Inputs(xg, feat.Mat(3, n), times, wins, kernels.View{}))
+	pts := make([]int32, 0, W*n)
+	for q := W*n - 1; q >= 0; q -= 2 {
+		pts = append(pts, int32(q))
+	}
+	vp := e.upIdx(pts)
+	xp := e.alloc(e.dt, 4*len(pts)).Mat(4, len(pts))
+	e.must(e.be.Inputs(xp, feat.Mat(3, n), times, wins, vp))
+	gat := e.alloc(e.dt, len(pts))
+	e.must(e.be.Gather(gat, u, vp))
+	e.must(e.be.ScatterAdd(u, gat, vp))
+	out = append(append(append(out, e.down(xg.View)...), e.down(xp.View)...), e.down(u)...)
+
 	csr, err := e.be.NewCSR(e.randCSR(n), e.dt)
 	e.must(err)
 	lap := e.alloc(e.dt, B*n).Mat(B, n)

@@ -2,12 +2,15 @@ package pinn
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 
 	"github.com/eandarn/eandarn/kernels"
+	"github.com/eandarn/eandarn/solver/ap"
 )
 
 // syncEvery4 is the CPU backend reading losses back every 4 steps, as a
@@ -110,6 +113,120 @@ func TestSyncEveryBitIdentical(t *testing.T) {
 		}
 		if !reflect.DeepEqual(params, ref) || !reflect.DeepEqual(r.Series, refSeries) {
 			t.Errorf("%s: weights or loss history differ from reading every step", dev)
+		}
+	}
+}
+
+// TestStepAllocations: after warm-up a training step (batch, collocation
+// draw, loss and gradient, Adam, reading back the losses) allocates at
+// most 10 times on the CPU backend, for every variant (BenchmarkStepEANDARN
+// measures the default run: none).
+func TestStepAllocations(t *testing.T) {
+	p := tinyProblem(3, 24)
+	for _, name := range Names {
+		for _, boundary := range []bool{false, true} {
+			m := smallMethod(t, name, t.TempDir())
+			m.Config.Boundary = boundary
+			o := setupT(t, m, p)
+			step, nsteps := stepper(t, m, o)
+			for range nsteps {
+				step()
+			}
+			a := testing.AllocsPerRun(2*nsteps, step)
+			t.Logf("%s boundary=%v: %.1f allocations per step", name, boundary, a)
+			if a > 10 {
+				t.Errorf("%s boundary=%v: %.1f allocations per step, want ≤ 10", name, boundary, a)
+			}
+		}
+	}
+}
+
+// stepper returns a function that issues one training step of m on o as
+// the training loop does (batch, collocation points, loss and gradient,
+// Adam, reading back the losses), cycling through an epoch's batches, and
+// the number of steps per epoch.
+func stepper(tb testing.TB, m *Method, o *objective) (func(), int) {
+	tr := newTrainer(&m.Config, &m.Run, o, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	nsteps := (o.T + m.Config.BatchFrames - 1) / m.Config.BatchFrames
+	tr.st.Order = tr.rng.Perm(o.T)
+	return func() {
+		if tr.st.Pos == nsteps {
+			tr.st.Pos = 0
+		}
+		if err := tr.step(); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := tr.flush(); err != nil {
+			tb.Fatal(err)
+		}
+	}, nsteps
+}
+
+// TestAPResidualMatchesModel checks the backend's Aliev–Panfilov residual
+// op (kernels restates the formulas: it imports nothing from solver/)
+// against solver/ap's PointU and PointV, raw and guarded ε, with r_b.
+func TestAPResidualMatchesModel(t *testing.T) {
+	be, err := kernels.Open("cpu", kernels.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	const nc, scale = 3000, 0.1
+	rng := rand.New(rand.NewPCG(8, 9))
+	for _, delta := range []float64{0, ap.SuggestedEpsDelta} {
+		par := apParams(delta)
+		model := ap.DefaultParams()
+		model.EpsDelta = delta
+		in := make([][]float64, 6)
+		views, grads := make([]kernels.View, 6), make([]kernels.View, 6)
+		for q := range in {
+			in[q] = make([]float64, nc)
+			for k := range in[q] {
+				in[q][k] = rng.NormFloat64()
+			}
+			if q == 0 {
+				for k := range in[q] { // u across the physical range and below the guard
+					in[q][k] = -0.6 + 1.7*rng.Float64()
+				}
+			}
+			b, _ := be.Alloc(kernels.F64, nc)
+			g, _ := be.Alloc(kernels.F64, nc)
+			views[q], grads[q] = kernels.Whole(b), kernels.Whole(g)
+			if err := be.Upload(views[q], in[q]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lb, _ := be.Alloc(kernels.F64, 1)
+		err := be.APResidual(par,
+			kernels.APPoints{U: views[0], V: views[1], Ut: views[2], Vt: views[3], Lap: views[4], Dn: views[5]},
+			kernels.APPoints{U: grads[0], V: grads[1], Ut: grads[2], Vt: grads[3], Lap: grads[4], Dn: grads[5]},
+			scale, kernels.Whole(lb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([][]float64, 6)
+		for q := range got {
+			got[q] = make([]float64, nc)
+			be.Download(got[q], grads[q])
+		}
+		var sum float64
+		for k := range nc {
+			u, v := in[0][k], in[1][k]
+			ru, du := model.PointU(u, v, in[2][k], in[4][k])
+			rv, dv := model.PointV(u, v, in[3][k])
+			sum += ru*ru + rv*rv + in[5][k]*in[5][k]
+			a, b := 2*scale*ru/nc, 2*scale*rv/nc
+			want := []float64{a*du.U + b*dv.U, a*du.V + b*dv.V, a * du.Ut, b * dv.Vt, a * du.Lapu, 2 * scale * in[5][k] / nc}
+			for q, w := range want {
+				if math.Abs(got[q][k]-w) > 1e-13*(math.Abs(w)+math.Abs(a)+math.Abs(b)) {
+					t.Fatalf("δ=%g point %d derivative %d: %v, model %v", delta, k, q, got[q][k], w)
+				}
+			}
+		}
+		loss := make([]float64, 1)
+		be.Download(loss, kernels.Whole(lb))
+		if w := sum / nc; math.Abs(loss[0]-w) > 1e-12*w {
+			t.Errorf("δ=%g: L_EP %v, model %v", delta, loss[0], w)
 		}
 	}
 }

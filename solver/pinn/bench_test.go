@@ -63,22 +63,8 @@ func benchEpoch(b *testing.B, name string, random bool, precision string) {
 func BenchmarkStepEANDARN(b *testing.B) {
 	p := noisy(b, 0.01, 1)
 	cfg, _ := DefaultConfig("eandarn")
-	o := setupT(b, &Method{Config: cfg}, p)
-	run := DefaultRun()
-	tr := newTrainer(&cfg, &run, o, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	nsteps := (o.T + cfg.BatchFrames - 1) / cfg.BatchFrames
-	tr.st.Order = tr.rng.Perm(o.T)
-	step := func() {
-		if tr.st.Pos == nsteps {
-			tr.st.Pos = 0
-		}
-		if err := tr.step(); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := tr.flush(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	m := &Method{Config: cfg, Run: DefaultRun()}
+	step, nsteps := stepper(b, m, setupT(b, m, p))
 	for range nsteps {
 		step()
 	}

@@ -14,11 +14,12 @@
 //     to a frame, û_t and v̂_t the Eq. 17–18 stencil (temporal.Weights) over
 //     the network's values at the neighbouring frames;
 //   - AD (EP-DL_AD): û_t, v̂_t, Δû = û_xx+û_yy+û_zz and n·∇û from the
-//     network's Taylor jets (nn.ForwardJet) at the collocation points;
+//     network's Taylor jets (kernels.Net with jet directions) at the
+//     collocation points;
 //   - ΔND (EP-DL_ΔND): the ND Laplacian with the AD time derivative.
 //
 // Gradients are exact: the reverse pass applies Rᵀ, the transposed Laplacian
-// and stencil, and the jets' reverse mode (nn.BackwardJet); tests check the
+// and stencil, and the jets' reverse mode (kernels.Net.Backward); tests check the
 // full loss against finite differences.
 //
 // # Mini-batches and collocation
@@ -35,14 +36,19 @@
 // extra network cost). The AD variant draws 1024 points per batch because
 // its jets cost 1 + K1 + 2·K2 network passes per point.
 //
-// # Precision and parallelism
+// # Compute backend, precision and parallelism
 //
-// Config.Precision selects the arithmetic of the network passes ("float32",
-// the default, or "float64"; nn.Net.Precision); the losses, the data
-// products with R, the residuals and Adam are float64. The data products and
-// the residual loops run on GOMAXPROCS goroutines over fixed chunks of
-// rows, points, nodes or frames chosen so that no two write the same value:
-// a step's loss and gradient do not depend on the number of goroutines.
+// Every step runs on a kernels.Backend (Run.Device, "cpu" by default): the
+// problem's data, the weights and Adam's moments are uploaded once and stay
+// resident; a step uploads its frame and point indices, and the losses come
+// back through a record buffer every Backend.SyncEvery steps (objective.eval,
+// trainer.flush). Config.Precision selects the arithmetic of the network
+// passes ("float32", the default, or "float64"); the other buffers (losses,
+// data products with R, residuals, Adam) are float64 where the backend has
+// float64 (the CPU) and float32 otherwise. The CPU backend runs each op on
+// Run.Workers goroutines over fixed chunks of rows, points, nodes or frames
+// chosen so that no two write the same value: a step's loss and gradient do
+// not depend on the number of goroutines.
 //
 // # The pole of ε and bad initialization
 //
