@@ -271,20 +271,41 @@ func (c *cpu) elementwise(what string, dst View, srcs ...View) (DType, error) {
 
 // Copy implements Backend.Copy.
 func (c *cpu) Copy(dst, src View) error {
-	d, err := c.elementwise("copy", dst, src)
+	d, err := c.floatType(dst, "copy")
 	if err != nil {
 		return err
 	}
-	if d == F32 {
-		x, _ := floats[float32](c, dst, "copy")
-		y, _ := floats[float32](c, src, "copy")
-		copy(x, y)
-		return nil
+	e, err := c.floatType(src, "copy")
+	if err != nil {
+		return err
 	}
-	x, _ := floats[float64](c, dst, "copy")
-	y, _ := floats[float64](c, src, "copy")
-	copy(x, y)
+	if dst.N != src.N {
+		return fmt.Errorf("kernels: cpu: copy: dst of %d, src of %d elements", dst.N, src.N)
+	}
+	switch {
+	case d == F32 && e == F32:
+		convert[float32, float32](c, dst, src)
+	case d == F32:
+		convert[float32, float64](c, dst, src)
+	case e == F32:
+		convert[float64, float32](c, dst, src)
+	default:
+		convert[float64, float64](c, dst, src)
+	}
 	return nil
+}
+
+// convert sets dst[k] = D(src[k]) on views checked by the caller.
+func convert[D, S float](c *cpu, dst, src View) {
+	x, _ := floats[D](c, dst, "copy")
+	y, _ := floats[S](c, src, "copy")
+	if q, ok := any(y).([]D); ok {
+		copy(x, q)
+		return
+	}
+	for k, v := range y {
+		x[k] = D(v)
+	}
 }
 
 // Add implements Backend.Add.
@@ -375,27 +396,37 @@ func (c *cpu) ScatterAddRows(dst, src Mat, rows View) error {
 	return c.rows("scatter add rows", src, dst, rows, true)
 }
 
-// rows gathers rows of grid into pts, or adds them back.
+// rows gathers rows of grid into pts, or adds them back, converting
+// between their types.
 func (c *cpu) rows(what string, pts, grid Mat, rows View, scatter bool) error {
-	d, err := c.elementwise(what, pts.View)
+	p, err := c.floatType(pts.View, what)
+	if err != nil {
+		return err
+	}
+	g, err := c.floatType(grid.View, what)
 	if err != nil {
 		return err
 	}
 	if pts.Cols != grid.Cols || rows.N != pts.Rows {
 		return fmt.Errorf("kernels: cpu: %s: %dx%d and %dx%d with %d row indices", what, pts.Rows, pts.Cols, grid.Rows, grid.Cols, rows.N)
 	}
-	if d == F32 {
-		return rowsT[float32](c, what, pts, grid, rows, scatter)
+	switch {
+	case p == F32 && g == F32:
+		return rowsT[float32, float32](c, what, pts, grid, rows, scatter)
+	case p == F32:
+		return rowsT[float32, float64](c, what, pts, grid, rows, scatter)
+	case g == F32:
+		return rowsT[float64, float32](c, what, pts, grid, rows, scatter)
 	}
-	return rowsT[float64](c, what, pts, grid, rows, scatter)
+	return rowsT[float64, float64](c, what, pts, grid, rows, scatter)
 }
 
-func rowsT[T float](c *cpu, what string, pts, grid Mat, rows View, scatter bool) error {
-	p, err := floats[T](c, pts.View, what)
+func rowsT[P, G float](c *cpu, what string, pts, grid Mat, rows View, scatter bool) error {
+	p, err := floats[P](c, pts.View, what)
 	if err != nil {
 		return err
 	}
-	g, err := floats[T](c, grid.View, what)
+	g, err := floats[G](c, grid.View, what)
 	if err != nil {
 		return err
 	}
@@ -409,12 +440,14 @@ func rowsT[T float](c *cpu, what string, pts, grid Mat, rows View, scatter bool)
 			return fmt.Errorf("kernels: cpu: %s: row %d outside [0,%d)", what, r, grid.Rows)
 		}
 		pr, gr := p[k*n:(k+1)*n], g[int(r)*n:(int(r)+1)*n]
-		if !scatter {
-			copy(pr, gr)
+		if scatter {
+			for i, v := range pr {
+				gr[i] += G(v)
+			}
 			continue
 		}
-		for i, v := range pr {
-			gr[i] += v
+		for i, v := range gr {
+			pr[i] = P(v)
 		}
 	}
 	return nil

@@ -185,22 +185,10 @@ func dot[T float](a, b []T) T {
 //
 //	gb[i] += Σ_{c<ncols} gz[i*ldz+c]
 //
-// with four interleaved partial sums (a fixed order: deterministic, and not
-// bound by the latency of one chain of additions).
+// each sum taken by sum (interleaved partial sums in a fixed order:
+// deterministic, and not bound by the latency of one chain of additions).
 func rowSumAcc[T float](out, ncols int, gz []T, ldz int, gb []T) {
 	for i := 0; i < out; i++ {
-		r := gz[i*ldz : i*ldz+ncols]
-		var s0, s1, s2, s3 T
-		c := 0
-		for ; c+4 <= len(r); c += 4 {
-			s0 += r[c]
-			s1 += r[c+1]
-			s2 += r[c+2]
-			s3 += r[c+3]
-		}
-		for ; c < len(r); c++ {
-			s0 += r[c]
-		}
-		gb[i] += (s0 + s1) + (s2 + s3)
+		gb[i] += sum(gz[i*ldz : i*ldz+ncols])
 	}
 }

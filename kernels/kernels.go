@@ -35,11 +35,12 @@
 // the tolerances of kerneltest.
 //
 // Element types: within one op every floating-point operand has the same
-// type (the op's type), except for the network pass, whose arithmetic
+// type (the op's type), except for the conversions of Copy, GatherRows and
+// ScatterAddRows and for the network pass, whose arithmetic
 // (NetOptions.Compute) may be narrower than its operands (NetOptions.IO):
-// the CPU runs float32 passes on float64 inputs, outputs and gradients. A
-// backend reports the types it supports with Supports; a float32-only device
-// runs the whole step in float32.
+// the CPU runs float32 passes and float32 data products on float64 inputs,
+// outputs, losses and gradients. A backend reports the types it supports
+// with Supports; a float32-only device runs the whole step in float32.
 //
 // Concurrency: like a device stream, a Backend executes ops in the order
 // they are issued and is used from one goroutine at a time; the ops
@@ -241,7 +242,8 @@ type Backend interface {
 
 	// Fill sets dst[k] = v for k < dst.N (v rounded to dst's type).
 	Fill(dst View, v float64) error
-	// Copy sets dst[k] = src[k] for k < dst.N (= src.N).
+	// Copy sets dst[k] = src[k] for k < dst.N (= src.N), converted to dst's
+	// type (float32 ↔ float64).
 	Copy(dst, src View) error
 	// Add sets dst[k] = a[k] + b[k]; dst may be a or b.
 	Add(dst, a, b View) error
@@ -266,10 +268,11 @@ type Backend interface {
 	// ScatterAdd adds src[k] into dst[idx[k]] for k < src.N in increasing
 	// k; the indices must be distinct (a device may add them in any order).
 	ScatterAdd(dst, src, idx View) error
-	// GatherRows sets row k of dst to row rows[k] of src (dst.Cols = src.Cols).
+	// GatherRows sets row k of dst to row rows[k] of src (dst.Cols =
+	// src.Cols), converted to dst's type.
 	GatherRows(dst, src Mat, rows View) error
-	// ScatterAddRows adds row k of src into row rows[k] of dst, element by
-	// element; the rows must be distinct.
+	// ScatterAddRows adds row k of src, converted to dst's type, into row
+	// rows[k] of dst, element by element; the rows must be distinct.
 	ScatterAddRows(dst, src Mat, rows View) error
 
 	// MulABt sets c = a bᵀ: c[i][k] = Σ_j a[i][j]·b[k][j] (Ŷᵀ = R Ûᵀ of

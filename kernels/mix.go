@@ -25,38 +25,81 @@ func mix[T float](out, h, x []T, a T) {
 	}
 }
 
+// partials returns the number of interleaved partial sums of mixAdjoint and
+// sum in T: 16 for float32 (two vector registers, so the additions do not
+// wait on one chain), 4 for float64 (one register; the float64 results are
+// those of the float64 loops before the float32 kernels got two).
+func partials[T float]() int {
+	if lanes[T]() == 8 {
+		return 16
+	}
+	return 4
+}
+
 // mixAdjoint is the reverse pass of mix given g = dL/dout: it writes
 //
 //	gh[i] = (1−a)·g[i],   gx[i] = a·g[i]   for i < len(g)
 //
-// and returns dL/da = Σ_i g[i]·(x[i] − h[i]). The sum runs in L interleaved
-// partial sums (element i into sum i mod L; L = 4 for float64, 8 for
-// float32: one vector register), which are then added pairwise,
-// (s0+s1)+(s2+s3) and so on: a fixed order, the same on both paths.
+// and returns dL/da = Σ_i g[i]·(x[i] − h[i]). The sum runs in P interleaved
+// partial sums (element i into sum i mod P; P = partials: 4 for float64, 16
+// for float32), which are then added pairwise, (s0+s1)+(s2+s3) and so on: a
+// fixed order, the same on both paths.
 func mixAdjoint[T float](g, h, x, gh, gx []T, a T) T {
 	n := len(g)
 	h, x, gh, gx = h[:n], x[:n], gh[:n], gx[:n]
 	b := 1 - a
-	L := lanes[T]()
-	var acc [8]T
+	P := partials[T]()
+	var acc [16]T
 	i := 0
 	if useAVX2 {
-		i = n &^ (L - 1)
+		i = n &^ (P - 1)
 		switch g := any(g[:i]).(type) {
 		case []float32:
 			mixAdjointAVX2F32(g, any(h).([]float32), any(x).([]float32), any(gh).([]float32), any(gx).([]float32),
-				float32(a), float32(b), any(&acc).(*[8]float32))
+				float32(a), float32(b), any(&acc).(*[16]float32))
 		case []float64:
 			mixAdjointAVX2(g, any(h).([]float64), any(x).([]float64), any(gh).([]float64), any(gx).([]float64),
-				float64(a), float64(b), any(&acc).(*[8]float64))
+				float64(a), float64(b), any(&acc).(*[16]float64))
 		}
 	}
 	for ; i < n; i++ {
-		acc[i%L] += T(g[i] * (x[i] - h[i]))
+		acc[i%P] += T(g[i] * (x[i] - h[i]))
 		gh[i] = b * g[i]
 		gx[i] = a * g[i]
 	}
-	return pairwiseSum(acc[:L])
+	return pairwiseSum(acc[:P])
+}
+
+// sum returns Σ_c r[c]: the first len(r) rounded down to a multiple of P
+// elements in P interleaved partial sums (element c into sum c mod P;
+// P = partials), the rest added to sum 0 in order, then the P sums added
+// pairwise. A fixed order, the same on the assembly (float32) and the
+// pure-Go path.
+func sum[T float](r []T) T {
+	P := partials[T]()
+	var acc [16]T
+	n := len(r) &^ (P - 1)
+	if f, ok := any(r[:n]).([]float32); ok && useAVX2 {
+		sumAVX2F32(f, any(&acc).(*[16]float32))
+	} else if P == 4 {
+		// The float64 loop: four named sums stay in registers.
+		var s0, s1, s2, s3 T
+		for c := 0; c < n; c += 4 {
+			s0 += r[c]
+			s1 += r[c+1]
+			s2 += r[c+2]
+			s3 += r[c+3]
+		}
+		acc[0], acc[1], acc[2], acc[3] = s0, s1, s2, s3
+	} else {
+		for c := range n {
+			acc[c%P] += r[c]
+		}
+	}
+	for _, v := range r[n:] {
+		acc[0] += v
+	}
+	return pairwiseSum(acc[:P])
 }
 
 // pairwiseSum returns s[0] + … + s[len−1] added pairwise (len a power of 2).

@@ -65,7 +65,10 @@ func mixAVX2(out, h, x []float64, a, b float64)
 func mixAVX2F32(out, h, x []float32, a, b float32)
 
 //go:noescape
-func mixAdjointAVX2(g, h, x, gh, gx []float64, a, b float64, acc *[8]float64)
+func mixAdjointAVX2(g, h, x, gh, gx []float64, a, b float64, acc *[16]float64)
 
 //go:noescape
-func mixAdjointAVX2F32(g, h, x, gh, gx []float32, a, b float32, acc *[8]float32)
+func mixAdjointAVX2F32(g, h, x, gh, gx []float32, a, b float32, acc *[16]float32)
+
+//go:noescape
+func sumAVX2F32(a []float32, acc *[16]float32)

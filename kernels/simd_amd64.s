@@ -931,11 +931,11 @@ mixF32done:
 	VZEROUPPER
 	RET
 
-// func mixAdjointAVX2(g, h, x, gh, gx []float64, a, b float64, acc *[8]float64)
+// func mixAdjointAVX2(g, h, x, gh, gx []float64, a, b float64, acc *[16]float64)
 //
 // For i < len(g), a multiple of 4: gh[i] = b·g[i], gx[i] = a·g[i], and
-// lane l of acc = Σ_{i mod 4 = l} g[i]·(x[i] − h[i]) in increasing i, each
-// product rounded before the sum (no FMA), as in MixAdjoint's Go loop.
+// acc[l] = Σ_{i mod 4 = l} g[i]·(x[i] − h[i]) (l < 4) in increasing i, each
+// product rounded before the sum (no FMA), as in mixAdjoint's Go loop.
 TEXT ·mixAdjointAVX2(SB), NOSPLIT, $0-144
 	MOVQ g_base+0(FP), SI
 	MOVQ g_len+8(FP), CX
@@ -973,11 +973,13 @@ madjdone:
 	VZEROUPPER
 	RET
 
-// func mixAdjointAVX2F32(g, h, x, gh, gx []float32, a, b float32, acc *[8]float32)
+// func mixAdjointAVX2F32(g, h, x, gh, gx []float32, a, b float32, acc *[16]float32)
 //
-// For i < len(g), a multiple of 8: gh[i] = b·g[i], gx[i] = a·g[i], and
-// lane l of acc = Σ_{i mod 8 = l} g[i]·(x[i] − h[i]) in increasing i, each
-// product rounded before the sum (no FMA), as in MixAdjoint's Go loop.
+// For i < len(g), a multiple of 16: gh[i] = b·g[i], gx[i] = a·g[i], and
+// acc[l] = Σ_{i mod 16 = l} g[i]·(x[i] − h[i]) in increasing i (two
+// registers of partial sums, so consecutive chunks do not wait on one
+// addition chain), each product rounded before the sum (no FMA), as in
+// mixAdjoint's Go loop.
 TEXT ·mixAdjointAVX2F32(SB), NOSPLIT, $0-136
 	MOVQ g_base+0(FP), SI
 	MOVQ g_len+8(FP), CX
@@ -989,28 +991,66 @@ TEXT ·mixAdjointAVX2F32(SB), NOSPLIT, $0-136
 	VBROADCASTSS b+124(FP), Y1
 	MOVQ acc+128(FP), R12
 	VXORPS Y2, Y2, Y2
+	VXORPS Y9, Y9, Y9
 
 madjF32loop:
-	CMPQ CX, $8
+	CMPQ CX, $16
 	JLT  madjF32done
 	VMOVUPS (SI), Y3
+	VMOVUPS 32(SI), Y7
 	VMOVUPS (R9), Y4
+	VMOVUPS 32(R9), Y8
 	VSUBPS (R8), Y4, Y4
+	VSUBPS 32(R8), Y8, Y8
 	VMULPS Y4, Y3, Y4
+	VMULPS Y8, Y7, Y8
 	VADDPS Y4, Y2, Y2
+	VADDPS Y8, Y9, Y9
 	VMULPS Y3, Y1, Y5
 	VMOVUPS Y5, (R10)
+	VMULPS Y7, Y1, Y5
+	VMOVUPS Y5, 32(R10)
 	VMULPS Y3, Y0, Y6
 	VMOVUPS Y6, (R11)
-	ADDQ $32, SI
-	ADDQ $32, R8
-	ADDQ $32, R9
-	ADDQ $32, R10
-	ADDQ $32, R11
-	SUBQ $8, CX
+	VMULPS Y7, Y0, Y6
+	VMOVUPS Y6, 32(R11)
+	ADDQ $64, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	SUBQ $16, CX
 	JMP  madjF32loop
 
 madjF32done:
 	VMOVUPS Y2, (R12)
+	VMOVUPS Y9, 32(R12)
+	VZEROUPPER
+	RET
+
+// func sumAVX2F32(a []float32, acc *[16]float32)
+//
+// acc[l] = Σ_{c mod 16 = l} a[c] in increasing c, for len(a) a multiple of
+// 16 (two registers of partial sums, so the additions do not wait on one
+// chain).
+TEXT ·sumAVX2F32(SB), NOSPLIT, $0-32
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ acc+24(FP), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+sumF32loop:
+	CMPQ CX, $16
+	JLT  sumF32done
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  sumF32loop
+
+sumF32done:
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
 	VZEROUPPER
 	RET

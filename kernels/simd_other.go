@@ -43,10 +43,12 @@ func mixAVX2F32(out, h, x []float32, a, b float32) {
 	panic("kernels: mixAVX2F32 without amd64 assembly")
 }
 
-func mixAdjointAVX2(g, h, x, gh, gx []float64, a, b float64, acc *[8]float64) {
+func mixAdjointAVX2(g, h, x, gh, gx []float64, a, b float64, acc *[16]float64) {
 	panic("kernels: mixAdjointAVX2 without amd64 assembly")
 }
 
-func mixAdjointAVX2F32(g, h, x, gh, gx []float32, a, b float32, acc *[8]float32) {
+func mixAdjointAVX2F32(g, h, x, gh, gx []float32, a, b float32, acc *[16]float32) {
 	panic("kernels: mixAdjointAVX2F32 without amd64 assembly")
 }
+
+func sumAVX2F32(a []float32, acc *[16]float32) { panic("kernels: sumAVX2F32 without amd64 assembly") }

@@ -46,7 +46,7 @@ func pinnFlags() []*pinnFlag {
 		{name: "width", usage: "neurons per layer", field: func(c *pinnOptions) any { return &c.Width }},
 		{name: "blocks", usage: "adaptive residual blocks (Eq. 11); 0 = plain FNN", field: func(c *pinnOptions) any { return &c.Blocks }},
 		{name: "boundary", usage: "add r_b = n·∇u (Eq. 8) to the EP loss", field: func(c *pinnOptions) any { return &c.Boundary }},
-		{name: "precision", usage: "arithmetic of the network passes: float64 or float32 (float32: about 1.7x faster epoch; losses, data products and Adam stay float64)", field: func(c *pinnOptions) any { return &c.Precision }},
+		{name: "precision", usage: "arithmetic of the network passes and of the data products with R: float64 or float32 (float32: 8 AVX2 lanes instead of 4; the losses, residuals and Adam stay float64)", field: func(c *pinnOptions) any { return &c.Precision }},
 		{name: "eps-delta", usage: "guard of the pole of ε at u = −μ2: ε evaluated at max(u, −μ2 + δ); 0 = the paper's raw ε", field: func(c *pinnOptions) any { return &c.EpsDelta }},
 		{name: "bad-init-ratio", usage: "step-0 λ·L_EP/L_D above which the run is flagged bad_init", field: func(c *pinnOptions) any { return &c.BadInitRatio }},
 		{name: "max-retries", usage: "non-finite losses tolerated (roll back, halve lr) before failing", field: func(c *pinnOptions) any { return &c.MaxRetries }},

@@ -74,6 +74,12 @@ func Run(t *testing.T, name string) {
 			})
 		}
 	}
+	if len(types) == 2 {
+		t.Run("convert", func(t *testing.T) {
+			e := &env{t: t, be: be, dt: kernels.F64, rng: rand.New(rand.NewPCG(3, 3))}
+			e.testConvert()
+		})
+	}
 	t.Run("deterministic", func(t *testing.T) { testDeterministic(t, name, types) })
 }
 
@@ -348,6 +354,37 @@ func (e *env) testGather(t *testing.T) {
 		}
 		e.check("scatter add rows", e.down(vs), src, mag, e.eps())
 	}
+}
+
+// testConvert checks the conversions of Copy, GatherRows and
+// ScatterAddRows between float64 and float32 (rounding to nearest).
+func (e *env) testConvert() {
+	const rows, cols = 5, 257
+	v := e.randn(rows * cols)
+	d64 := e.up(v)
+	d32 := e.alloc(kernels.F32, rows*cols)
+	e.must(e.be.Copy(d32, d64))
+	want := make([]float64, len(v))
+	for k, x := range v {
+		want[k] = float64(float32(x))
+	}
+	e.check("copy float64 → float32", e.down(d32), want, nil, 0)
+	back := e.alloc(kernels.F64, rows*cols)
+	e.must(e.be.Copy(back, d32))
+	e.check("copy float32 → float64", e.down(back), want, nil, 0)
+	sel := []int32{4, 1}
+	vr := e.upIdx(sel)
+	g32 := e.alloc(kernels.F32, len(sel)*cols).Mat(len(sel), cols)
+	e.must(e.be.GatherRows(g32, d64.Mat(rows, cols), vr))
+	wantRows := append(slices.Clone(want[4*cols:5*cols]), want[cols:2*cols]...)
+	e.check("gather rows float64 → float32", e.down(g32.View), wantRows, nil, 0)
+	e.must(e.be.ScatterAddRows(d64.Mat(rows, cols), g32, vr))
+	for k, r := range sel {
+		for i := range cols {
+			v[int(r)*cols+i] += wantRows[k*cols+i]
+		}
+	}
+	e.check("scatter add rows float32 → float64", e.down(d64), v, nil, 2*e.eps())
 }
 
 func (e *env) testData(t *testing.T) {

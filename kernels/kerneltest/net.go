@@ -40,30 +40,33 @@ type channels[N num] struct {
 func refNet[N num](f arith[N], s *kernels.NetSpec, th []N, x []float64, dirs [][]float64, k1, k2, npts int) []N {
 	nout := 1 + k1 + k2
 	y := make([]N, nout*s.Out*npts)
+	widths := s.SlotWidths()
+	slots := make([]channels[N], len(widths))
+	for k, w := range widths {
+		slots[k] = newChannels[N](w, k1+k2, k2)
+	}
 	for p := range npts {
-		slots := make([]channels[N], len(s.Steps)+1)
-		in := newChannels[N](s.In, k1+k2, k2)
+		in := slots[0]
 		for j := range s.In {
 			in.v[0][j] = f.of((x[j*npts+p] - s.Center[j]) / s.Scale[j])
 			for k := range k1 + k2 {
 				in.d[k][j] = f.of(dirs[k][j*npts+p] / s.Scale[j])
 			}
+			for k := range k2 {
+				in.dd[k][j] = 0
+			}
 		}
-		slots[0] = in
 		for k, st := range s.Steps {
-			src := slots[st.Src]
+			src, out := slots[st.Src], slots[k+1]
 			if st.Mix {
 				a := f.sigmoid(th[s.AlphaT+st.Block])
 				skip := slots[st.Skip]
-				out := newChannels[N](len(src.v[0]), k1+k2, k2)
 				mixRows(out.v, src.v, skip.v, a)
 				mixRows(out.d, src.d, skip.d, a)
 				mixRows(out.dd, src.dd, skip.dd, a)
-				slots[k+1] = out
 				continue
 			}
 			l := s.Layers[st.Layer]
-			out := newChannels[N](l.Out, k1+k2, k2)
 			dense(out.v, src.v, th, l, true)
 			dense(out.d, src.d, th, l, false)
 			dense(out.dd, src.dd, th, l, false)
@@ -81,7 +84,6 @@ func refNet[N num](f arith[N], s *kernels.NetSpec, th []N, x []float64, dirs [][
 					out.v[0][i] = a
 				}
 			}
-			slots[k+1] = out
 		}
 		last := slots[len(s.Steps)]
 		for o := range s.Out {

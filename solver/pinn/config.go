@@ -71,11 +71,11 @@ type Config struct {
 	// nodes where the residuals are evaluated; 0 means all of them.
 	Collocation int
 
-	// Precision is the arithmetic of the network passes, "float64" or
-	// "float32" (kernels.NetOptions.Compute): float32 halves the cost of
-	// the dense layers and tanh (8 AVX2 lanes instead of 4); the losses,
-	// the data products and Adam stay float64 on a backend that has
-	// float64 (the CPU).
+	// Precision is the arithmetic of the network passes and of the data
+	// products with R, "float64" or "float32" (kernels.NetOptions.Compute):
+	// float32 halves their cost (8 AVX2 lanes instead of 4); the losses,
+	// the residuals and Adam stay float64 on a backend that has float64
+	// (the CPU).
 	Precision string
 
 	LR      float64 // Adam learning rate at epoch 0
@@ -148,11 +148,12 @@ var Names = []string{"epdl-ad", "epdl-dnd", "epdl-nd", "eandarn"}
 // (eandarn, seed 1), because consecutive steps on neighbouring frames
 // pull the whole network towards one time window at a time.
 //
-// The network passes run in float32 by default (Precision; the losses,
-// data products and Adam stay float64): the eandarn epoch takes 246 ms
-// instead of 438 ms (make bench-epoch), and the accuracy over 3 seeds is
-// that of float64 within the seed spread (README, Accuracy). The gradient
-// checks and the PyTorch float64 cross-check set "float64".
+// The network passes and the data products run in float32 by default
+// (Precision; the losses, residuals and Adam stay float64): with float32
+// passes the eandarn epoch took 246 ms instead of 438 ms (make bench-epoch,
+// 2026-11-26), and the accuracy over 3 seeds was that of float64 within the
+// seed spread (README, Accuracy). The gradient checks and the PyTorch
+// float64 cross-check set "float64".
 //
 // ε is guarded by default (EpsDelta = ap.SuggestedEpsDelta: u clamped at
 // −0.2 inside ε only). Measured over 20 seeds at the initial weights on the

@@ -43,9 +43,9 @@
 // resident; a step uploads its frame and point indices, and the losses come
 // back through a record buffer every Backend.SyncEvery steps (objective.eval,
 // trainer.flush). Config.Precision selects the arithmetic of the network
-// passes ("float32", the default, or "float64"); the other buffers (losses,
-// data products with R, residuals, Adam) are float64 where the backend has
-// float64 (the CPU) and float32 otherwise. The CPU backend runs each op on
+// passes and of the data products with R ("float32", the default, or
+// "float64"); the other buffers (losses, residuals, Adam) are float64 where
+// the backend has float64 (the CPU) and float32 otherwise. The CPU backend runs each op on
 // Run.Workers goroutines over fixed chunks of rows, points, nodes or frames
 // chosen so that no two write the same value: a step's loss and gradient do
 // not depend on the number of goroutines.

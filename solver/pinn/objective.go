@@ -37,7 +37,7 @@ type objective struct {
 
 	feat    kernels.Mat  // node coordinates, 3 x n
 	times   kernels.View // frame times, T
-	r       kernels.Mat  // transfer matrix R, m x n
+	r       kernels.Mat  // transfer matrix R, m x n, in the passes' arithmetic
 	y       kernels.Mat  // the BSPM, one frame per row, T x m
 	lap     kernels.CSR  // Eq. 15, n x n
 	stencil kernels.Stencil
@@ -47,14 +47,17 @@ type objective struct {
 	// steps, read back by the trainer.
 	record kernels.View
 
-	window     kernels.Net  // the network on every node of the window frames
-	xw, yw     kernels.View // its inputs (In x points) and outputs [û; v̂]
-	gyw        kernels.View // the adjoints of its outputs
-	ub, et     kernels.View // data term: batch rows of û (B x n), R Ûᵀ (m x B)
-	e, gd      kernels.View // its adjoint (B x m) and E R (B x n)
-	ph         physics
-	predictNet kernels.Net  // the network without tape, predictChunk frames at a time
-	xpr, ypr   kernels.View // its inputs and outputs
+	window kernels.Net  // the network on every node of the window frames
+	xw, yw kernels.View // its inputs (In x points) and outputs [û; v̂]
+	gyw    kernels.View // the adjoints of its outputs
+	// The data term: the products with R in the passes' arithmetic (ub,
+	// et, e, gd), the loss and its adjoint in the buffers' type (etIO,
+	// eIO; the same views when the types agree).
+	ub, et, e, gd kernels.View // batch rows of û (B x n), R Ûᵀ (m x B), adjoint E (B x m), E R (B x n)
+	etIO, eIO     kernels.View
+	ph            physics
+	predictNet    kernels.Net  // the network without tape, predictChunk frames at a time
+	xpr, ypr      kernels.View // its inputs and outputs
 
 	bt  *batch
 	idx struct{ win, frames, brow, src, q, pos kernels.View } // bt's lists on the backend
@@ -98,6 +101,9 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 		return nil, err
 	}
 	if o.r, err = o.upload(m, n, p.R.At); err != nil {
+		return nil, err
+	}
+	if o.r, err = o.retype(o.r, o.compute); err != nil {
 		return nil, err
 	}
 	if o.y, err = o.upload(T, m, func(t, i int) float64 { return p.BSPM.At(i, t) }); err != nil {
@@ -150,11 +156,27 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 		v *kernels.View
 		n int
 	}{{&o.xw, in * maxWin * n}, {&o.yw, 2 * maxWin * n}, {&o.gyw, 2 * maxWin * n},
-		{&o.ub, o.maxB * n}, {&o.et, m * o.maxB}, {&o.e, o.maxB * m}, {&o.gd, o.maxB * n},
+		{&o.etIO, m * o.maxB}, {&o.eIO, o.maxB * m},
 		{&o.xpr, in * predictChunk * n}, {&o.ypr, 2 * predictChunk * n}} {
 		if *b.v, err = o.alloc(b.n); err != nil {
 			return nil, err
 		}
+	}
+	// The products' buffers: et and e are the loss's own when the types
+	// agree.
+	o.et, o.e = o.etIO, o.eIO
+	for _, b := range []struct {
+		v *kernels.View
+		n int
+	}{{&o.ub, o.maxB * n}, {&o.et, m * o.maxB}, {&o.e, o.maxB * m}, {&o.gd, o.maxB * n}} {
+		if b.v.Buf != nil && b.v.DType() == o.compute {
+			continue
+		}
+		buf, err := be.Alloc(o.compute, b.n)
+		if err != nil {
+			return nil, err
+		}
+		*b.v = kernels.Whole(buf)
 	}
 	var normals [][3]float64
 	if cfg.Boundary {
@@ -212,6 +234,23 @@ func (o *objective) upload(rows, cols int, at func(r, c int) float64) (kernels.M
 	return x.Mat(rows, cols), err
 }
 
+// retype returns x as a matrix of type d: x itself, or a converted copy.
+func (o *objective) retype(x kernels.Mat, d kernels.DType) (kernels.Mat, error) {
+	if x.DType() == d {
+		return x, nil
+	}
+	b, err := o.be.Alloc(d, x.N)
+	if err != nil {
+		return kernels.Mat{}, err
+	}
+	y := kernels.Whole(b).Mat(x.Rows, x.Cols)
+	if err := o.be.Copy(y.View, x.View); err != nil {
+		return kernels.Mat{}, err
+	}
+	o.be.Free(x.Buf)
+	return y, nil
+}
+
 // close releases the backend.
 func (o *objective) close() { o.be.Close() }
 
@@ -258,9 +297,11 @@ func (o *objective) draw(rng *rand.Rand, B, nc int) []int {
 // The network is evaluated on every heart node of the window frames (the
 // batch plus, for an ND time derivative, the Eq. 17–18 stencil frames
 // around it), so mesh and temporal neighbours exist. L_D (Eq. 5) uses the
-// batch frames: Ŷᵀ = R Ûᵀ, E = (2/(mB))(Ŷ − Y), ∂L_D/∂Û = E R. The residuals
-// use the collocation points (residuals). Backpropagation applies the exact
-// adjoints, so the gradient is that of the computed loss.
+// batch frames: Ŷᵀ = R Ûᵀ, E = (2/(mB))(Ŷ − Y), ∂L_D/∂Û = E R, the
+// products in the passes' arithmetic (Config.Precision) and the loss in the
+// buffers' type. The residuals use the collocation points (residuals).
+// Backpropagation applies the exact adjoints, so the gradient is that of the
+// computed loss.
 func (o *objective) eval(frames, idx []int, slot int) error {
 	if err := o.prepare(frames, idx); err != nil {
 		return err
@@ -272,8 +313,8 @@ func (o *objective) eval(frames, idx []int, slot int) error {
 	yw, gyw := o.yw.Mat(2, npts), o.gyw.Mat(2, npts)
 	u, v := yw.Row(0).Mat(W, n), yw.Row(1).Mat(W, n)
 	gu, gv := gyw.Row(0).Mat(W, n), gyw.Row(1).Mat(W, n)
-	ub, et := o.ub.Mat(B, n), o.et.Mat(o.m, B)
-	e, gd := o.e.Mat(B, o.m), o.gd.Mat(B, n)
+	ub, et, etIO := o.ub.Mat(B, n), o.et.Mat(o.m, B), o.etIO.Mat(o.m, B)
+	e, eIO, gd := o.e.Mat(B, o.m), o.eIO.Mat(B, o.m), o.gd.Mat(B, n)
 	frm, brow := o.idx.frames.Slice(0, B), o.idx.brow.Slice(0, B)
 	err := firstErr(
 		be.Inputs(x, o.feat, o.times, o.idx.win.Slice(0, W), kernels.View{}),
@@ -281,7 +322,9 @@ func (o *objective) eval(frames, idx []int, slot int) error {
 		be.Fill(gyw.View, 0),
 		be.GatherRows(ub, u, brow),
 		be.MulABt(et, o.r, ub),
-		be.DataLoss(e, et, o.y, frm, 1, o.record.Slice(3*slot, 3*slot+1)),
+		be.Copy(etIO.View, et.View),
+		be.DataLoss(eIO, etIO, o.y, frm, 1, o.record.Slice(3*slot, 3*slot+1)),
+		be.Copy(e.View, eIO.View),
 		be.MulAB(gd, e, o.r),
 		be.ScatterAddRows(gu, gd, brow))
 	if err != nil {
