@@ -104,11 +104,19 @@ func matVec[T float](z, w []T, ldw, n int, x []T, ldx int) {
 //
 //	gw[i*in+j] += Σ_{c<ncols} gz[i*ldz+c] · x[j*ldx+c]
 //
-// with a fixed summation order (deterministic). With AVX2, tiles of 2 rows
-// of gz by 4 rows of x share their loads (outer2x4AVX2) over the columns in
-// multiples of the vector width (4 float64, 8 float32), and the remaining
-// columns are added in order.
+// with a fixed summation order (deterministic). With AVX2, in float32,
+// tiles of 3 rows of gz by 4 rows of x (outer3x4AVX2F32; the last tiles
+// repeat a row to fill up) cover every (i, j): each sum in 8 lanes over the
+// columns in multiples of 8, the lanes added pairwise, then the remaining
+// columns in order. In float64, tiles of 2 rows by 4 (outer2x4AVX2) cover
+// what they can and dot the rest.
 func outerAcc[T float](out, in, ncols int, gz []T, ldz int, x []T, ldx int, gw []T) {
+	if useAVX2 && ncols >= 8 {
+		if g, ok := any(gz).([]float32); ok {
+			outerAcc3x4(out, in, ncols, g, ldz, any(x).([]float32), ldx, any(gw).([]float32))
+			return
+		}
+	}
 	i := 0
 	if nl := lanes[T](); useAVX2 && ncols >= nl {
 		nv := ncols &^ (nl - 1)
@@ -141,6 +149,38 @@ func outerAcc[T float](out, in, ncols int, gz []T, ldz int, x []T, ldx int, gw [
 		zi := gz[i*ldz : i*ldz+ncols]
 		for j := 0; j < in; j++ {
 			gw[i*in+j] += dot(zi, x[j*ldx:j*ldx+ncols])
+		}
+	}
+}
+
+// outerAcc3x4 is outerAcc in float32 with AVX2 and ncols ≥ 8: tiles of 3
+// rows of gz by 4 rows of x; a tile at the last rows or columns repeats the
+// last one and drops the repeated sums.
+func outerAcc3x4(out, in, ncols int, gz []float32, ldz int, x []float32, ldx int, gw []float32) {
+	nv := ncols &^ 7
+	var acc [12]float32
+	var z [3][]float32
+	var xs [4][]float32
+	for i := 0; i < out; i += 3 {
+		for r := range 3 {
+			ir := min(i+r, out-1)
+			z[r] = gz[ir*ldz : ir*ldz+ncols]
+		}
+		for j := 0; j < in; j += 4 {
+			for k := range 4 {
+				jk := min(j+k, in-1)
+				xs[k] = x[jk*ldx : jk*ldx+ncols]
+			}
+			outer3x4AVX2F32(z[0][:nv], z[1][:nv], z[2][:nv], xs[0][:nv], xs[1][:nv], xs[2][:nv], xs[3][:nv], &acc)
+			for r := range min(3, out-i) {
+				for k := range min(4, in-j) {
+					s, zr, xk := acc[r*4+k], z[r], xs[k]
+					for c := nv; c < ncols; c++ {
+						s += zr[c] * xk[c]
+					}
+					gw[(i+r)*in+j+k] += s
+				}
+			}
 		}
 	}
 }

@@ -67,7 +67,7 @@ func mixAdjoint[T float](g, h, x, gh, gx []T, a T) T {
 		gh[i] = b * g[i]
 		gx[i] = a * g[i]
 	}
-	return pairwiseSum(acc[:P])
+	return pairwiseSum(&acc, P)
 }
 
 // sum returns Σ_c r[c]: the first len(r) rounded down to a multiple of P
@@ -99,14 +99,17 @@ func sum[T float](r []T) T {
 	for _, v := range r[n:] {
 		acc[0] += v
 	}
-	return pairwiseSum(acc[:P])
+	return pairwiseSum(&acc, P)
 }
 
-// pairwiseSum returns s[0] + … + s[len−1] added pairwise (len a power of 2).
-func pairwiseSum[T float](s []T) T {
-	if len(s) == 1 {
-		return s[0]
+// pairwiseSum returns acc[0] + … + acc[n−1] added pairwise (n a power of
+// 2 ≤ 16): (s0+s1)+(s2+s3) and so on, a balanced tree over neighbours. It
+// works in place, level by level, so it costs n−1 additions and no calls.
+func pairwiseSum[T float](acc *[16]T, n int) T {
+	for w := 1; w < n; w *= 2 {
+		for i := 0; i+w < n; i += 2 * w {
+			acc[i] += acc[i+w]
+		}
 	}
-	h := len(s) / 2
-	return pairwiseSum(s[:h]) + pairwiseSum(s[h:])
+	return acc[0]
 }

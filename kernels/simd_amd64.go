@@ -47,6 +47,9 @@ func outer2x4AVX2(a0, a1, x []float64, ldx int, out *[8]float64)
 func outer2x4AVX2F32(a0, a1, x []float32, ldx int, out *[8]float32)
 
 //go:noescape
+func outer3x4AVX2F32(a0, a1, a2, x0, x1, x2, x3 []float32, out *[12]float32)
+
+//go:noescape
 func tanhBiasAVX2(z []float64, b float64)
 
 //go:noescape

@@ -25,6 +25,10 @@ func outer2x4AVX2F32(a0, a1, x []float32, ldx int, out *[8]float32) {
 	panic("kernels: outer2x4AVX2F32 without amd64 assembly")
 }
 
+func outer3x4AVX2F32(a0, a1, a2, x0, x1, x2, x3 []float32, out *[12]float32) {
+	panic("kernels: outer3x4AVX2F32 without amd64 assembly")
+}
+
 func tanhBiasAVX2(z []float64, b float64) { panic("kernels: tanhBiasAVX2 without amd64 assembly") }
 
 func tanhBiasAVX2F32(z []float32, b float32) {

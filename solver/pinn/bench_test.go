@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"syscall"
 	"testing"
 
 	"github.com/eandarn/eandarn/io/runfile"
@@ -45,6 +47,8 @@ func benchEpoch(b *testing.B, name string, random bool, precision string) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuSeconds()
+	defer func() { b.ReportMetric((cpuSeconds()-c0)*1e3/float64(b.N), "cpu-ms/op") }()
 	for range b.N {
 		for pos := range nsteps {
 			frames := tr.frames(order, pos)
@@ -73,6 +77,17 @@ func BenchmarkStepEANDARN(b *testing.B) {
 	for range b.N {
 		step()
 	}
+}
+
+// cpuSeconds returns the user and system CPU time of the process: on a
+// shared machine, CPU time per epoch is a steadier measure of the work than
+// wall time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // TestEpochExport writes what testdata/pinn/torch_epoch_bench.py needs to
