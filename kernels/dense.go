@@ -30,9 +30,16 @@ func lanes[T float]() int {
 //
 //	z[i*ldz+c] = Σ_{j<in} w[i*in+j] · x[j*ldx+c]
 //
-// overwriting z (j in increasing order). z must not alias x.
+// overwriting z (j in increasing order). z must not alias x. With AVX2 the
+// rows go three at a time, sharing the loads of x (matVec3).
 func matMul[T float](out, in, ncols int, w, x []T, ldx int, z []T, ldz int) {
-	for i := 0; i < out; i++ {
+	i := 0
+	if useAVX2 && in > 0 && ncols > 0 {
+		for ; i+3 <= out; i += 3 {
+			matVec3(z[i*ldz:i*ldz+ncols], ldz, w[i*in:], in, 1, in, x, ldx)
+		}
+	}
+	for ; i < out; i++ {
 		matVec(z[i*ldz:i*ldz+ncols], w[i*in:], 1, in, x, ldx)
 	}
 }
@@ -42,10 +49,35 @@ func matMul[T float](out, in, ncols int, w, x []T, ldx int, z []T, ldz int) {
 //
 //	gx[j*ldx+c] = Σ_{i<out} w[i*in+j] · gz[i*ldz+c]
 //
-// overwriting gx (i in increasing order). gx must not alias gz.
+// overwriting gx (i in increasing order). gx must not alias gz. With AVX2
+// the rows go three at a time (matVec3).
 func matMulT[T float](out, in, ncols int, w, gz []T, ldz int, gx []T, ldx int) {
-	for j := 0; j < in; j++ {
+	j := 0
+	if useAVX2 && out > 0 && ncols > 0 {
+		for ; j+3 <= in; j += 3 {
+			matVec3(gx[j*ldx:j*ldx+ncols], ldx, w[j:], 1, in, out, gz, ldz)
+		}
+	}
+	for ; j < in; j++ {
 		matVec(gx[j*ldx:j*ldx+ncols], w[j:], in, out, gz, ldz)
+	}
+}
+
+// matVec3 is three matVecs at once: for r < 3 and c < len(z),
+// z[r*ldz+c] = Σ_{j<n} w[r*dw+j*ldw] · x[j*ldx+c], each element the same
+// chain of operations as matVec's (the same bits), the loads of x shared.
+// It runs the AVX2 kernels; n ≥ 1.
+func matVec3[T float](z []T, ldz int, w []T, dw, ldw, n int, x []T, ldx int) {
+	nc := len(z)
+	// Bounds for the assembly, which does not check them.
+	_ = z[:2*ldz+nc]
+	_ = w[2*dw+(n-1)*ldw]
+	_ = x[(n-1)*ldx+nc-1]
+	switch z := any(z).(type) {
+	case []float32:
+		matVec3AVX2F32(z, ldz, any(w).([]float32), dw, ldw, n, any(x).([]float32), ldx)
+	case []float64:
+		matVec3AVX2(z, ldz, any(w).([]float64), dw, ldw, n, any(x).([]float64), ldx)
 	}
 }
 

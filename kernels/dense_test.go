@@ -114,3 +114,44 @@ func epsilon[T float]() float64 {
 	}
 	return 0x1p-52
 }
+
+// TestMatVec3SameBits checks that matMul and matMulT, which run three rows
+// at a time, give the same bits as matVec row by row (the summation order
+// of every element is the same), in both types and for column counts that
+// exercise every chunk size.
+func TestMatVec3SameBits(t *testing.T) {
+	testMatVec3[float64](t)
+	testMatVec3[float32](t)
+}
+
+func testMatVec3[T float](t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2: matMul is matVec row by row")
+	}
+	for _, sz := range []struct{ out, in, ncols int }{{15, 15, 256}, {7, 4, 37}, {3, 1, 9}, {4, 15, 129}, {2, 5, 70}} {
+		ld := sz.ncols + 5
+		w := randSlice[T](sz.out*sz.in, 7)
+		x := randSlice[T](max(sz.in, sz.out)*ld, 8)
+		z := make([]T, max(sz.in, sz.out)*ld)
+		matMul(sz.out, sz.in, sz.ncols, w, x, ld, z, ld)
+		for i := range sz.out {
+			row := make([]T, sz.ncols)
+			matVec(row, w[i*sz.in:], 1, sz.in, x, ld)
+			for c, v := range row {
+				if z[i*ld+c] != v {
+					t.Fatalf("%T %v: matMul[%d,%d] = %v, matVec %v", v, sz, i, c, z[i*ld+c], v)
+				}
+			}
+		}
+		matMulT(sz.out, sz.in, sz.ncols, w, x, ld, z, ld)
+		for j := range sz.in {
+			row := make([]T, sz.ncols)
+			matVec(row, w[j:], sz.in, sz.out, x, ld)
+			for c, v := range row {
+				if z[j*ld+c] != v {
+					t.Fatalf("%T %v: matMulT[%d,%d] = %v, matVec %v", v, sz, j, c, z[j*ld+c], v)
+				}
+			}
+		}
+	}
+}

@@ -35,6 +35,12 @@ func matVecAVX2(z, w []float64, ldw, n int, x []float64, ldx int)
 func matVecAVX2F32(z, w []float32, ldw, n int, x []float32, ldx int)
 
 //go:noescape
+func matVec3AVX2(z []float64, ldz int, w []float64, dw, ldw, n int, x []float64, ldx int)
+
+//go:noescape
+func matVec3AVX2F32(z []float32, ldz int, w []float32, dw, ldw, n int, x []float32, ldx int)
+
+//go:noescape
 func dotAVX2(a, b []float64) float64
 
 //go:noescape

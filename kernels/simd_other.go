@@ -13,6 +13,14 @@ func matVecAVX2F32(z, w []float32, ldw, n int, x []float32, ldx int) {
 	panic("kernels: matVecAVX2F32 without amd64 assembly")
 }
 
+func matVec3AVX2(z []float64, ldz int, w []float64, dw, ldw, n int, x []float64, ldx int) {
+	panic("kernels: matVec3AVX2 without amd64 assembly")
+}
+
+func matVec3AVX2F32(z []float32, ldz int, w []float32, dw, ldw, n int, x []float32, ldx int) {
+	panic("kernels: matVec3AVX2F32 without amd64 assembly")
+}
+
 func dotAVX2(a, b []float64) float64 { panic("kernels: dotAVX2 without amd64 assembly") }
 
 func dotAVX2F32(a, b []float32) float32 { panic("kernels: dotAVX2F32 without amd64 assembly") }
