@@ -68,14 +68,7 @@ func (e *env) script() []float64 {
 	lap := e.alloc(e.dt, B*n).Mat(B, n)
 	e.must(e.be.SpMMRows(lap, csr, u.Mat(W, n), rows))
 	e.must(e.be.SpMMRowsAdjoint(u.Mat(W, n), csr, lap, rows))
-	start := make([]int32, W)
-	w := make([][5]float64, W)
-	for f := range W {
-		start[f] = stencilStart(f, W)
-		for j := range 5 {
-			w[f][j] = e.rng.NormFloat64()
-		}
-	}
+	start, w := e.randStencil(W)
 	st, err := e.be.NewStencil(start, w, e.dt)
 	e.must(err)
 	frames := e.upIdx([]int32{0, 3, 4, 6, 10, 11})

@@ -538,9 +538,9 @@ func (e *env) testSparse(t *testing.T) {
 // two last frames.
 func stencilStart(t, T int) int32 { return int32(min(max(t-2, 0), T-5)) }
 
-func (e *env) testStencil(t *testing.T) {
-	e.t = t
-	const T, tau = 13, 0.085
+// randStencil returns a stencil of T frames with the Eq. 17–18 windows
+// and random weights.
+func (e *env) randStencil(T int) ([]int32, [][5]float64) {
 	start := make([]int32, T)
 	w := make([][5]float64, T)
 	for f := range T {
@@ -549,6 +549,13 @@ func (e *env) testStencil(t *testing.T) {
 			w[f][j] = e.rng.NormFloat64()
 		}
 	}
+	return start, w
+}
+
+func (e *env) testStencil(t *testing.T) {
+	e.t = t
+	const T, tau = 13, 0.085
+	start, w := e.randStencil(T)
 	st, err := e.be.NewStencil(start, w, e.dt)
 	e.must(err)
 	if st.Frames() != T {
