@@ -118,9 +118,9 @@ func TestSyncEveryBitIdentical(t *testing.T) {
 }
 
 // TestStepAllocations: after warm-up a training step (batch, collocation
-// draw, loss and gradient, Adam, reading back the losses) allocates at
-// most 10 times on the CPU backend, for every variant (BenchmarkStepEANDARN
-// measures the default run: none).
+// draw, loss and gradient, Adam, reading back the losses, the progress
+// report) allocates at most 10 times on the CPU backend, for every variant
+// (BenchmarkStepEANDARN measures the default run).
 func TestStepAllocations(t *testing.T) {
 	p := tinyProblem(3, 24)
 	for _, name := range Names {
@@ -143,8 +143,8 @@ func TestStepAllocations(t *testing.T) {
 
 // stepper returns a function that issues one training step of m on o as
 // the training loop does (batch, collocation points, loss and gradient,
-// Adam, reading back the losses), cycling through an epoch's batches, and
-// the number of steps per epoch.
+// Adam, reading back the losses, reporting progress), cycling through an
+// epoch's batches, and the number of steps per epoch.
 func stepper(tb testing.TB, m *Method, o *objective) (func(), int) {
 	tr := newTrainer(&m.Config, &m.Run, o, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	nsteps := (o.T + m.Config.BatchFrames - 1) / m.Config.BatchFrames
@@ -159,6 +159,7 @@ func stepper(tb testing.TB, m *Method, o *objective) (func(), int) {
 		if _, err := tr.flush(); err != nil {
 			tb.Fatal(err)
 		}
+		tr.report(context.Background(), m.Config.lr(tr.st.Epoch))
 	}, nsteps
 }
 

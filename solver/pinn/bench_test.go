@@ -61,9 +61,10 @@ func benchEpoch(b *testing.B, name string, random bool, precision string) {
 
 // BenchmarkStepEANDARN is one training step of the default eandarn run
 // (8 random frames, float32 passes) as the training loop issues it: batch,
-// collocation points, loss and gradient, Adam and the read-back of the
-// losses. After warm-up (the first epoch's steps are not timed) a step
-// allocates nothing on the CPU backend: -benchmem reports allocs/op.
+// collocation points, loss and gradient, Adam, the read-back of the losses
+// and the progress report. After warm-up (the first epoch's steps are not
+// timed) a step allocates only the report's values on the CPU backend:
+// -benchmem reports allocs/op.
 func BenchmarkStepEANDARN(b *testing.B) {
 	p := noisy(b, 0.01, 1)
 	cfg, _ := DefaultConfig("eandarn")

@@ -11,7 +11,8 @@ import (
 // optimizer steps done of Epochs × ⌈T/B⌉, the epoch (1-based), the running
 // means of the epoch's L_D and L_EP so far, the learning rate of the step
 // and the last RE monitor (NaN, not shown, before the first or without
-// truth).
+// truth). It allocates the Values of the Update (a Reporter may keep
+// them) and nothing else.
 func (tr *trainer) report(ctx context.Context, lr float64) {
 	st := tr.st
 	T, B := tr.obj.T, tr.cfg.BatchFrames
@@ -21,7 +22,7 @@ func (tr *trainer) report(ctx context.Context, lr float64) {
 		re = st.REMonitor[k-1]
 	}
 	progress.FromContext(ctx).Report(progress.Update{
-		Stage: "training " + tr.cfg.Name,
+		Stage: tr.stage,
 		Done:  int64(st.Step),
 		Total: int64(tr.cfg.Epochs) * int64((T+B-1)/B),
 		Unit:  "step",

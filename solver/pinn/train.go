@@ -42,6 +42,7 @@ type trainer struct {
 	good    *state // last good state, restored on a non-finite loss
 	frameB  []int  // the step's batch frames (reused)
 	pending []issued
+	stage   string // the progress stage, "training NAME"
 
 	hooks
 }
@@ -57,7 +58,7 @@ type hooks struct {
 }
 
 func newTrainer(cfg *Config, run *Run, obj *objective, hash string, log *slog.Logger) *trainer {
-	tr := &trainer{cfg: cfg, run: run, obj: obj, hash: hash, log: log}
+	tr := &trainer{cfg: cfg, run: run, obj: obj, hash: hash, log: log, stage: "training " + cfg.Name}
 	tr.pcg = rand.NewPCG(cfg.Seed, cfg.Seed^0x5851f42d4c957f2d)
 	tr.rng = rand.New(tr.pcg)
 	np := obj.net.NumParams()
