@@ -3,7 +3,10 @@
 // step, a registry of backends, and the CPU backend (pure Go plus AVX2/FMA
 // assembly). The trainer calls nothing else: a new backend (a GPU, say) is
 // a second implementation of Backend and one registry line, and the
-// conformance suite kernels/kerneltest checks it op by op.
+// conformance suite kernels/kerneltest checks it op by op. Go and
+// ParallelFor, the goroutine helpers of the solvers outside the training
+// step (the BEM, STRE), carry a worker's panic to the waiting goroutine, as
+// the CPU backend's pool does.
 //
 // # Model
 //

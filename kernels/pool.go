@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -18,10 +19,12 @@ type task interface {
 // are handed out in increasing order, each exactly once; the order of
 // completion is not fixed, so a task must write disjoint outputs. A pool
 // runs one task at a time (a Backend is used from one goroutine at a time).
+// A panic in a task is carried to the caller of run, as ParallelFor does,
+// and the helpers live on.
 type pool struct {
 	workers int
 	wake    []chan struct{}
-	done    chan struct{}
+	done    chan *Panic
 	stop    sync.Once
 
 	t     task
@@ -30,7 +33,7 @@ type pool struct {
 }
 
 func newPool(workers int) *pool {
-	p := &pool{workers: workers, done: make(chan struct{}, workers)}
+	p := &pool{workers: workers, done: make(chan *Panic, workers)}
 	for w := 1; w < workers; w++ {
 		ch := make(chan struct{}, 1)
 		p.wake = append(p.wake, ch)
@@ -41,9 +44,21 @@ func newPool(workers int) *pool {
 
 func (p *pool) helper(w int, wake chan struct{}) {
 	for range wake {
-		p.work(w)
-		p.done <- struct{}{}
+		p.done <- p.safeWork(w)
 	}
+}
+
+// safeWork runs work and returns the panic it raised, if any (after which
+// the remaining items are skipped).
+func (p *pool) safeWork(w int) (pn *Panic) {
+	defer func() {
+		if v := recover(); v != nil {
+			pn = &Panic{Value: v, Stack: debug.Stack()}
+			p.next.Store(int64(p.count))
+		}
+	}()
+	p.work(w)
+	return nil
 }
 
 func (p *pool) work(w int) {
@@ -57,7 +72,9 @@ func (p *pool) work(w int) {
 }
 
 // run calls t.run(worker, i) for every i < count on min(workers, count)
-// goroutines and returns when all are done.
+// goroutines and returns when all are done. A panic of t is raised again
+// here (as a *Panic when it happened on a helper) once every worker has
+// stopped.
 func (p *pool) run(count int, t task) {
 	nw := min(p.workers, count)
 	if nw <= 1 {
@@ -71,11 +88,16 @@ func (p *pool) run(count int, t task) {
 	for w := 1; w < nw; w++ {
 		p.wake[w-1] <- struct{}{}
 	}
-	p.work(0)
+	first := p.safeWork(0)
 	for w := 1; w < nw; w++ {
-		<-p.done
+		if pn := <-p.done; pn != nil && first == nil {
+			first = pn
+		}
 	}
 	p.t = nil
+	if first != nil {
+		panic(first)
+	}
 }
 
 // close ends the helpers.
