@@ -2,7 +2,7 @@
 #   deps      check/install system packages and Go >= 1.26 (installs only as root, only what is missing)
 #   build     binaries into bin/ with the version from git describe
 #   dataset   make or reuse the default dataset in EANDARN_CACHE
-#   test      deps + go vet ./... + go test ./...
+#   test      deps + go vet ./... + go test ./... + cuda-check (when the CUDA toolkit installs)
 #   run       default dataset (cached) -> tikhonov2, stre, ... at σ = 0.01 -> table and HTML report; results in out/
 #   fmt       gofmt -w
 #   lint      gofmt -l (must be empty) + go vet
@@ -10,6 +10,11 @@
 #   bench-epoch  one eandarn training epoch: Go vs PyTorch float32/float64 (same data, same run)
 #   accuracy  the long accuracy tests (EANDARN_ACCURACY=1)
 #   fuzz      each fuzz target for FUZZTIME (default 1m; not in make test)
+#   deps-cuda Debian's nvidia-cuda-toolkit 11.8 (non-free) without editing the system's apt sources
+#   ptx       nvcc: kernels/cuda/*.cu -> PTX for compute_80 and compute_90 (committed, go:embed)
+#   cuda      the GPU binaries (-tags cuda) into bin/
+#   cuda-check  PTX up to date, go vet and go build with -tags cuda against the stub libcuda
+#   gpu-check   GPU test and benchmark binaries + libraries + run.sh in one folder for a GPU node
 
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
@@ -28,7 +33,7 @@ RUN_NOISE     ?= 0.01
 RUN_SEED      ?= 1
 RUN_METHODS   ?= tikhonov2 stre eandarn
 
-APT_PACKAGES := libhdf5-dev hdf5-tools pkg-config python3-torch python3-numpy python3-h5py \
+APT_PACKAGES := g++ libhdf5-dev hdf5-tools pkg-config python3-torch python3-numpy python3-h5py \
                 slurmctld slurmd slurm-client munge chromium
 GO_MIN_MINOR := 26
 
@@ -64,6 +69,9 @@ build:
 test: deps
 	$(GO) vet ./...
 	$(GO) test ./...
+	@log=$$(mktemp) && trap 'rm -f $$log' EXIT; \
+	if $(MAKE) -s deps-cuda >$$log 2>&1; then $(MAKE) -s cuda-check; \
+	else echo "cuda-check: skipped: the CUDA toolkit cannot be installed here ($$(tail -n 1 $$log))"; fi
 
 # dataset: make or reuse the default dataset in EANDARN_CACHE and record its
 # path in $(RUN_OUT)/dataset.path for run and bench-epoch.
@@ -162,3 +170,97 @@ fuzz:
 	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
 	done
+
+# deps-cuda: Debian's nvidia-cuda-toolkit 11.8 is in the non-free component.
+# The system's apt sources stay untouched: a private copy of them with the
+# non-free components and a private list folder under CUDA_APT are passed to
+# apt-get with -o (../shared/ENVIRONMENT.md). Idempotent: nothing happens
+# when both packages are installed. Needs root (prints the reason otherwise).
+CUDA_APT     ?= $(EANDARN_CACHE)/apt-nonfree
+CUDA_PKGS    := nvidia-cuda-toolkit nvidia-cuda-dev
+CUDA_APT_OPT  = -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$(CUDA_APT)/sp -o Dir::State::Lists=$(CUDA_APT)/lists \
+               -o APT::Sandbox::User=root
+
+.PHONY: deps-cuda
+deps-cuda:
+	@missing=""; \
+	for p in $(CUDA_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "deps-cuda: missing$$missing and not root with apt-get (run make deps-cuda as root)" >&2; exit 1; \
+	fi; \
+	src=/etc/apt/sources.list.d/debian.sources; \
+	[ -r $$src ] || { echo "deps-cuda: $$src not found (not a Debian 12 apt layout)" >&2; exit 1; }; \
+	mkdir -p $(CUDA_APT)/sp $(CUDA_APT)/lists/partial && \
+	sed 's/^Components:.*/Components: main contrib non-free non-free-firmware/' $$src > $(CUDA_APT)/sp/debian.sources && \
+	echo "deps-cuda: installing$$missing (about 1.6 GB download, 5.5 GB on disk)" && \
+	apt-get $(CUDA_APT_OPT) update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get $(CUDA_APT_OPT) install -y -qq --no-install-recommends $$missing >/dev/null \
+	  || { echo "deps-cuda: apt-get install of$$missing failed" >&2; exit 1; }
+
+# ptx: every kernels/cuda/*.cu to PTX for compute_80 and compute_90 (nvcc of
+# Debian's toolkit 11.8: PTX ISA 7.8, which the drivers of both generations
+# JIT-compile), into PTX_OUT (the committed kernels/cuda/ptx, embedded with
+# go:embed in the -tags cuda build), with the sha256 of the sources that
+# TestPTXUpToDate compares (so a stale PTX fails go test even without nvcc).
+NVCC       ?= nvcc
+CUDA_DIR   := kernels/cuda
+CUDA_ARCHS := 80 90
+PTX_OUT    ?= $(CUDA_DIR)/ptx
+CUDA_STUBS ?= /usr/lib/x86_64-linux-gnu/stubs
+
+.PHONY: ptx cuda cuda-check
+ptx:
+	@command -v $(NVCC) >/dev/null || { echo "ptx: $(NVCC) not found (make deps-cuda installs it)" >&2; exit 1; }
+	@mkdir -p $(PTX_OUT) && rm -f $(PTX_OUT)/*.ptx
+	@for f in $(CUDA_DIR)/*.cu; do n=$$(basename $$f .cu); \
+	  for a in $(CUDA_ARCHS); do \
+	    $(NVCC) -ptx -O3 -std=c++17 -arch=compute_$$a -o $(PTX_OUT)/$$n.compute_$$a.ptx $$f || exit 1; \
+	  done; \
+	done
+	@cd $(CUDA_DIR) && LC_ALL=C sha256sum *.cu *.cuh > $(abspath $(PTX_OUT))/SOURCES.sha256
+
+# cuda: the GPU build of eandarn-batch (bin/eandarn-batch-cuda), linked
+# against the toolkit's stub libcuda; it needs only the node's driver library
+# (libcuda.so.1) at run time. bin/eandarn-batch starts it when -device picks
+# a GPU (README: GPU).
+cuda: build
+	CGO_LDFLAGS="-L$(CUDA_STUBS)" $(GO) build -tags cuda -ldflags "$(LDFLAGS)" -o $(BIN)/eandarn-batch-cuda ./cmd/eandarn-batch
+
+# cuda-check: the checks of the CUDA build that need no GPU: the committed PTX
+# equals a fresh make ptx, ptxas accepts it for sm_80 and sm_90, and go vet
+# and go build with -tags cuda pass against the stub libcuda.
+cuda-check:
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	$(MAKE) -s ptx PTX_OUT=$$tmp && \
+	{ diff -r -q $$tmp $(CUDA_DIR)/ptx || { echo "cuda-check: $(CUDA_DIR)/ptx is stale: run make ptx and commit it" >&2; exit 1; }; } && \
+	for a in $(CUDA_ARCHS); do \
+	  for f in $(CUDA_DIR)/ptx/*.compute_$$a.ptx; do ptxas -arch=sm_$$a -o /dev/null $$f || exit 1; done; \
+	done
+	CGO_LDFLAGS="-L$(CUDA_STUBS)" $(GO) vet -tags cuda ./...
+	CGO_LDFLAGS="-L$(CUDA_STUBS)" $(GO) build -tags cuda -o /dev/null ./...
+	@echo "cuda-check: ok (PTX up to date, ptxas sm_80/sm_90, go vet and go build -tags cuda)"
+
+# gpu-check: a folder (and GPU_CHECK.tar.gz) to copy to a GPU node that has
+# no Go: the device test binaries (go test -c -tags cuda of kernels/cuda and
+# solver/pinn), the CPU and CUDA builds of eandarn-batch and eandarn-synth,
+# the shared libraries they load from this machine (HDF5 and its
+# dependencies; not glibc, never libcuda: the node's driver library is used),
+# the PyTorch epoch script and kernels/cuda/gpu-check.sh as run.sh. On the
+# node: gpu-check/run.sh [RESULTS_DIR] (README: GPU).
+GPU_CHECK ?= $(RUN_OUT)/gpu-check
+.PHONY: gpu-check
+gpu-check: deps-cuda build cuda
+	@rm -rf $(GPU_CHECK) && mkdir -p $(GPU_CHECK)/bin $(GPU_CHECK)/lib $(GPU_CHECK)/torch
+	CGO_LDFLAGS="-L$(CUDA_STUBS)" $(GO) test -c -tags cuda -o $(GPU_CHECK)/bin/kernels-cuda.test ./kernels/cuda
+	CGO_LDFLAGS="-L$(CUDA_STUBS)" $(GO) test -c -tags cuda -o $(GPU_CHECK)/bin/pinn.test ./solver/pinn
+	cp $(BIN)/eandarn-batch $(BIN)/eandarn-batch-cuda $(BIN)/eandarn-synth $(GPU_CHECK)/bin/
+	@for f in $(GPU_CHECK)/bin/*; do ldd $$f; done | awk '$$2 == "=>" && $$3 ~ /^\// { print $$3 }' | sort -u | \
+	  grep -v -E '/(libc|libm|libdl|libpthread|librt|libresolv|libcuda)\.so' | \
+	  while read -r l; do cp -L "$$l" $(GPU_CHECK)/lib/; done
+	cp testdata/pinn/torch_epoch_bench.py testdata/pinn/crosscheck.py $(GPU_CHECK)/torch/
+	install -m 755 $(CUDA_DIR)/gpu-check.sh $(GPU_CHECK)/run.sh
+	tar czf $(GPU_CHECK).tar.gz -C $(dir $(abspath $(GPU_CHECK))) $(notdir $(GPU_CHECK))
+	@echo "gpu-check: $(GPU_CHECK).tar.gz ($$(du -h $(GPU_CHECK).tar.gz | cut -f1)); on a GPU node: tar xzf gpu-check.tar.gz && gpu-check/run.sh"

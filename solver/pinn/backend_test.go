@@ -26,6 +26,28 @@ func init() {
 	})
 }
 
+// stepCases are the training steps of the backend checks: every PINN
+// method, with and without r_b, on batch frames at the ends and inside the
+// recording, with all points (nc = 0) or N_c drawn collocation points.
+type stepCase struct {
+	name     string
+	boundary bool
+	frames   []int
+	nc       int
+}
+
+var stepCases = []stepCase{
+	{"eandarn", false, []int{0, 1, 5, 11}, 0},
+	{"eandarn", true, []int{3, 4}, 30},
+	{"epdl-dnd", false, []int{2, 7, 8}, 50},
+	{"epdl-ad", true, []int{0, 6, 7, 10}, 40},
+}
+
+// points draws the case's collocation points (fixed seed).
+func (c stepCase) points(o *objective) []int {
+	return append([]int(nil), o.draw(rand.New(rand.NewPCG(4, 4)), len(c.frames), c.nc)...)
+}
+
 // TestStepOnBackends checks a full training step (L_D, L_EP and the
 // gradient of every variant, ND and AD r_b included) of every registered
 // backend, in each precision it supports, against the CPU backend in
@@ -35,21 +57,11 @@ func init() {
 // here with the trainer's own sequence of ops.
 func TestStepOnBackends(t *testing.T) {
 	p := tinyProblem(3, 12)
-	for _, c := range []struct {
-		name     string
-		boundary bool
-		frames   []int
-		nc       int
-	}{
-		{"eandarn", false, []int{0, 1, 5, 11}, 0},
-		{"eandarn", true, []int{3, 4}, 30},
-		{"epdl-dnd", false, []int{2, 7, 8}, 50},
-		{"epdl-ad", true, []int{0, 6, 7, 10}, 40},
-	} {
+	for _, c := range stepCases {
 		cfg, _ := DefaultConfig(c.name)
 		cfg.Boundary, cfg.Precision = c.boundary, "float64"
 		ref := setupT(t, &Method{Config: cfg}, p)
-		idx := append([]int(nil), ref.draw(rand.New(rand.NewPCG(4, 4)), len(c.frames), c.nc)...)
+		idx := c.points(ref)
 		ld0, lep0, g0 := evalAt(t, ref, ref.net.Params, c.frames, idx)
 		var gmax float64
 		for _, v := range g0 {

@@ -12,6 +12,8 @@ import (
 	"github.com/eandarn/eandarn/io/runfile"
 )
 
+// The benchmarks run on the CPU backend, or on $EANDARN_DEVICE (benchDevice).
+
 // BenchmarkEpochEANDARN is one full-grid training epoch of eandarn NN6 on
 // the default dataset (1094 x 661 points): data + ND physics loss, forward
 // and backward, in contiguous 8-frame mini-batches (1.5 grids of network
@@ -31,13 +33,23 @@ func BenchmarkEpochEANDARNRandomFrames(b *testing.B) { benchEpoch(b, "eandarn", 
 // N_c = 1024 points per batch, r_b on).
 func BenchmarkEpochEPDLAD(b *testing.B) { benchEpoch(b, "epdl-ad", true, "float64") }
 
+// benchDevice is the backend of the benchmarks: $EANDARN_DEVICE when set
+// (make gpu-check's run.sh sets cuda), else the CPU.
+func benchDevice() string {
+	if d := os.Getenv("EANDARN_DEVICE"); d != "" {
+		return d
+	}
+	return "cpu"
+}
+
 func benchEpoch(b *testing.B, name string, random bool, precision string) {
 	p := noisy(b, 0.01, 1)
 	cfg, _ := DefaultConfig(name)
 	cfg.RandomFrames = random
 	cfg.Precision = precision
-	o := setupT(b, &Method{Config: cfg}, p)
 	run := DefaultRun()
+	run.Device = benchDevice()
+	o := setupT(b, &Method{Config: cfg, Run: run}, p)
 	tr := newTrainer(&cfg, &run, o, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	T, B := o.T, cfg.BatchFrames
 	nsteps := (T + B - 1) / B
@@ -68,7 +80,9 @@ func benchEpoch(b *testing.B, name string, random bool, precision string) {
 func BenchmarkStepEANDARN(b *testing.B) {
 	p := noisy(b, 0.01, 1)
 	cfg, _ := DefaultConfig("eandarn")
-	m := &Method{Config: cfg, Run: DefaultRun()}
+	run := DefaultRun()
+	run.Device = benchDevice()
+	m := &Method{Config: cfg, Run: run}
 	step, nsteps := stepper(b, m, setupT(b, m, p))
 	for range nsteps {
 		step()

@@ -16,12 +16,13 @@ the JSON that solver/pinn's TestEpochExport writes (Go's initial weights), so
 both sides compute exactly the same thing; the network, Eq. 15, Eq. 17-18 and
 the residuals are crosscheck.py's.
 
-Usage: torch_epoch_bench.py RUNFILE GO.json [float32|float64] [--repeats N] [--check]
+Usage: torch_epoch_bench.py RUNFILE GO.json [float32|float64] [--repeats N] [--check] [--device cuda]
 Prints one line per repeat (after one warm-up epoch) and the mean in ms/epoch.
 --check instead evaluates the epoch once in float64 and once in float32 and
 compares the summed losses and gradient with Go's totals in the same
 precision in GO.json (exit 1 beyond 1e-10 / 1e-9 in float64, 1e-6 / 1e-5
-in float32).
+in float32). --device cuda runs the epoch on the GPU (kernels/cuda's
+gpu-check compares it with the Go epoch on the same card).
 """
 import argparse
 import json
@@ -49,7 +50,7 @@ torch.set_num_threads(2)
 class Epoch:
     """The data and network of one epoch in a given dtype; run() does the epoch."""
 
-    def __init__(self, runfile, go, dtype):
+    def __init__(self, runfile, go, dtype, device="cpu"):
         with h5py.File(runfile, "r") as f:
             nodes = np.asarray(f["geometry/heart/nodes"], dtype=np.float64)
             tris = np.asarray(f["geometry/heart/triangles"], dtype=np.int64)
@@ -59,13 +60,13 @@ class Epoch:
         n, T = nodes.shape[0], times.shape[0]
         self.n, self.T, self.B = n, T, go["batch_frames"]
         tau = times[1] - times[0]
-        as_t = lambda a: torch.as_tensor(a, dtype=dtype)
+        as_t = lambda a: torch.as_tensor(a, dtype=dtype, device=device)
         self.R, self.YT = as_t(R), as_t(Y.T.copy())  # m x n, T x m
         # Inputs [x, y, z, t] of every node at every frame, frame-major: T x n x 4.
         X = np.concatenate([np.broadcast_to(nodes, (T, n, 3)), np.broadcast_to(times[:, None, None], (T, n, 1))], 2)
         self.X = as_t(X)
         # Eq. 15 (built in float64 from the triangles), kept sparse.
-        self.L = laplacian(torch.as_tensor(nodes), tris.tolist()).to(dtype).to_sparse().coalesce()
+        self.L = laplacian(torch.as_tensor(nodes), tris.tolist()).to(dtype).to_sparse().coalesce().to(device)
         self.theta = as_t(np.asarray(go["params"])).requires_grad_(True)
         self.net = network(self.theta, go["layers"], go["width"], go["blocks"], as_t(go["center"]), as_t(go["scale"]))
         self.lam, self.ap = go["lambda"], go["ap"]
@@ -140,13 +141,14 @@ def main():
     ap.add_argument("dtype", nargs="?", default="float32", choices=["float32", "float64"])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--device", default="cpu", help="torch device of the timed epoch (cpu, cuda)")
     a = ap.parse_args()
     with open(a.go_json) as f:
         go = json.load(f)
     if a.check:
         return check(a.runfile, go)
     dtype = getattr(torch, a.dtype)
-    ep = Epoch(a.runfile, go, dtype)
+    ep = Epoch(a.runfile, go, dtype, a.device)
     ep.run()  # warm-up
     dts = []
     for r in range(a.repeats):
@@ -155,7 +157,7 @@ def main():
         dts.append(time.perf_counter() - t0)
         print(f"repeat {r}: {dts[-1] * 1e3:.0f} ms")
     mean = sum(dts) / len(dts)
-    print(f"torch {a.dtype} eandarn epoch ({ep.n} x {ep.T} points, {len(ep.batches)} batches of {ep.B} frames): "
+    print(f"torch {a.dtype} {a.device} eandarn epoch ({ep.n} x {ep.T} points, {len(ep.batches)} batches of {ep.B} frames): "
           f"mean {mean * 1e3:.0f} ms/epoch, best {min(dts) * 1e3:.0f} ms")
     return 0
 
