@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/cmd/internal/gpu"
 	"github.com/eandarn/eandarn/kernels"
 )
 
@@ -38,6 +39,7 @@ type config struct {
 	Pinn   map[string]string `json:"pinn,omitempty"`
 
 	lambda float64     // Lambda parsed; 0 means "choose by Select"
+	device gpu.Choice  // the device a PINN method runs on (resolved from Device)
 	pinn   []*pinnFlag // the PINN flags, applied by pinnMethod
 	given  []string    // names of the flags given on the command line
 
@@ -68,7 +70,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Float64Var(&c.LambdaS, "lambda-s", 0, "STRE spatial weight λs (> 0), or 0 to choose it by GCV")
 	fs.Float64Var(&c.LambdaT, "lambda-t", 0, "STRE temporal weight λt (> 0), or 0 to choose it by GCV")
 	fs.IntVar(&c.Window, "window", 0, "STRE temporal half-window w (≥ 1 frames), or 0 to choose it by GCV")
-	fs.StringVar(&c.Device, "device", "cpu", "compute backend of the PINN training steps: "+strings.Join(kernels.Names(), ", "))
+	fs.StringVar(&c.Device, "device", "auto", "compute device of the PINN training: auto (a usable GPU, else the CPU, with the reason logged), cpu, or cuda (exit 2 without a usable GPU)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 	cli.AddMemoryFlag(fs)
 	cli.ProgressFlag(fs, &c.progress)
@@ -130,8 +132,8 @@ func (c *config) validate() error {
 		return cli.BadInputf("-select discrepancy needs the noise level: -noise must be > 0")
 	case !(c.LambdaS >= 0 && c.LambdaS <= maxWeight) || !(c.LambdaT >= 0 && c.LambdaT <= maxWeight) || c.Window < 0:
 		return cli.BadInputf("-lambda-s %v, -lambda-t %v, -window %d: want weights in [0, %g] (0 = GCV; their squares must stay finite) and a window ≥ 0", c.LambdaS, c.LambdaT, c.Window, maxWeight)
-	case !kernels.Registered(c.Device):
-		return cli.BadInputf("-device %q: this build has the backends %s", c.Device, strings.Join(kernels.Names(), ", "))
+	case !slices.Contains(gpu.Devices, c.Device) && !kernels.Registered(c.Device):
+		return cli.BadInputf("-device %q: want one of %s", c.Device, strings.Join(gpu.Devices, ", "))
 	}
 	for _, name := range c.given {
 		if owners := flagOwners(name); owners != nil && !slices.Contains(owners, c.Method) {

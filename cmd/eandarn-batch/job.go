@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/cmd/internal/gpu"
 	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/metrics"
@@ -41,6 +42,8 @@ type summary struct {
 	In           string                   `json:"in"`
 	Out          string                   `json:"out"`
 	Version      string                   `json:"version"`
+	Device       string                   `json:"device"`                // cpu or cuda: where the method ran
+	DeviceName   string                   `json:"device_name,omitempty"` // the card, with cuda
 }
 
 // scores are the metrics of Eq. 19–21 of the reconstruction against the
@@ -65,6 +68,9 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	m, err := entry.build(c, log)
 	if err != nil {
 		return nil, cli.BadInputf("method %s: %w", c.Method, err)
+	}
+	if c.device.Device == "" { // not a PINN method: -device does not apply
+		c.device = gpu.Choice{Device: "cpu"}
 	}
 	// Before any work: no output may destroy the input or another output,
 	// and every output's folder must be writable now, not after the solve.
@@ -153,6 +159,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 		Seconds: tm.solve, TotalSeconds: time.Since(start).Seconds(),
 		Nodes: n, Leads: m0, Frames: frames,
 		In: c.In, Out: c.Out, Version: cli.BuildVersion(),
+		Device: c.device.Device, DeviceName: c.device.Card,
 	}
 	if sc != nil {
 		s.RE, s.CC, s.MSE = finite(sc.re), finite(sc.cc), finite(sc.mse)

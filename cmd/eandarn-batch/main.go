@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/cli"
+	"github.com/eandarn/eandarn/cmd/internal/gpu"
+	"github.com/eandarn/eandarn/kernels"
 )
 
 const prog = "eandarn-batch"
@@ -37,6 +39,12 @@ var program = cli.Program[*config]{
 }
 
 func main() {
+	// On a node with a usable GPU the CPU build continues as the CUDA build
+	// (bin/eandarn-batch-cuda, same arguments) before doing anything else;
+	// elsewhere, and in the CUDA build, this returns at once.
+	if err := gpu.Handoff(os.Args[1:], kernels.Registered("cuda")); err != nil {
+		os.Exit(cli.Report(os.Stderr, prog, err))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/eandarn/eandarn/cmd/internal/gpu"
 	"github.com/eandarn/eandarn/io/inputs"
+	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/pinn"
 )
@@ -225,6 +227,16 @@ func pinnOptionsOf(c *config) (pinnOptions, error) {
 	return s, nil
 }
 
+// resolveDevice picks the backend of a PINN job from -device: auto, cpu and
+// cuda as gpu.Resolve decides (a usable card in the CUDA build and float32
+// arithmetic, else the reason), any other registered backend by its name.
+func resolveDevice(device, precision string) (gpu.Choice, error) {
+	if slices.Contains(gpu.Devices, device) {
+		return gpu.Resolve(device, kernels.Registered("cuda"), precision == "float64")
+	}
+	return gpu.Choice{Device: device, Why: "-device " + device}, nil
+}
+
 // pinnMethod builds a PINN method: its configuration and run settings
 // (pinnOptionsOf), checked against the memory budget, the seed, the logger,
 // the device and the resume decision.
@@ -238,7 +250,11 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 	}
 	s.Seed = c.Seed
 	s.Logger = log
-	s.Device = c.Device
+	dev, err := resolveDevice(c.Device, s.Precision)
+	if err != nil {
+		return nil, err
+	}
+	s.Device = dev.Device
 	if c.Resume {
 		if s.Checkpoint == "" {
 			return nil, fmt.Errorf("-resume needs -checkpoint PATH")
@@ -251,7 +267,13 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pinnUnits(m, log)
+	um, err := pinnUnits(m, log)
+	if err != nil {
+		return nil, err
+	}
+	c.device = dev
+	log.Info("device", "device", dev.Device, "card", dev.Card, "why", dev.Why)
+	return um, nil
 }
 
 // checkNetworkMemory refuses a network whose parameters, with the copies

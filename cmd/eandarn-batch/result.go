@@ -70,6 +70,10 @@ func writeResult(c *config, p *inverse.Problem, res *inverse.Result, sc *scores,
 	f.Attrs["created"] = time.Now().UTC().Format(time.RFC3339)
 	f.Attrs["config"] = jsonText(map[string]any{"batch": c, "method": res.Config})
 	f.Attrs["input_attrs"] = jsonText(p.Attrs)
+	f.Attrs["device"] = c.device.Device
+	if c.device.Card != "" {
+		f.Attrs["device_name"] = c.device.Card
+	}
 	return resultfile.Save(c.Out, f)
 }
 
