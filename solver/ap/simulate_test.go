@@ -273,6 +273,8 @@ func TestPacing(t *testing.T) {
 		{"node out of range", "1094", 0, "pacing node 1094 out of range [0, 1094)"},
 		{"negative node", "-1", 0, "out of range"},
 		{"garbage", "base", 0, "want apex, a node index or x,y,z"},
+		{"point in metres far from a heart in mm", "1000,1000,1000", 0, "outside the heart's bounding box"},
+		{"point in the cavity", "0,0,0", -1, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
