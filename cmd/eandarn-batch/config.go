@@ -13,6 +13,7 @@ import (
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/cmd/internal/gpu"
 	"github.com/eandarn/eandarn/kernels"
+	"github.com/eandarn/eandarn/solver/reg"
 )
 
 // config is one batch job: every flag, validated. It is written to the
@@ -25,11 +26,12 @@ type config struct {
 	Method   string  `json:"method"`
 	Noise    float64 `json:"noise"`
 	Seed     uint64  `json:"seed"`
+	Sigma    float64 `json:"sigma"`    // known noise std already in the BSPM; 0 = unknown
 	Lambda   string  `json:"lambda"`   // "auto" or a positive number
-	Select   string  `json:"select"`   // gcv | lcurve | discrepancy
-	LambdaS  float64 `json:"lambda_s"` // STRE spatial weight; 0 = GCV
-	LambdaT  float64 `json:"lambda_t"` // STRE temporal weight; 0 = GCV
-	Window   int     `json:"window"`   // STRE temporal half-window; 0 = GCV
+	Select   string  `json:"select"`   // one of reg.Selectors
+	LambdaS  float64 `json:"lambda_s"` // STRE spatial weight; 0 = by -select
+	LambdaT  float64 `json:"lambda_t"` // STRE temporal weight; 0 = by -select
+	Window   int     `json:"window"`   // STRE temporal half-window; 0 = by -select
 	Device   string  `json:"device"`
 	LogLevel string  `json:"log_level"`
 
@@ -52,10 +54,6 @@ type config struct {
 // reason).
 const maxWeight = 1e150
 
-// selectors are the accepted -select values (the λ choice of the
-// regularization methods).
-var selectors = []string{"gcv", "lcurve", "discrepancy"}
-
 // newFlagSet declares every flag on a fresh FlagSet bound to c, with the
 // defaults a bare invocation gets.
 func newFlagSet(c *config) *flag.FlagSet {
@@ -64,12 +62,13 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&c.Out, "out", "", "result file (.h5) to write atomically; its folder must exist (required)")
 	fs.StringVar(&c.Method, "method", "", "inverse method, one of: "+strings.Join(methodNames(), ", ")+" (required; -methods describes them)")
 	fs.Float64Var(&c.Noise, "noise", 0.01, "std σ of the Gaussian noise added to the BSPM before solving (≥ 0; 0 = clean)")
+	fs.Float64Var(&c.Sigma, "sigma", 0, "known std of the noise already in the BSPM (measured data), for the discrepancy principle; adds nothing (0 = unknown)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the noise (PCG) and of any randomized method")
 	fs.StringVar(&c.Lambda, "lambda", "auto", "Tikhonov λ: a positive number, or auto to choose it by -select (the PINN methods weight their EP loss by -ep-lambda)")
-	fs.StringVar(&c.Select, "select", "gcv", "how auto chooses λ: "+strings.Join(selectors, ", ")+" (discrepancy uses σ = -noise)")
-	fs.Float64Var(&c.LambdaS, "lambda-s", 0, "STRE spatial weight λs (> 0), or 0 to choose it by GCV")
-	fs.Float64Var(&c.LambdaT, "lambda-t", 0, "STRE temporal weight λt (> 0), or 0 to choose it by GCV")
-	fs.IntVar(&c.Window, "window", 0, "STRE temporal half-window w (≥ 1 frames), or 0 to choose it by GCV")
+	fs.StringVar(&c.Select, "select", reg.SelectGuarded, "how auto chooses λ: "+strings.Join(reg.Selectors, ", ")+" (discrepancy uses σ = √(sigma² + noise²))")
+	fs.Float64Var(&c.LambdaS, "lambda-s", 0, "STRE spatial weight λs (> 0), or 0 to choose it by -select")
+	fs.Float64Var(&c.LambdaT, "lambda-t", 0, "STRE temporal weight λt (> 0), or 0 to choose it by -select")
+	fs.IntVar(&c.Window, "window", 0, "STRE temporal half-window w (≥ 1 frames), or 0 to choose it by -select")
 	fs.StringVar(&c.Device, "device", "auto", "compute device of the PINN training: auto (a usable GPU, else the CPU, with the reason logged), cpu, or cuda (exit 2 without a usable GPU)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 	cli.AddMemoryFlag(fs)
@@ -126,12 +125,14 @@ func (c *config) validate() error {
 		return cli.BadInputf("unknown method %q: want one of %s", c.Method, strings.Join(methodNames(), ", "))
 	case math.IsNaN(c.Noise) || math.IsInf(c.Noise, 0) || c.Noise < 0:
 		return cli.BadInputf("-noise %v: want a finite σ ≥ 0", c.Noise)
-	case !slices.Contains(selectors, c.Select):
-		return cli.BadInputf("-select %q: want one of %s", c.Select, strings.Join(selectors, ", "))
-	case c.Select == "discrepancy" && c.Lambda == "auto" && c.Noise == 0:
-		return cli.BadInputf("-select discrepancy needs the noise level: -noise must be > 0")
+	case math.IsNaN(c.Sigma) || math.IsInf(c.Sigma, 0) || c.Sigma < 0:
+		return cli.BadInputf("-sigma %v: want a finite σ ≥ 0", c.Sigma)
+	case !slices.Contains(reg.Selectors, c.Select):
+		return cli.BadInputf("-select %q: want one of %s", c.Select, strings.Join(reg.Selectors, ", "))
+	case c.Select == reg.SelectDiscrepancy && c.Lambda == "auto" && c.noiseLevel() == 0:
+		return cli.BadInputf("-select discrepancy needs the noise level: give -sigma (noise in the data) or -noise > 0")
 	case !(c.LambdaS >= 0 && c.LambdaS <= maxWeight) || !(c.LambdaT >= 0 && c.LambdaT <= maxWeight) || c.Window < 0:
-		return cli.BadInputf("-lambda-s %v, -lambda-t %v, -window %d: want weights in [0, %g] (0 = GCV; their squares must stay finite) and a window ≥ 0", c.LambdaS, c.LambdaT, c.Window, maxWeight)
+		return cli.BadInputf("-lambda-s %v, -lambda-t %v, -window %d: want weights in [0, %g] (0 = by -select; their squares must stay finite) and a window ≥ 0", c.LambdaS, c.LambdaT, c.Window, maxWeight)
 	case !slices.Contains(gpu.Devices, c.Device) && !kernels.Registered(c.Device):
 		return cli.BadInputf("-device %q: want one of %s", c.Device, strings.Join(gpu.Devices, ", "))
 	}
@@ -148,6 +149,13 @@ func (c *config) validate() error {
 		c.lambda = x
 	}
 	return nil
+}
+
+// noiseLevel is the noise std of the BSPM the method sees: the known noise
+// of the data (-sigma) and the independent noise this job adds (-noise)
+// add in variance.
+func (c *config) noiseLevel() float64 {
+	return math.Hypot(c.Sigma, c.Noise)
 }
 
 // printMethods writes the registry, one method per line.

@@ -113,7 +113,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	}
 
 	t0 = time.Now()
-	log.Info("solving", "method", c.Method, "noise", c.Noise, "seed", c.Seed)
+	log.Info("solving", "method", c.Method, "noise", c.Noise, "sigma", c.Sigma, "seed", c.Seed)
 	res, err := m.Solve(ctx, p)
 	tm.solve = time.Since(t0).Seconds()
 	switch {

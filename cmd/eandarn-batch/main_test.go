@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -140,6 +141,9 @@ func TestBadInput(t *testing.T) {
 		{"not HDF5", []string{"-in", garbage, "-method", "tikhonov2"}, "garbage.h5"},
 		{"bad lambda", []string{"-in", good, "-method", "tikhonov2", "-lambda", "-3"}, "-lambda"},
 		{"bad select", []string{"-in", good, "-method", "tikhonov2", "-select", "best"}, "-select"},
+		{"negative sigma", []string{"-in", good, "-method", "tikhonov2", "-sigma", "-0.1"}, "-sigma -0.1"},
+		{"infinite sigma", []string{"-in", good, "-method", "tikhonov2", "-sigma", "+Inf"}, "-sigma +Inf"},
+		{"discrepancy without a noise level", []string{"-in", good, "-method", "tikhonov2", "-select", "discrepancy", "-noise", "0"}, "give -sigma"},
 		{"bad device", []string{"-in", good, "-method", "tikhonov2", "-device", "tpu"}, "-device"},
 		{"unknown flag", []string{"-in", good, "-method", "tikhonov2", "-frobnicate"}, "frobnicate"},
 		{"stray argument", []string{"-in", good, "-method", "tikhonov2", "extra"}, "extra"},
@@ -214,6 +218,57 @@ func TestTikhonovJob(t *testing.T) {
 	}
 	if a["method"] != "tikhonov2" || a["noise"] != 0.01 || a["seed"] != 1.0 {
 		t.Errorf("summary echoes method %v noise %v seed %v", a["method"], a["noise"], a["seed"])
+	}
+}
+
+// TestSigma: -sigma is the noise already in the data. It adds nothing, and
+// the discrepancy principle then fits the data to ‖Y − RU‖_F = √(mT)·σ
+// with σ = √(sigma² + noise²) when the job also adds noise.
+func TestSigma(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "run.h5")
+	writeRun(t, in)
+	p := tinyProblem()
+	m, _ := p.R.Dims()
+	_, frames := p.BSPM.Dims()
+	for _, c := range []struct {
+		sigma, noise string
+		want         float64 // σ the rule must use
+	}{
+		{"0.02", "0", 0.02},
+		{"0.02", "0.01", math.Sqrt(0.02*0.02 + 0.01*0.01)},
+	} {
+		out := filepath.Join(dir, "sigma-"+c.sigma+"-"+c.noise+".h5")
+		code, _, stderr := call("-in", in, "-out", out, "-method", "tikhonov2", "-select", "discrepancy",
+			"-sigma", c.sigma, "-noise", c.noise, "-log-level", "warn")
+		if code != 0 {
+			t.Fatalf("-sigma %s -noise %s: exit %d: %s", c.sigma, c.noise, code, stderr)
+		}
+		f, err := resultfile.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := f.Scalars["values/residual_norm"], math.Sqrt(float64(m*frames))*c.want; math.Abs(got-want) > 1e-6*want {
+			t.Errorf("-sigma %s -noise %s: ‖Y − RU‖ = %.8g, want √(mT)·σ = %.8g", c.sigma, c.noise, got, want)
+		}
+		if f.Scalars["values/lambda"] != f.Scalars["values/lambda_discrepancy"] {
+			t.Errorf("-sigma %s: λ %g is not the discrepancy λ %g", c.sigma, f.Scalars["values/lambda"], f.Scalars["values/lambda_discrepancy"])
+		}
+		if c.noise == "0" {
+			// Nothing added: the clean data and a fixed λ reproduce U.
+			clean := filepath.Join(dir, "clean.h5")
+			lambda := strconv.FormatFloat(f.Scalars["values/lambda"], 'g', -1, 64)
+			if code, _, stderr := call("-in", in, "-out", clean, "-method", "tikhonov2", "-lambda", lambda, "-noise", "0", "-log-level", "warn"); code != 0 {
+				t.Fatalf("fixed λ: exit %d: %s", code, stderr)
+			}
+			g, err := resultfile.Read(clean)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !mat.EqualApprox(f.Matrices["reconstruction/u"], g.Matrices["reconstruction/u"], 1e-12) {
+				t.Error("-sigma changed the data: the reconstruction differs from the clean one at the same λ")
+			}
+		}
 	}
 }
 

@@ -21,8 +21,8 @@ type method struct {
 // Method-specific flags; a flag of one family given with a method of
 // another is refused rather than silently ignored.
 var (
-	tikhonovFlags = []string{"lambda", "select"}
-	streFlags     = []string{"lambda-s", "lambda-t", "window"}
+	tikhonovFlags = []string{"lambda", "select", "sigma"}
+	streFlags     = []string{"lambda-s", "lambda-t", "window", "select"}
 	pinnFlagNames = func() []string {
 		names := []string{"resume"}
 		for _, f := range pinnFlags() {
@@ -37,7 +37,7 @@ var registry = []method{
 	{"tikhonov0", "Tikhonov order 0 (Γ = I), one λ for the recording by -select, SVD", tikhonovFlags, tikhonov(0)},
 	{"tikhonov1", "Tikhonov order 1 (Γ = surface gradient), one λ by -select, GSVD", tikhonovFlags, tikhonov(1)},
 	{"tikhonov2", "Tikhonov order 2 (Γ = mesh Laplacian, Eq. 15), one λ by -select, GSVD", tikhonovFlags, tikhonov(2)},
-	{"stre", "spatio-temporal regularization: Laplacian in space + window in time, (λs, λt, w) by GCV", streFlags, stre},
+	{"stre", "spatio-temporal regularization: Laplacian in space + window in time, (λs, λt, w) by -select (guarded or gcv)", streFlags, stre},
 	{"epdl-ad", "EP-DL_AD: FNN 10x10, physics loss with AD Laplacian and time derivative, r_b on", pinnFlagNames, pinnMethod},
 	{"epdl-dnd", "EP-DL_ΔND: FNN 10x10, ND Laplacian (Eq. 15), AD time derivative", pinnFlagNames, pinnMethod},
 	{"epdl-nd", "EP-DL_ND: FNN 10x10, ND Laplacian (Eq. 15) and time derivative (Eq. 17–18)", pinnFlagNames, pinnMethod},

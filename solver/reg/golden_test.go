@@ -26,7 +26,7 @@ func TestGoldenSelections(t *testing.T) {
 	r, u, y := smallProblem(40, 60, 10, 1e-3, 4)
 	for order := 0; order <= 2; order++ {
 		gamma := pathOperator(t, order, 60)
-		for _, sel := range []string{SelectGCV, SelectLCurve, SelectDiscrepancy} {
+		for _, sel := range Selectors {
 			res, err := SolveTikhonov(ctx, r, gamma, y, Options{Select: sel, Sigma: 1e-3})
 			if err != nil {
 				t.Fatalf("order %d %s: %v", order, sel, err)
@@ -35,6 +35,10 @@ func TestGoldenSelections(t *testing.T) {
 			got[key+"_lambda"] = res.Values["lambda"]
 			got[key+"_re"] = relDiff(res.U, u)
 			got[key+"_corners"] = res.Values["corners"]
+			if sel == SelectGuarded {
+				got[key+"_disagreement"] = res.Values["lambda_disagreement"]
+				got[key+"_gcv_rejected"] = res.Values["gcv_rejected"]
+			}
 		}
 	}
 	r, u, y = smallProblem(30, 40, 40, 3e-2, 8)

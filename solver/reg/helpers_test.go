@@ -1,8 +1,11 @@
 package reg
 
 import (
+	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -111,4 +114,14 @@ func relDiff(a, b mat.Matrix) float64 {
 	var d mat.Dense
 	d.Sub(a, b)
 	return mat.Norm(&d, 2) / mat.Norm(b, 2)
+}
+
+// quietLogger discards the λ rules' warnings in tests that provoke them.
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestMain silences the λ rules' warnings (slog.Default) in the tests that
+// do not look at them; TestWarnings checks what they say.
+func TestMain(m *testing.M) {
+	slog.SetDefault(quietLogger())
+	os.Exit(m.Run())
 }

@@ -8,21 +8,34 @@ package reg
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 )
 
 // Selection rules for the Tikhonov λ.
 const (
-	SelectGCV         = "gcv"         // minimize generalized cross-validation (default)
+	// SelectGuarded (the default) is GCV checked against the L-curve: GCV's
+	// λ unless its reconstruction is more than GuardNormRatio times larger
+	// (Frobenius norm) than that of the L-curve corner, which is then used.
+	// GCV is the better rule for white noise; the check catches its failure
+	// on measured data, where correlated noise and modelling error look like
+	// signal to GCV and it fits them with a reconstruction orders of
+	// magnitude too large.
+	SelectGuarded     = "guarded"
+	SelectGCV         = "gcv"         // minimize generalized cross-validation
+	SelectRGCV        = "rgcv"        // minimize robust GCV (Lukas 2006), γ = 0.1
 	SelectLCurve      = "lcurve"      // an L-curve corner, see Options.Select
 	SelectDiscrepancy = "discrepancy" // ‖Y − RU‖_F² = m T σ² with the known σ
 )
+
+// Selectors lists the λ rules, the default first.
+var Selectors = []string{SelectGuarded, SelectGCV, SelectRGCV, SelectLCurve, SelectDiscrepancy}
 
 // Options configures Tikhonov and STRE. Zero values mean defaults.
 type Options struct {
 	// Lambda fixes the Tikhonov λ (> 0); 0 chooses it by Select.
 	Lambda float64
-	// Select is the λ rule: "gcv" (default), "lcurve" or "discrepancy".
+	// Select is the λ rule, one of Selectors (default "guarded").
 	// "lcurve" takes, among all corners (local maxima of the log-log
 	// curvature, all reported), the one with the smallest λ whose
 	// curvature is at least CornerFraction of the largest: the sharpest
@@ -31,7 +44,8 @@ type Options struct {
 	// CornerFraction is the curvature fraction of the "lcurve" rule
 	// (default 0.5; 1 gives the classical maximum-curvature corner).
 	CornerFraction float64
-	// Sigma is the noise standard deviation for "discrepancy".
+	// Sigma is the noise standard deviation of the BSPM, known to the user
+	// (not estimated): the discrepancy principle needs it; 0 = unknown.
 	Sigma float64
 	// GridSize is the number of λ values of the sweep (default 200).
 	GridSize int
@@ -47,16 +61,27 @@ type Options struct {
 	// LambdaSGridSize and LambdaTGridSize are the STRE grid sizes
 	// (default 7 and 10); the best λt is then refined by golden section.
 	LambdaSGridSize, LambdaTGridSize int
+
+	// Logger receives the warnings of the λ rules (GCV rejected, rules in
+	// disagreement); nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
 }
 
 // withDefaults returns o with zero fields replaced by defaults, or an error
 // for values out of range.
 func (o Options) withDefaults() (Options, error) {
 	if o.Select == "" {
-		o.Select = SelectGCV
+		o.Select = SelectGuarded
 	}
-	if !slices.Contains([]string{SelectGCV, SelectLCurve, SelectDiscrepancy}, o.Select) {
-		return o, fmt.Errorf("reg: unknown λ selection %q (want gcv, lcurve or discrepancy)", o.Select)
+	if !slices.Contains(Selectors, o.Select) {
+		return o, fmt.Errorf("reg: unknown λ selection %q (want one of %v)", o.Select, Selectors)
 	}
 	if o.CornerFraction == 0 {
 		o.CornerFraction = 0.5

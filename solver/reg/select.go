@@ -150,19 +150,19 @@ func bracket(grid []float64, i int) (float64, float64) {
 	return grid[max(i-1, 0)], grid[min(i+1, len(grid)-1)]
 }
 
-// pickGCV returns the λ minimizing G on the grid, refined by golden section
-// between its grid neighbours, and the curve on the grid.
-func (s *spectrum) pickGCV(grid []float64) (float64, []float64) {
+// pickMin returns the λ minimizing f on the grid, refined by golden section
+// between its grid neighbours, and f on the grid.
+func pickMin(f func(float64) float64, grid []float64) (float64, []float64) {
 	g := make([]float64, len(grid))
 	best := 0
 	for i, l := range grid {
-		g[i] = s.gcv(l)
+		g[i] = f(l)
 		if g[i] < g[best] {
 			best = i
 		}
 	}
 	a, b := bracket(grid, best)
-	return goldenMin(s.gcv, a, b, 1e-10), g
+	return goldenMin(f, a, b, 1e-10), g
 }
 
 // corner is one local maximum of the L-curve curvature.
@@ -213,4 +213,36 @@ func (s *spectrum) pickDiscrepancy(sigma float64) (float64, error) {
 		}
 	}
 	return math.Exp((lo + hi) / 2), nil
+}
+
+// traceH2 returns tr H_λ² of one frame's influence matrix
+// H_λ = R (RᵀR + λ²ΓᵀΓ)⁻¹ Rᵀ: its eigenvalues are 1 on the k null-space
+// directions, φ_i on the generalized singular directions and 0 elsewhere.
+func (s *spectrum) traceH2(lambda float64) float64 {
+	tr2 := float64(s.k)
+	l2 := lambda * lambda
+	for _, sg := range s.sigma {
+		phi := sg * sg / (sg*sg + l2)
+		tr2 += phi * phi
+	}
+	return tr2
+}
+
+// rgcvGamma is the robustness parameter γ of robust GCV (smaller is more
+// robust). Of 0.1, 0.3 and 0.5, measured on the cases with modelling error
+// (README "Which λ rule, and why"), 0.1 came closest to the best RE on every
+// one: the measured sock within 0.5%, the heart moved by 10 mm within 4%
+// (0.3: 10%, 0.5: 15%).
+const rgcvGamma = 0.1
+
+// rgcv is robust GCV (Lukas 2006, Inverse Problems 22:1883):
+//
+//	R(λ) = (γ + (1−γ) μ(λ)) G(λ),  μ(λ) = tr(H_λ²)/m,
+//
+// G the GCV function. μ → 1 − (dimensions not fitted)/m as λ → 0 and
+// → k/m as λ → ∞, so R penalizes the small λ at which GCV trusts every
+// data component: an estimate of the prediction error that stays bounded
+// when one data point (here: one lead's component) is an outlier.
+func (s *spectrum) rgcv(lambda float64) float64 {
+	return (rgcvGamma + (1-rgcvGamma)*s.traceH2(lambda)/float64(s.m)) * s.gcv(lambda)
 }

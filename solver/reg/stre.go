@@ -33,25 +33,30 @@ import (
 // per w): U = Q [ (Qᵀ Rᵀ Y P)_ij / (a_i + 2λt² μ_j) ] Pᵀ. For fixed (λs, w)
 // every λt costs one m x n x T product (for the GCV residual).
 //
-// By default (λs, λt, w) minimize the GCV function
+// (λs, λt, w) minimize the GCV function
 //
 //	G = (‖Y − RU‖_F² / (mT)) / (1 − tr H / (mT))²,  tr H = Σ_ij ‖R q_i‖² / (a_i + 2λt² μ_j),
 //
-// H being the influence matrix of the whole recording (mT x mT).
+// H being the influence matrix of the whole recording (mT x mT). With
+// Select "guarded" (the default) the minimum is taken over the points
+// whose reconstruction is at most GuardNormRatio times the Tikhonov one
+// (same L, same rule), the check the Tikhonov rule applies against the
+// L-curve: on measured data GCV fits modelling error with a temporal term
+// as readily as without one.
 type STRE struct {
 	opts Options
 }
 
 // NewSTRE returns STRE with the given options (LambdaS, LambdaT, Window
-// fixed when non-zero; the others chosen by GCV, the only rule offered:
-// Select must be empty or "gcv").
+// fixed when non-zero; the others chosen by GCV, guarded by default: Select
+// must be empty, "guarded" or "gcv").
 func NewSTRE(opts Options) (*STRE, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if o.Select != SelectGCV {
-		return nil, fmt.Errorf("reg: STRE chooses (λs, λt, w) by GCV only, not by %q", o.Select)
+	if o.Select != SelectGCV && o.Select != SelectGuarded {
+		return nil, fmt.Errorf("reg: STRE chooses (λs, λt, w) by %q or %q, not by %q", SelectGuarded, SelectGCV, o.Select)
 	}
 	return &STRE{opts: o}, nil
 }
@@ -72,8 +77,10 @@ func (s *STRE) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result, 
 	return res, nil
 }
 
-// Default STRE grids, in decades relative to λ₂, the GCV λ of Tikhonov with
-// the same L (a data-driven scale, cheap from the standard form): the
+// Default STRE grids, in decades relative to λ₂, the λ of Tikhonov with the
+// same L by the same rule (a data-driven scale, cheap from the standard
+// form; guarded, so that measured data do not centre the grids on GCV's
+// failure): the
 // temporal term takes over part of the smoothing, so λs reaches further
 // down than up; λt spans the range where 2λt²μ_j crosses the spatial
 // eigenvalues a_i that matter. The λs grid is searched exhaustively, not by
@@ -91,9 +98,13 @@ var (
 // (n x n). Free parameters are searched exhaustively on grids around λ₂
 // (see streSpaceDecades), then the best λt is refined by golden section.
 // Result.Values: lambda_s, lambda_t, window, gcv, residual_norm,
-// lambda_tikhonov (the scale λ₂). Result.Series: lambda_s_grid,
-// lambda_t_grid, window_grid and gcv over the grid, flattened in the order
-// [λs][w][λt] (NaN where a window does not fit T).
+// noise_estimate, lambda_tikhonov (the scale λ₂), lambda_s_gcv,
+// lambda_t_gcv, window_gcv (the plain GCV minimum on the grid),
+// gcv_norm_ratio (its ‖U‖ over the Tikhonov reconstruction's), gcv_rejected,
+// and every value of the Tikhonov choice prefixed tikhonov_ (its λ by every
+// rule, lambda_disagreement, ...). Result.Series: lambda_s_grid,
+// lambda_t_grid, window_grid, and gcv and solution_norm over the grid,
+// flattened in the order [λs][w][λt] (NaN where a window does not fit T).
 func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, opts Options) (*inverse.Result, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -112,17 +123,25 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		return nil, inverse.InputError(fmt.Errorf("reg: STRE window %d needs more than %d frames", o.Window, tf))
 	}
 
-	// Scale for the λ grids: Tikhonov-L with GCV.
-	var scale float64
+	// Scale for the λ grids, and the size reference of the guard:
+	// Tikhonov-L by the same rule.
+	var scale, refNorm float64
+	tik := map[string]float64{}
 	if o.LambdaS == 0 || o.LambdaT == 0 {
 		err := await(ctx, func() error {
 			f, err := newStdForm(r, l)
 			if err != nil {
 				return err
 			}
-			_, beta2, delta2 := f.project(y)
+			c, beta2, delta2 := f.project(y)
 			sp := &spectrum{sigma: f.sigma, beta2: beta2, delta2: delta2, m: m, k: f.k, t: tf}
-			scale, _ = sp.pickGCV(sp.grid(o.GridSize))
+			to := o
+			to.Lambda = 0
+			ch, err := choose(f, sp, c, y, to)
+			if err != nil {
+				return err
+			}
+			scale, refNorm, tik = ch.lambda, mat.Norm(ch.u, 2), ch.values
 			return nil
 		})
 		if err != nil {
@@ -157,19 +176,26 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		}
 	}
 
-	gcvGrid := make([]float64, len(lsGrid)*len(windows)*len(ltGrid))
+	// The sweep: GCV and the solution norm ‖U‖_F = ‖Ũ‖_F (Q, P orthogonal)
+	// at every grid point, flattened [λs][w][λt]; NaN where the window does
+	// not fit. The guard's size limit is known before the sweep, so the
+	// GCV minimum over all points and over the admissible ones are tracked
+	// as it goes, each with its factors.
+	size := len(lsGrid) * len(windows) * len(ltGrid)
+	gcvGrid, normGrid := make([]float64, size), make([]float64, size)
 	for i := range gcvGrid {
-		gcvGrid[i] = math.NaN() // stays NaN where the window does not fit
+		gcvGrid[i], normGrid[i] = math.NaN(), math.NaN()
 	}
-	var best struct {
-		gcv   float64
+	var limit float64 // 0: no guard
+	if o.Select == SelectGuarded && refNorm > 0 {
+		limit = GuardNormRatio * refNorm
+	}
+	type point struct {
+		index int
 		sp    *spaceFactor
 		tm    *timeFactor
-		shat  *mat.Dense
-		ls    float64
-		w, it int
 	}
-	best.gcv = math.Inf(1)
+	all, admissible := point{index: -1}, point{index: -1}
 	// The n x n eigen-decompositions run serially inside gonum, while the
 	// (w, λt) sweeps are parallel matrix products: a producer goroutine
 	// factorizes the next λs while the current one is swept.
@@ -196,8 +222,12 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 	})
 	rep := progress.FromContext(ctx)
 	swept := func(is, iw int) { // one update per (λs, w): its λt sweep, done or skipped
+		best := math.Inf(1) // the GCV of the point the search would take so far
+		if admissible.index >= 0 {
+			best = gcvGrid[admissible.index]
+		}
 		rep.Report(progress.Update{Stage: "stre search", Done: int64((is*len(windows) + iw + 1) * len(ltGrid)),
-			Total: int64(len(gcvGrid)), Unit: "point", Values: []progress.Value{{Name: "best_gcv", Value: best.gcv}}})
+			Total: int64(len(gcvGrid)), Unit: "point", Values: []progress.Value{{Name: "best_gcv", Value: best}}})
 	}
 	for is := range lsGrid {
 		// Waiting on ctx too: one factorization takes seconds and cannot
@@ -227,51 +257,88 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 				continue
 			}
 			base := (is*len(windows) + iw) * len(ltGrid)
-			shat := &mat.Dense{}
-			shat.Mul(f.sp.omega.T(), tm.yp)
-			ev := newEvaluator(f.sp, tm, shat)
+			ev := newEvaluator(f.sp, tm)
 			for it, lt := range ltGrid {
-				g, _ := ev.gcv(lt)
-				gcvGrid[base+it] = g
-				if g < best.gcv {
-					best.gcv, best.sp, best.tm, best.shat = g, f.sp, tm, shat
-					best.ls, best.w, best.it = lsGrid[is], windows[iw], it
+				k := base + it
+				gcvGrid[k], _ = ev.gcv(lt)
+				normGrid[k] = mat.Norm(ev.ut, 2)
+				if all.index < 0 || gcvGrid[k] < gcvGrid[all.index] {
+					all = point{k, f.sp, tm}
+				}
+				if (limit == 0 || normGrid[k] <= limit) && (admissible.index < 0 || gcvGrid[k] < gcvGrid[admissible.index]) {
+					admissible = point{k, f.sp, tm}
 				}
 			}
 			swept(is, iw)
 		}
 	}
-	if best.sp == nil {
+	if all.index < 0 {
 		return nil, inverse.InputError(fmt.Errorf("reg: STRE: no window in %v fits %d frames", windows, tf))
 	}
-	ev := newEvaluator(best.sp, best.tm, best.shat)
-	lt := ltGrid[best.it]
+	pick, rejected := all, false
+	if limit > 0 && normGrid[all.index] > limit {
+		// Large λs and λt shrink U, so an admissible point exists in practice.
+		rejected = admissible.index >= 0
+		if rejected {
+			pick = admissible
+		}
+	}
+	is, iw, it := pick.index/(len(windows)*len(ltGrid)), (pick.index/len(ltGrid))%len(windows), pick.index%len(ltGrid)
+	ev := newEvaluator(pick.sp, pick.tm)
+	lt := ltGrid[it]
 	if len(ltGrid) > 1 {
-		a, b := bracket(ltGrid, best.it)
+		a, b := bracket(ltGrid, it)
 		// 1e-3 in log λt: GCV is flat at its minimum, finer is wasted work.
-		lt = goldenMin(func(x float64) float64 { g, _ := ev.gcv(x); return g }, a, b, 1e-3)
+		refined := goldenMin(func(x float64) float64 { g, _ := ev.gcv(x); return g }, a, b, 1e-3)
+		// The refinement stays inside the guard's size limit.
+		if ev.gcv(refined); !rejected || mat.Norm(ev.ut, 2) <= limit {
+			lt = refined
+		}
 	}
 	g, res2 := ev.gcv(lt)
+
+	values := map[string]float64{
+		"lambda_s":        lsGrid[is],
+		"lambda_t":        lt,
+		"window":          float64(windows[iw]),
+		"gcv":             g,
+		"residual_norm":   math.Sqrt(res2),
+		"lambda_tikhonov": scale,
+		"noise_estimate":  NoiseEstimate(y),
+	}
+	if size > 1 {
+		values["lambda_s_gcv"] = lsGrid[all.index/(len(windows)*len(ltGrid))]
+		values["window_gcv"] = float64(windows[(all.index/len(ltGrid))%len(windows)])
+		values["lambda_t_gcv"] = ltGrid[all.index%len(ltGrid)]
+	}
+	if refNorm > 0 {
+		values["gcv_norm_ratio"] = normGrid[all.index] / refNorm
+		values["gcv_rejected"] = 0
+		if rejected {
+			values["gcv_rejected"] = 1
+		}
+	}
+	for k, v := range tik {
+		values["tikhonov_"+k] = v
+	}
+	if rejected {
+		o.logger().Warn("STRE: GCV's (λs, λt, w) rejected: its reconstruction is much larger than the Tikhonov one, so GCV fitted correlated noise or modelling error; searching below the size limit",
+			"norm_ratio", values["gcv_norm_ratio"], "limit", GuardNormRatio)
+	}
 
 	wf := make([]float64, len(windows))
 	for i, w := range windows {
 		wf[i] = float64(w)
 	}
 	return &inverse.Result{
-		U: ev.solution(lt),
-		Values: map[string]float64{
-			"lambda_s":        best.ls,
-			"lambda_t":        lt,
-			"window":          float64(best.w),
-			"gcv":             g,
-			"residual_norm":   math.Sqrt(res2),
-			"lambda_tikhonov": scale,
-		},
+		U:      ev.solution(lt),
+		Values: values,
 		Series: map[string][]float64{
 			"lambda_s_grid": lsGrid,
 			"lambda_t_grid": ltGrid,
 			"window_grid":   wf,
 			"gcv":           gcvGrid,
+			"solution_norm": normGrid,
 		},
 		Config: map[string]any{
 			"method":             "stre",
@@ -283,7 +350,8 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 			"lambda_t_grid_size": o.LambdaTGridSize,
 			"lambda_s_decades":   slices.Clone(streSpaceDecades[:]),
 			"lambda_t_decades":   slices.Clone(streTimeDecades[:]),
-			"select":             SelectGCV,
+			"select":             o.Select,
+			"guard_norm_ratio":   GuardNormRatio,
 		},
 	}, nil
 }
@@ -388,7 +456,9 @@ type evaluator struct {
 	fit  *mat.Dense // Ω Ũ buffer
 }
 
-func newEvaluator(sp *spaceFactor, tm *timeFactor, shat *mat.Dense) *evaluator {
+func newEvaluator(sp *spaceFactor, tm *timeFactor) *evaluator {
+	shat := &mat.Dense{}
+	shat.Mul(sp.omega.T(), tm.yp)
 	n, tf := shat.Dims()
 	m, _ := sp.omega.Dims()
 	return &evaluator{sp: sp, tm: tm, shat: shat, ut: mat.NewDense(n, tf, nil), fit: mat.NewDense(m, tf, nil)}

@@ -115,9 +115,7 @@ func TestSTREGCVMatchesInfluenceMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var shat mat.Dense
-	shat.Mul(sp.omega.T(), tm.yp)
-	ev := newEvaluator(sp, tm, &shat)
+	ev := newEvaluator(sp, tm)
 	_, res2 := ev.gcv(lt)
 	tr := ev.coefficients(lt)
 

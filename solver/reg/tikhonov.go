@@ -97,14 +97,9 @@ func checkProblem(p *inverse.Problem) error {
 // SolveTikhonov solves min Σ_t ‖y_t − R u_t‖² + λ²‖Γ u_t‖² for Y (m x T)
 // with one λ, Γ = gamma (nil: identity). It factorizes (R, Γ) once
 // (stdForm), sweeps opts.GridSize λ values log-spaced over the generalized
-// singular values, and picks λ by opts.Select unless opts.Lambda fixes it.
-//
-// Result.Values: lambda (used), lambda_gcv, lambda_lcurve (when a corner
-// exists), lambda_discrepancy (when Sigma > 0), residual_norm, seminorm,
-// gcv, corners. Result.Series: lambda_grid (descending), gcv,
-// lcurve_residual, lcurve_seminorm, lcurve_curvature (on the grid),
-// lcurve_corners, lcurve_corner_curvature (refined corners, descending λ),
-// singular_values.
+// singular values, evaluates every λ rule and picks λ by opts.Select
+// unless opts.Lambda fixes it (see choose for the values and series
+// reported; Series also has singular_values).
 func SolveTikhonov(ctx context.Context, r *mat.Dense, gamma *sparse.CSR, y *mat.Dense, opts Options) (*inverse.Result, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -123,78 +118,25 @@ func SolveTikhonov(ctx context.Context, r *mat.Dense, gamma *sparse.CSR, y *mat.
 	}
 	c, beta2, delta2 := f.project(y)
 	s := &spectrum{sigma: f.sigma, beta2: beta2, delta2: delta2, m: m, k: f.k, t: tf}
-
-	grid := s.grid(o.GridSize)
-	lgcv, gcvCurve := s.pickGCV(grid)
-	cs, kappa := s.corners(grid)
-	resN := make([]float64, len(grid))
-	semiN := make([]float64, len(grid))
-	for i, l := range grid {
-		r2, s2, _, _ := s.curves(l)
-		resN[i], semiN[i] = math.Sqrt(r2), math.Sqrt(s2)
+	ch, err := choose(f, s, c, y, o)
+	if err != nil {
+		return nil, err
 	}
-	values := map[string]float64{"lambda_gcv": lgcv, "corners": float64(len(cs))}
-	var lcurve float64
-	if len(cs) > 0 {
-		lcurve = pickCorner(cs, o.CornerFraction)
-		values["lambda_lcurve"] = lcurve
-	}
-	var disc float64
-	if o.Sigma > 0 {
-		if disc, err = s.pickDiscrepancy(o.Sigma); err != nil {
-			if o.Select == SelectDiscrepancy && o.Lambda == 0 {
-				return nil, err
-			}
-			disc = 0
-		} else {
-			values["lambda_discrepancy"] = disc
-		}
-	}
-	lambda := o.Lambda
-	if lambda == 0 {
-		switch o.Select {
-		case SelectGCV:
-			lambda = lgcv
-		case SelectLCurve:
-			if len(cs) == 0 {
-				return nil, fmt.Errorf("reg: the L-curve has no corner on the λ grid [%.3g, %.3g]", grid[len(grid)-1], grid[0])
-			}
-			lambda = lcurve
-		case SelectDiscrepancy:
-			lambda = disc
-		}
-	}
-	r2, s2, _, _ := s.curves(lambda)
-	values["lambda"] = lambda
-	values["residual_norm"] = math.Sqrt(r2)
-	values["seminorm"] = math.Sqrt(s2)
-	values["gcv"] = s.gcv(lambda)
-
-	cl := make([]float64, len(cs))
-	ck := make([]float64, len(cs))
-	for i, cr := range cs {
-		cl[i], ck[i] = cr.lambda, cr.curvature
-	}
+	ch.series["singular_values"] = append([]float64(nil), f.sigma...)
 	return &inverse.Result{
-		U:      f.solution(lambda, c, y),
-		Values: values,
-		Series: map[string][]float64{
-			"lambda_grid":             grid,
-			"gcv":                     gcvCurve,
-			"lcurve_residual":         resN,
-			"lcurve_seminorm":         semiN,
-			"lcurve_curvature":        kappa,
-			"lcurve_corners":          cl,
-			"lcurve_corner_curvature": ck,
-			"singular_values":         append([]float64(nil), f.sigma...),
-		},
+		U:      ch.u,
+		Values: ch.values,
+		Series: ch.series,
 		Config: map[string]any{
-			"select":          o.Select,
-			"lambda_fixed":    o.Lambda,
-			"sigma":           o.Sigma,
-			"grid_size":       o.GridSize,
-			"corner_fraction": o.CornerFraction,
-			"null_space_dim":  f.k,
+			"select":              o.Select,
+			"lambda_fixed":        o.Lambda,
+			"sigma":               o.Sigma,
+			"grid_size":           o.GridSize,
+			"corner_fraction":     o.CornerFraction,
+			"null_space_dim":      f.k,
+			"guard_norm_ratio":    GuardNormRatio,
+			"disagreement_factor": DisagreementFactor,
+			"rgcv_gamma":          rgcvGamma,
 		},
 	}, nil
 }

@@ -34,9 +34,9 @@ func TestTikhonovMatchesNormalEquations(t *testing.T) {
 	}
 }
 
-// TestSpectralCurvesMatchDirect checks the closed-form residual, seminorm
-// and GCV against quantities computed from the direct solution and the
-// explicit influence matrix H = R (RᵀR + λ²ΓᵀΓ)⁻¹ Rᵀ.
+// TestSpectralCurvesMatchDirect checks the closed-form residual, seminorm,
+// GCV and robust GCV against quantities computed from the direct solution
+// and the explicit influence matrix H = R (RᵀR + λ²ΓᵀΓ)⁻¹ Rᵀ.
 func TestSpectralCurvesMatchDirect(t *testing.T) {
 	const m, n, tf = 20, 30, 8
 	r, _, y := smallProblem(m, n, tf, 1e-2, 2)
@@ -71,6 +71,9 @@ func TestSpectralCurvesMatchDirect(t *testing.T) {
 			h.Mul(r, hcols)
 			dof := float64(m) - mat.Trace(&h)
 			gcv := res2 / float64(m*tf) / math.Pow(dof/float64(m), 2)
+			var h2 mat.Dense
+			h2.Mul(&h, &h)
+			rgcv := (rgcvGamma + (1-rgcvGamma)*mat.Trace(&h2)/float64(m)) * gcv
 
 			gr2, gs2, gdof, _ := s.curves(lambda)
 			for _, c := range []struct {
@@ -81,6 +84,7 @@ func TestSpectralCurvesMatchDirect(t *testing.T) {
 				{"seminorm²", gs2, semi2},
 				{"m − tr H", gdof, dof},
 				{"GCV", s.gcv(lambda), gcv},
+				{"robust GCV", s.rgcv(lambda), rgcv},
 			} {
 				if math.Abs(c.got-c.want) > 1e-8*math.Abs(c.want) {
 					t.Errorf("order %d λ %g: %s %.12g, direct %.12g", order, lambda, c.name, c.got, c.want)
