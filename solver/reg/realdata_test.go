@@ -75,19 +75,7 @@ func tikhonov2(tb testing.TB, heart *mesh.Mesh, r, y *mat.Dense, sel string) *in
 // and whose own GCV choice is checked against the Tikhonov reconstruction's
 // size, too.
 func TestMeasuredQRS(t *testing.T) {
-	dir := shareddata.Dir(t, "fwdinv_spline_subject1")
-	heart, err := csvmesh.Load(filepath.Join(dir, "heart_nodes.csv"), filepath.Join(dir, "heart_faces.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := csvmesh.ReadMatrix(filepath.Join(dir, "forward_matrix_114x350.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := csvmesh.ReadMatrix(filepath.Join(dir, "ecg_114x310.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	heart, r, y := loadSpline(t)
 	measured := span(y)
 
 	gcv := tikhonov2(t, heart, r, y, SelectGCV)
@@ -205,23 +193,7 @@ func TestUtahSockModellingError(t *testing.T) {
 // within twice the truth's. (GCV, and so the default, under-regularizes
 // mildly here: RE 0.73 against 0.58 at the best λ; README.)
 func TestUtahHeart337(t *testing.T) {
-	dir := shareddata.Dir(t, "utah_torso_tank_heart337")
-	heart, err := csvmesh.Load(filepath.Join(dir, "heart_closed_nodes.csv"), filepath.Join(dir, "heart_closed_faces.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tank, err := csvmesh.Load(filepath.Join(dir, "tank_closed_nodes.csv"), filepath.Join(dir, "tank_closed_faces.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	leads, err := csvmesh.ReadIndices(filepath.Join(dir, "jacket_electrode_node_index.csv"), len(tank.Nodes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := csvmesh.ReadMatrix(filepath.Join(dir, "epicardial_potentials_337x563.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	heart, tank, leads, u := loadHeart337(t)
 	r, err := forward.TransferMatrix(heart, tank, leads)
 	if err != nil {
 		t.Fatal(err)
@@ -231,11 +203,7 @@ func TestUtahHeart337(t *testing.T) {
 	rms := mat.Norm(&clean, 2) / math.Sqrt(float64(len(clean.RawMatrix().Data)))
 	y := inverse.AddNoise(&clean, 0.01*rms, 1)
 	for _, shift := range []float64{10} {
-		moved := &mesh.Mesh{Tris: heart.Tris, Nodes: make([][3]float64, len(heart.Nodes))}
-		for i, p := range heart.Nodes {
-			moved.Nodes[i] = [3]float64{p[0] + shift, p[1], p[2]}
-		}
-		rm, err := forward.TransferMatrix(moved, tank, leads)
+		rm, err := forward.TransferMatrix(moved(heart, shift), tank, leads)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,4 +219,53 @@ func TestUtahHeart337(t *testing.T) {
 			t.Errorf("%g mm: reconstruction range %.3g× the truth's, want ≤ 2", shift, got)
 		}
 	}
+}
+
+// loadHeart337 returns the Utah closed 337-node heart, the closed 284-node
+// tank, its 191 jacket electrodes and the measured epicardial potentials
+// (337 x 563).
+func loadHeart337(tb testing.TB) (heart, tank *mesh.Mesh, leads []int, u *mat.Dense) {
+	tb.Helper()
+	dir := shareddata.Dir(tb, "utah_torso_tank_heart337")
+	heart, err := csvmesh.Load(filepath.Join(dir, "heart_closed_nodes.csv"), filepath.Join(dir, "heart_closed_faces.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if tank, err = csvmesh.Load(filepath.Join(dir, "tank_closed_nodes.csv"), filepath.Join(dir, "tank_closed_faces.csv")); err != nil {
+		tb.Fatal(err)
+	}
+	if leads, err = csvmesh.ReadIndices(filepath.Join(dir, "jacket_electrode_node_index.csv"), len(tank.Nodes)); err != nil {
+		tb.Fatal(err)
+	}
+	if u, err = csvmesh.ReadMatrix(filepath.Join(dir, "epicardial_potentials_337x563.csv")); err != nil {
+		tb.Fatal(err)
+	}
+	return heart, tank, leads, u
+}
+
+// moved returns a copy of m translated by shift mm along x.
+func moved(m *mesh.Mesh, shift float64) *mesh.Mesh {
+	out := &mesh.Mesh{Tris: m.Tris, Nodes: make([][3]float64, len(m.Nodes))}
+	for i, p := range m.Nodes {
+		out.Nodes[i] = [3]float64{p[0] + shift, p[1], p[2]}
+	}
+	return out
+}
+
+// loadSpline returns the heart mesh, the 114 x 350 forward matrix and the
+// measured QRS (114 x 310) of FwdInvToolkit's spline-inverse subject 1.
+func loadSpline(tb testing.TB) (heart *mesh.Mesh, r, y *mat.Dense) {
+	tb.Helper()
+	dir := shareddata.Dir(tb, "fwdinv_spline_subject1")
+	heart, err := csvmesh.Load(filepath.Join(dir, "heart_nodes.csv"), filepath.Join(dir, "heart_faces.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if r, err = csvmesh.ReadMatrix(filepath.Join(dir, "forward_matrix_114x350.csv")); err != nil {
+		tb.Fatal(err)
+	}
+	if y, err = csvmesh.ReadMatrix(filepath.Join(dir, "ecg_114x310.csv")); err != nil {
+		tb.Fatal(err)
+	}
+	return heart, r, y
 }
