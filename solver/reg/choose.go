@@ -42,6 +42,7 @@ type choice struct {
 // Values: lambda, lambda_gcv, lambda_rgcv, lambda_lcurve (a corner exists),
 // lambda_discrepancy (Sigma > 0 and attainable), lambda_disagreement,
 // gcv_norm_ratio (‖U_gcv‖/‖U_corner‖, when the corner's λ is larger),
+// gcv_at_grid_end (1 when GCV's grid minimum is the grid's smallest λ),
 // gcv_rejected (1 when "guarded" replaced GCV's λ by the corner's),
 // noise_estimate, corners, residual_norm, seminorm, gcv. Series:
 // lambda_grid, gcv, rgcv, lcurve_residual, lcurve_seminorm,
@@ -94,12 +95,25 @@ func choose(f *stdForm, s *spectrum, c, y *mat.Dense, o Options) (*choice, error
 		sols[l] = f.solution(l, c, y)
 		return sols[l]
 	}
+	// GCV's minimum at the grid's smallest λ: no regularization on the
+	// grid predicts better than (almost) none. On exact data that is right
+	// (and the reconstruction is no larger than the corner's); on an
+	// extremely ill-conditioned R with error in the data it fits the error
+	// through singular values down to 1e-12 σ_max, and the reconstruction
+	// grows past the corner's by less than GuardNormRatio when those
+	// directions are few. At the grid's end GCV's λ is no minimum, so any
+	// growth beyond the corner's size rejects it.
+	atEnd := gcvCurve[len(grid)-1] <= slices.Min(gcvCurve)
+	values["gcv_at_grid_end"] = 0
+	if atEnd {
+		values["gcv_at_grid_end"] = 1
+	}
 	guarded := lgcv
 	if lcurve > lgcv {
 		ratio := mat.Norm(solve(lgcv), 2) / mat.Norm(solve(lcurve), 2)
 		values["gcv_norm_ratio"] = ratio
 		values["gcv_rejected"] = 0
-		if ratio > GuardNormRatio {
+		if ratio > GuardNormRatio || atEnd && ratio > 1 {
 			guarded = lcurve
 			values["gcv_rejected"] = 1
 		}
@@ -156,9 +170,16 @@ func choose(f *stdForm, s *spectrum, c, y *mat.Dense, o Options) (*choice, error
 // warn logs what a user of measured data must know about the choice.
 func (ch *choice) warn(log *slog.Logger) {
 	v := ch.values
-	if v["gcv_rejected"] == 1 {
+	switch {
+	case v["gcv_rejected"] == 1 && v["gcv_at_grid_end"] == 1:
+		log.Warn("GCV's λ rejected: GCV has its minimum at the smallest λ of the grid (1e-12 of the largest singular value), so it fits the data's error with almost no regularization; using the L-curve corner's λ",
+			"lambda_gcv", v["lambda_gcv"], "lambda_lcurve", v["lambda_lcurve"], "norm_ratio", v["gcv_norm_ratio"])
+	case v["gcv_rejected"] == 1:
 		log.Warn("GCV's λ rejected: its reconstruction is much larger than the L-curve corner's, so GCV fitted correlated noise or modelling error; using the corner's λ",
 			"lambda_gcv", v["lambda_gcv"], "lambda_lcurve", v["lambda_lcurve"], "norm_ratio", v["gcv_norm_ratio"], "limit", GuardNormRatio)
+	case v["gcv_at_grid_end"] == 1 && v["lambda"] == v["lambda_gcv"]:
+		log.Warn("GCV has its minimum at the smallest λ of the grid and no L-curve corner lies above it: the reconstruction is barely regularized; check series/gcv and series/lcurve_*, or fix -lambda",
+			"lambda", v["lambda"])
 	}
 	if d := v["lambda_disagreement"]; d > DisagreementFactor {
 		args := []any{"disagreement", d, "limit", DisagreementFactor, "lambda", v["lambda"]}

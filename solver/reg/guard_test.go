@@ -185,3 +185,79 @@ func TestNoiseEstimate(t *testing.T) {
 		t.Error("two frames: want 0")
 	}
 }
+
+// TestGuardIllConditioned: an R whose singular values fall over twelve
+// decades, and data that are exact for the truth plus a rough component in
+// the ten directions R sees least (R times it: 1e-9 of the data). GCV's
+// minimum lies at the grid's smallest λ (1e-12 of the largest singular
+// value) and its reconstruction is garbage (RE above 1) although only 1.9
+// times the corner's in size, under GuardNormRatio. The default rejects it
+// for its place at the grid's end, takes the corner and warns. On the exact
+// data (no rough component) GCV's λ is at the grid's end as well, correctly,
+// with a reconstruction smaller than the corner's, and the default keeps it.
+func TestGuardIllConditioned(t *testing.T) {
+	r, u, _ := smallProblem(40, 30, 20, 0, 1)
+	var svd mat.SVD
+	svd.Factorize(r, mat.SVDThin)
+	var left, right mat.Dense
+	svd.UTo(&left)
+	svd.VTo(&right)
+	s := mat.NewDiagDense(30, nil)
+	for i := 0; i < 30; i++ {
+		s.SetDiag(i, math.Pow(10, -12*float64(i)/29))
+	}
+	r.Product(&left, s, right.T())
+	rough := mat.NewDense(30, 20, nil)
+	for j := 0; j < 20; j++ {
+		for k := 20; k < 30; k++ {
+			c := math.Sin(float64(3*j+k)) / s.At(k, k)
+			for i := 0; i < 30; i++ {
+				rough.Set(i, j, rough.At(i, j)+c*right.At(i, k))
+			}
+		}
+	}
+	var ru, re mat.Dense
+	ru.Mul(r, u)
+	re.Mul(r, rough)
+	rough.Scale(1e-9*mat.Norm(&ru, 2)/mat.Norm(&re, 2), rough)
+	for _, c := range []struct {
+		name     string
+		rough    bool
+		rejected float64
+		maxRE    float64
+	}{{"rough component", true, 1, 0.01}, {"exact", false, 0, 0.01}} {
+		src := u
+		if c.rough {
+			src = &mat.Dense{}
+			src.Add(u, rough)
+		}
+		var y mat.Dense
+		y.Mul(r, src)
+		var buf bytes.Buffer
+		l := pathOperator(t, 2, 30)
+		gcv, err := SolveTikhonov(context.Background(), r, l, &y, Options{Select: SelectGCV, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := SolveTikhonov(context.Background(), r, l, &y, Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := def.Values
+		reG, reD := relDiff(gcv.U, u), relDiff(def.U, u)
+		t.Logf("%s: GCV λ %.3g RE %.3g (at grid end %g); default λ %.3g RE %.3g; corner %.3g, norm ratio %.3g",
+			c.name, v["lambda_gcv"], reG, v["gcv_at_grid_end"], v["lambda"], reD, v["lambda_lcurve"], v["gcv_norm_ratio"])
+		switch {
+		case v["gcv_at_grid_end"] != 1:
+			t.Errorf("%s: GCV's λ %.3g is not at the grid's end: the case no longer tests it", c.name, v["lambda_gcv"])
+		case c.rough && !(reG > 1 && v["gcv_norm_ratio"] < GuardNormRatio):
+			t.Errorf("%s: GCV RE %.3g, norm ratio %.3g: the case no longer shows garbage under the size limit", c.name, reG, v["gcv_norm_ratio"])
+		case v["gcv_rejected"] != c.rejected:
+			t.Errorf("%s: gcv_rejected %g, want %g", c.name, v["gcv_rejected"], c.rejected)
+		case !(reD < c.maxRE):
+			t.Errorf("%s: default RE %.3g, want < %g", c.name, reD, c.maxRE)
+		case c.rough && !strings.Contains(buf.String(), "smallest λ of the grid"):
+			t.Errorf("%s: no warning about GCV at the grid's end:\n%s", c.name, buf.String())
+		}
+	}
+}

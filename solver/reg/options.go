@@ -16,7 +16,9 @@ import (
 const (
 	// SelectGuarded (the default) is GCV checked against the L-curve: GCV's
 	// λ unless its reconstruction is more than GuardNormRatio times larger
-	// (Frobenius norm) than that of the L-curve corner, which is then used.
+	// (Frobenius norm) than that of the L-curve corner, which is then used;
+	// also when GCV's minimum is the grid's smallest λ and its
+	// reconstruction is larger than the corner's at all.
 	// GCV is the better rule for white noise; the check catches its failure
 	// on measured data, where correlated noise and modelling error look like
 	// signal to GCV and it fits them with a reconstruction orders of
