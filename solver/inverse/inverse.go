@@ -80,6 +80,9 @@ type Method interface {
 type Result struct {
 	U *mat.Dense // n x T reconstructed heart-surface potential
 	V *mat.Dense // n x T reconstructed recovery variable; nil when the method has none
+	// UStd is the n x T per-node, per-frame standard deviation of u over an
+	// ensemble's members (U is then their mean); nil for a single run.
+	UStd *mat.Dense
 
 	// Values holds chosen parameters and scalar diagnostics by name
 	// (e.g. "lambda", "lambda_s", "lambda_t", "window", "ratio0").

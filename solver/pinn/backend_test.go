@@ -171,7 +171,7 @@ func stepper(tb testing.TB, m *Method, o *objective) (func(), int) {
 		if _, err := tr.flush(); err != nil {
 			tb.Fatal(err)
 		}
-		tr.report(context.Background(), m.Config.lr(tr.st.Epoch))
+		tr.report(context.Background(), tr.lr(tr.st.Epoch))
 	}, nsteps
 }
 

@@ -34,6 +34,12 @@ type state struct {
 	Retries int    // non-finite losses met so far
 	RNG     []byte // PCG state after drawing Order and the collocation points so far
 
+	// Horizon is the learning-rate horizon a time budget planned after
+	// epoch 0 (0: none planned; the run then has Config.Epochs epochs and
+	// Config's horizon). A checkpoint written before this field existed
+	// decodes with 0, which is what it meant.
+	Horizon int
+
 	// History, so a resumed run returns the same Result.
 	LossData, LossEP, REMonitor []float64
 	Alpha                       [][]float64 // per epoch, the ARN block α values
@@ -129,6 +135,8 @@ func (s *state) check(cfg *Config, T, nsteps, blocks int, good bool) error {
 	switch {
 	case s.Epoch < 0 || s.Epoch > cfg.Epochs:
 		return bad("epoch %d outside [0, %d]", s.Epoch, cfg.Epochs)
+	case s.Horizon < 0 || s.Horizon > cfg.Epochs || (s.Horizon > 0 && s.Epoch > s.Horizon):
+		return bad("planned horizon %d at epoch %d: want 0 or in [epoch, %d]", s.Horizon, s.Epoch, cfg.Epochs)
 	case s.Pos < 0 || s.Pos > nsteps:
 		return bad("batch position %d outside [0, %d]", s.Pos, nsteps)
 	case s.Order == nil && s.Pos != 0:

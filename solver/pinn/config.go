@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"time"
 
 	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/ap"
@@ -79,8 +80,14 @@ type Config struct {
 	Precision string
 
 	LR      float64 // Adam learning rate at epoch 0
-	LRFinal float64 // learning rate reached at the last epoch (exponential decay per epoch)
+	LRFinal float64 // learning rate reached at the last epoch of the horizon (exponential decay per epoch)
 	Seed    uint64  // network initialization, batch order, collocation draws
+
+	// LRHorizon is the decay horizon H in epochs: the learning rate reaches
+	// LRFinal at epoch H−1 and stays there; 0 means Epochs. A run that a
+	// time budget stopped before its planned horizon is reproduced by
+	// -epochs K -lr-horizon N (the result's values epochs and lr_horizon).
+	LRHorizon int `json:",omitempty"` // omitted at 0, so the hashes of runs without it stay those of earlier versions
 
 	BadInitRatio float64 // initial λ·L_EP/L_D above which the run is flagged "bad_init"
 
@@ -115,6 +122,23 @@ type Run struct {
 	// (kernels.Open; "" means "cpu"). A checkpoint may be resumed on
 	// another device; the run then continues in that device's arithmetic.
 	Device string
+
+	// Deadline, when not zero, is when the whole job must be done (a time
+	// budget): training stops at an epoch boundary early enough for the
+	// final evaluation, and a run that has the deadline from its first
+	// epoch plans its learning-rate horizon from the measured epoch time
+	// (see trainer.train). The numbers of the epochs trained do not depend
+	// on it: the result records the epochs and the horizon that reproduce
+	// them without a budget.
+	Deadline time.Time
+
+	// Ensemble is the number of networks trained (0 or 1: one). Member k
+	// trains with seed MemberSeed(Config.Seed, k) on the same objective
+	// (the uploaded data and buffers are shared; members train one after
+	// the other), each with its own checkpoint (MemberPath) and an equal
+	// share of the time left to the deadline; the result is their mean,
+	// with the per-node, per-frame sample std (Result.UStd).
+	Ensemble int
 }
 
 // DefaultRun returns the run settings of a plain run: no checkpoints,
@@ -205,8 +229,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("pinn: time derivative %q: want nd or ad", c.TimeDeriv)
 	case c.Laplacian == AD && c.TimeDeriv == ND:
 		return fmt.Errorf("pinn: AD Laplacian with ND time derivative is not a paper variant")
-	case c.Epochs < 0 || c.BatchFrames < 1 || c.Collocation < 0:
-		return fmt.Errorf("pinn: epochs %d, batch frames %d, collocation %d: want ≥0, ≥1, ≥0", c.Epochs, c.BatchFrames, c.Collocation)
+	case c.Epochs < 0 || c.BatchFrames < 1 || c.Collocation < 0 || c.LRHorizon < 0:
+		return fmt.Errorf("pinn: epochs %d, batch frames %d, collocation %d, lr horizon %d: want ≥0, ≥1, ≥0, ≥0", c.Epochs, c.BatchFrames, c.Collocation, c.LRHorizon)
 	case !(c.LR > 0) || !(c.LRFinal > 0) || math.IsInf(c.LR+c.LRFinal, 0):
 		return fmt.Errorf("pinn: learning rates %g → %g: want finite values > 0", c.LR, c.LRFinal)
 	case !(c.Lambda >= 0) || math.IsInf(c.Lambda, 0):
@@ -231,8 +255,8 @@ func (c *Config) validate() error {
 
 // validate checks the run settings.
 func (r *Run) validate() error {
-	if r.CheckpointEvery < 0 || r.MonitorEvery < 0 || r.Workers < 0 {
-		return fmt.Errorf("pinn: checkpoint every %d, monitor every %d, workers %d: want ≥ 0 each", r.CheckpointEvery, r.MonitorEvery, r.Workers)
+	if r.CheckpointEvery < 0 || r.MonitorEvery < 0 || r.Workers < 0 || r.Ensemble < 0 {
+		return fmt.Errorf("pinn: checkpoint every %d, monitor every %d, workers %d, ensemble %d: want ≥ 0 each", r.CheckpointEvery, r.MonitorEvery, r.Workers, r.Ensemble)
 	}
 	if !kernels.Registered(r.device()) {
 		return fmt.Errorf("pinn: device %q: want one of %v", r.Device, kernels.Names())
@@ -240,13 +264,25 @@ func (r *Run) validate() error {
 	return nil
 }
 
-// lr returns the learning rate of an epoch before any non-finite halving:
-// lr_e = LR · (LRFinal/LR)^(e/(Epochs−1)).
-func (c *Config) lr(epoch int) float64 {
-	if c.Epochs <= 1 {
+// lr returns the learning rate of an epoch before any non-finite halving,
+// exponential decay over a horizon of H epochs:
+// lr_e = LR · (LRFinal/LR)^(min(e, H−1)/(H−1)), LR when H ≤ 1. Epoch 0
+// has LR whatever H is, which is what lets a time budget plan H after
+// timing epoch 0.
+func (c *Config) lr(epoch, horizon int) float64 {
+	if horizon <= 1 {
 		return c.LR
 	}
-	return c.LR * math.Pow(c.LRFinal/c.LR, float64(epoch)/float64(c.Epochs-1))
+	return c.LR * math.Pow(c.LRFinal/c.LR, float64(min(epoch, horizon-1))/float64(horizon-1))
+}
+
+// horizon is the decay horizon of a run without a planned one: LRHorizon,
+// or Epochs when it is 0.
+func (c *Config) horizon() int {
+	if c.LRHorizon > 0 {
+		return c.LRHorizon
+	}
+	return c.Epochs
 }
 
 // asMap returns the configuration as a generic map for Result.Config.

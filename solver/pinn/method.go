@@ -92,13 +92,18 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 // Solve trains the network on p (L = L_D + λ L_EP, Eq. 4) and returns its
 // prediction on the whole grid. Result.Values holds "ratio0" (λ·L_EP/L_D
 // at the initial weights over all frames), "bad_init" (1 when ratio0 > BadInitRatio), "steps",
-// "retries", "lr_scale" and "alpha_<b>" (final ARN α per block);
+// "epochs" (trained), "lr_horizon" (the decay horizon they followed),
+// "budget_ended" (with Run.Deadline: 1 when the time budget, not
+// Config.Epochs, ended training), "retries", "lr_scale" and "alpha_<b>"
+// (final ARN α per block);
 // Result.Series holds "loss_data", "loss_ep" (epoch means), "re_monitor"
 // (RE against truth every MonitorEvery epochs, monitoring only) and
 // "alpha_<b>" per epoch. A cancelled context yields an error wrapping
 // ErrInterrupted after the checkpoint is written.
+//
+// With Run.Ensemble K ≥ 2 it trains K members (see ensemble) and returns
+// their mean with Result.UStd.
 func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result, error) {
-	cfg := &m.Config
 	o, err := m.setup(p)
 	if err != nil {
 		return nil, err
@@ -108,7 +113,17 @@ func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result
 	if log == nil {
 		log = slog.Default()
 	}
-	tr := newTrainer(cfg, &m.Run, o, cfg.hash(p), log.With("method", cfg.Name, "device", o.be.Name()))
+	log = log.With("method", m.Config.Name, "device", o.be.Name())
+	if m.Run.Ensemble >= 2 {
+		return m.ensemble(ctx, p, o, log)
+	}
+	return m.train(ctx, p, o, &m.Config, &m.Run, log)
+}
+
+// train trains one network on the objective o (its weights as o holds
+// them) with cfg and run and returns its result.
+func (m *Method) train(ctx context.Context, p *inverse.Problem, o *objective, cfg *Config, run *Run, log *slog.Logger) (*inverse.Result, error) {
+	tr := newTrainer(cfg, run, o, cfg.hash(p), log)
 	tr.hooks = m.hooks
 	if err := tr.train(ctx); err != nil {
 		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
@@ -134,12 +149,14 @@ func (tr *trainer) result() (*inverse.Result, error) {
 	r := &inverse.Result{
 		U: U, V: V,
 		Values: map[string]float64{
-			"ratio0":   st.Ratio0,
-			"bad_init": 0,
-			"steps":    float64(st.Step),
-			"retries":  float64(st.Retries),
-			"lr_scale": st.LRScale,
-			"lambda":   cfg.Lambda,
+			"ratio0":     st.Ratio0,
+			"bad_init":   0,
+			"steps":      float64(st.Step),
+			"epochs":     float64(st.Epoch),
+			"lr_horizon": float64(tr.horizon()),
+			"retries":    float64(st.Retries),
+			"lr_scale":   st.LRScale,
+			"lambda":     cfg.Lambda,
 		},
 		Series: map[string][]float64{
 			"loss_data": st.LossData,
@@ -148,6 +165,12 @@ func (tr *trainer) result() (*inverse.Result, error) {
 		Config: cfg.asMap(),
 	}
 	r.Config["device"] = tr.obj.be.Name()
+	if !tr.run.Deadline.IsZero() {
+		r.Values["budget_ended"] = 0
+		if tr.budget.ended || st.Epoch < cfg.Epochs {
+			r.Values["budget_ended"] = 1
+		}
+	}
 	if st.Ratio0 > cfg.BadInitRatio || math.IsNaN(st.Ratio0) {
 		r.Values["bad_init"] = 1
 	}

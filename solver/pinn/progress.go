@@ -8,7 +8,7 @@ import (
 )
 
 // report tells the context's progress.Reporter how far training is: the
-// optimizer steps done of Epochs × ⌈T/B⌉, the epoch (1-based), the running
+// optimizer steps done of epochs × ⌈T/B⌉ (reportEpochs), the epoch (1-based), the running
 // means of the epoch's L_D and L_EP so far, the learning rate of the step
 // and the last RE monitor (NaN, not shown, before the first or without
 // truth). It allocates the Values of the Update (a Reporter may keep
@@ -24,7 +24,7 @@ func (tr *trainer) report(ctx context.Context, lr float64) {
 	progress.FromContext(ctx).Report(progress.Update{
 		Stage: tr.stage,
 		Done:  int64(st.Step),
-		Total: int64(tr.cfg.Epochs) * int64((T+B-1)/B),
+		Total: int64(tr.reportEpochs()) * int64((T+B-1)/B),
 		Unit:  "step",
 		Values: []progress.Value{
 			{Name: "epoch", Value: float64(st.Epoch + 1)},
@@ -34,4 +34,14 @@ func (tr *trainer) report(ctx context.Context, lr float64) {
 			{Name: "re_monitor", Value: re},
 		},
 	})
+}
+
+// reportEpochs is the number of epochs progress counts towards: the run's,
+// or, in epoch 0 of a run whose time budget has yet to plan its horizon,
+// that one epoch (the budget's cap on epochs is no estimate).
+func (tr *trainer) reportEpochs() int {
+	if !tr.run.Deadline.IsZero() && tr.st.Horizon == 0 && tr.cfg.LRHorizon == 0 && tr.st.Epoch == 0 {
+		return 1
+	}
+	return tr.epochs()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/inverse"
@@ -43,8 +44,16 @@ type trainer struct {
 	frameB  []int  // the step's batch frames (reused)
 	pending []issued
 	stage   string // the progress stage, "training NAME"
+	budget  budget
 
 	hooks
+}
+
+// budget is the wall-clock side of Run.Deadline in one invocation of
+// train: how long epochs take here, and whether the budget ended training.
+type budget struct {
+	last, longest time.Duration // the last and the longest epoch of this invocation
+	ended         bool          // training stopped for the deadline before its epochs were done
 }
 
 // issued is a step whose losses have not been read back yet.
@@ -55,6 +64,15 @@ type issued struct{ step, epoch int }
 type hooks struct {
 	afterStep func(step int)
 	inject    func(step int, loss float64) float64
+	now       func() time.Time // the clock of the time budget (time.Now when nil)
+}
+
+// clock returns the time now, by the hook when set.
+func (h hooks) clock() time.Time {
+	if h.now != nil {
+		return h.now()
+	}
+	return time.Now()
 }
 
 func newTrainer(cfg *Config, run *Run, obj *objective, hash string, log *slog.Logger) *trainer {
@@ -116,8 +134,25 @@ func (tr *trainer) checkpoint() error {
 	return saveState(tr.run.Checkpoint, tr.st)
 }
 
-// train trains until Config.Epochs are done, the context is cancelled
-// (checkpoint, ErrInterrupted) or the loss stays non-finite (ErrNonFinite).
+// train trains until its epochs are done (Config.Epochs, or the horizon a
+// time budget planned), the time budget is spent (Run.Deadline), the
+// context is cancelled (checkpoint, ErrInterrupted) or the loss stays
+// non-finite (ErrNonFinite). It ends with a checkpoint.
+//
+// The time budget. Training stops at an epoch boundary: before an epoch
+// when the last epoch's duration and the longest one (the reserve for the
+// final evaluation, which costs less than an epoch) no longer fit before
+// the deadline, or, when an epoch ran so long that the reserve no longer
+// fits, within it, rolling back to its start (the rollback snapshot), so
+// a budgeted run is always a whole number of epochs of one learning-rate
+// schedule. A run that has the deadline from epoch 0 and no LRHorizon
+// plans its horizon after epoch 0 (whose learning rate LR does not depend
+// on the horizon): N = 1 + ⌊(deadline − now − d₀)/d₀⌋ epochs of d₀, the
+// duration of epoch 0, at most Config.Epochs; from then on it is exactly
+// the run with Epochs = N, and one the budget stops at epoch K < N (a
+// slower machine) is the run with Epochs = K and LRHorizon = N. The plan
+// is kept in the checkpoint: resuming (with a new budget) continues the
+// same schedule.
 //
 // An epoch is ⌈T/B⌉ Adam steps on L = L_D + λ L_EP, each on a batch of B
 // frames (see frames) in an order drawn from the seeded PCG, with N_c
@@ -161,8 +196,13 @@ func (tr *trainer) train(ctx context.Context) error {
 	}
 	K := cap(tr.pending)
 epochs:
-	for tr.st.Epoch < cfg.Epochs {
+	for tr.st.Epoch < tr.epochs() {
 		st := tr.st
+		if tr.outOfTime(tr.budget.last + tr.budget.longest) {
+			tr.stopForBudget("before the epoch")
+			break
+		}
+		begin, whole := tr.clock(), st.Pos == 0
 		if st.Order == nil {
 			if cfg.RandomFrames {
 				st.Order = tr.rng.Perm(T)
@@ -181,6 +221,14 @@ epochs:
 				}
 				return fmt.Errorf("%w at step %d (epoch %d): %w", ErrInterrupted, tr.st.Step, tr.st.Epoch, context.Cause(ctx))
 			}
+			if tr.outOfTime(tr.budget.longest) {
+				tr.pending = tr.pending[:0]
+				if err := tr.restore(tr.good.clone()); err != nil {
+					return err
+				}
+				tr.stopForBudget("within the epoch, rolled back to its start")
+				break epochs
+			}
 			if err := tr.step(); err != nil {
 				return err
 			}
@@ -193,7 +241,7 @@ epochs:
 				if rolledBack {
 					continue epochs
 				}
-				tr.report(ctx, cfg.lr(st.Epoch)*st.LRScale)
+				tr.report(ctx, tr.lr(st.Epoch)*st.LRScale)
 			}
 			if due {
 				if err := tr.checkpoint(); err != nil {
@@ -207,8 +255,66 @@ epochs:
 		if err := tr.endEpoch(); err != nil {
 			return err
 		}
+		if whole {
+			tr.timeEpoch(tr.clock().Sub(begin))
+		}
 	}
 	return tr.checkpoint()
+}
+
+// epochs is the number of epochs the run trains: the planned horizon, or
+// Config.Epochs.
+func (tr *trainer) epochs() int {
+	if tr.st.Horizon > 0 {
+		return tr.st.Horizon
+	}
+	return tr.cfg.Epochs
+}
+
+// lr is the learning rate of an epoch before any non-finite halving, on the
+// planned horizon or the configured one.
+func (tr *trainer) lr(epoch int) float64 {
+	if tr.st.Horizon > 0 {
+		return tr.cfg.lr(epoch, tr.st.Horizon)
+	}
+	return tr.cfg.lr(epoch, tr.cfg.horizon())
+}
+
+// outOfTime reports whether a deadline is set and now + need is past it.
+func (tr *trainer) outOfTime(need time.Duration) bool {
+	d := tr.run.Deadline
+	return !d.IsZero() && tr.clock().Add(need).After(d)
+}
+
+// stopForBudget records that the deadline ended training and logs where.
+func (tr *trainer) stopForBudget(where string) {
+	tr.budget.ended = true
+	tr.log.Info("time budget spent: training stopped", "where", where, "epochs", tr.st.Epoch, "of", tr.epochs(), "lr_horizon", tr.horizon(), "step", tr.st.Step)
+}
+
+// horizon is the decay horizon in force.
+func (tr *trainer) horizon() int {
+	if tr.st.Horizon > 0 {
+		return tr.st.Horizon
+	}
+	return tr.cfg.horizon()
+}
+
+// timeEpoch records the duration d of the epoch just finished (a whole
+// epoch, not the rest of a resumed one) and, after
+// epoch 0 of a budgeted run without a horizon of its own, plans the horizon
+// (see train).
+func (tr *trainer) timeEpoch(d time.Duration) {
+	b := &tr.budget
+	b.last, b.longest = d, max(b.longest, d)
+	if tr.run.Deadline.IsZero() || tr.st.Epoch != 1 || tr.st.Horizon != 0 || tr.cfg.LRHorizon != 0 || d <= 0 {
+		return
+	}
+	left := tr.run.Deadline.Sub(tr.clock()) - d
+	n := 1 + max(int64(left/d), 0)
+	tr.st.Horizon = int(min(n, int64(tr.cfg.Epochs)))
+	tr.good.Horizon = tr.st.Horizon
+	tr.log.Info("time budget: planned the learning-rate horizon", "epochs", tr.st.Horizon, "epoch_seconds", d.Seconds(), "deadline", tr.run.Deadline.Format(time.RFC3339))
 }
 
 // step issues the optimizer step at the current position of the epoch:
@@ -222,7 +328,7 @@ func (tr *trainer) step() error {
 		return fmt.Errorf("step %d: %w", st.Step, err)
 	}
 	st.AdamT++
-	if err := tr.obj.adam(st.AdamT, tr.cfg.lr(st.Epoch)*st.LRScale); err != nil {
+	if err := tr.obj.adam(st.AdamT, tr.lr(st.Epoch)*st.LRScale); err != nil {
 		return fmt.Errorf("step %d: %w", st.Step, err)
 	}
 	tr.pending = append(tr.pending, issued{st.Step, st.Epoch})

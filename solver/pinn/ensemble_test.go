@@ -1,0 +1,145 @@
+package pinn
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/eandarn/eandarn/solver/metrics"
+)
+
+// TestEnsemble trains an ensemble of 3 on a tiny problem for each PINN
+// variant and checks it against its members trained alone (the runs of
+// -seed MemberSeed(1, k)): U is their mean and UStd their sample std at
+// every node and frame (to rounding: Welford's sums against the
+// two-pass formula), member_re their RE; member 0 is the plain run.
+func TestEnsemble(t *testing.T) {
+	p := tinyProblem(11, 24)
+	const K = 3
+	for _, name := range Names {
+		t.Run(name, func(t *testing.T) {
+			m := smallMethod(t, name, t.TempDir())
+			m.Config.Epochs = 2
+			m.Run.Ensemble = K
+			r, err := m.Solve(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, T := p.TruthU.Dims()
+			if r.UStd == nil {
+				t.Fatal("no UStd")
+			}
+			if rr, c := r.UStd.Dims(); rr != n || c != T {
+				t.Fatalf("UStd %dx%d, want %dx%d", rr, c, n, T)
+			}
+			var members [K][]float64
+			for k := range K {
+				a := smallMethod(t, name, t.TempDir())
+				a.Config.Epochs = 2
+				a.Config.Seed = MemberSeed(1, k)
+				ra, err := a.Solve(context.Background(), p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				members[k] = ra.U.RawMatrix().Data
+				if re := metrics.RE(ra.U, p.TruthU); r.Series["member_re"][k] != re {
+					t.Errorf("member %d: member_re %v, alone %v", k, r.Series["member_re"][k], re)
+				}
+			}
+			if reflect.DeepEqual(members[0], members[1]) {
+				t.Fatal("members 0 and 1 are the same network")
+			}
+			for q := range n * T {
+				var mean, ss float64
+				for k := range K {
+					mean += members[k][q] / K
+				}
+				for k := range K {
+					ss += (members[k][q] - mean) * (members[k][q] - mean)
+				}
+				std := math.Sqrt(ss / (K - 1))
+				if got := r.U.RawMatrix().Data[q]; math.Abs(got-mean) > 1e-13 {
+					t.Fatalf("U[%d] = %v, mean of the members %v", q, got, mean)
+				}
+				if got := r.UStd.RawMatrix().Data[q]; math.Abs(got-std) > 1e-12*(1+std) {
+					t.Fatalf("UStd[%d] = %v, sample std of the members %v", q, got, std)
+				}
+			}
+			if r.Values["ensemble"] != K || len(r.Series["member_ratio0"]) != K || len(r.Series["member_epochs"]) != K {
+				t.Errorf("values %v, series %v", r.Values, r.Series)
+			}
+		})
+	}
+}
+
+// TestEnsembleResume interrupts an ensemble inside its second member and
+// resumes it: member 0 continues from its final checkpoint, member 1 from
+// the interruption, member 2 starts afresh (no file), and the mean, the
+// std and every member's checkpoint equal those of an uninterrupted
+// ensemble bit for bit.
+func TestEnsembleResume(t *testing.T) {
+	p := tinyProblem(11, 24)
+	a := smallMethod(t, "eandarn", t.TempDir())
+	a.Run.Ensemble = 3
+	ra, err := a.Solve(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b := smallMethod(t, "eandarn", dir)
+	b.Run.Ensemble = 3
+	ctx, cancel := context.WithCancel(context.Background())
+	steps := 0
+	b.hooks.afterStep = func(int) {
+		if steps++; steps == 18+8 { // members have 18 steps: step 8 of member 1
+			cancel()
+		}
+	}
+	if _, err := b.Solve(ctx, p); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupting: %v", err)
+	}
+	if _, err := os.Stat(MemberPath(b.Run.Checkpoint, 2)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("member 2 has a checkpoint before it started")
+	}
+	c := smallMethod(t, "eandarn", dir)
+	c.Run.Ensemble = 3
+	c.Run.Resume = c.Run.Checkpoint
+	rc, err := c.Solve(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ra.U.RawMatrix().Data, rc.U.RawMatrix().Data) || !reflect.DeepEqual(ra.UStd.RawMatrix().Data, rc.UStd.RawMatrix().Data) {
+		t.Error("resumed ensemble differs from the uninterrupted one")
+	}
+	for k := range 3 {
+		if !reflect.DeepEqual(finalParams(t, MemberPath(a.Run.Checkpoint, k)), finalParams(t, MemberPath(c.Run.Checkpoint, k))) {
+			t.Errorf("member %d: final weights differ", k)
+		}
+	}
+	if filepath.Base(MemberPath(c.Run.Checkpoint, 2)) != "ckpt.gob.member2" {
+		t.Errorf("member path %s", MemberPath(c.Run.Checkpoint, 2))
+	}
+}
+
+// TestMemberSeed: member 0 has the run's seed; the others are distinct
+// and differ from the members of the neighbouring seeds.
+func TestMemberSeed(t *testing.T) {
+	seen := map[uint64]string{}
+	for seed := uint64(1); seed <= 3; seed++ {
+		if MemberSeed(seed, 0) != seed {
+			t.Errorf("member 0 of seed %d has seed %d", seed, MemberSeed(seed, 0))
+		}
+		for k := 1; k < 10; k++ {
+			s := MemberSeed(seed, k)
+			if prev, dup := seen[s]; dup || s <= 3 {
+				t.Errorf("seed %d member %d: %d, also %s", seed, k, s, prev)
+			}
+			seen[s] = "seen"
+		}
+	}
+}
