@@ -13,6 +13,7 @@ import (
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/cmd/internal/gpu"
 	"github.com/eandarn/eandarn/kernels"
+	"github.com/eandarn/eandarn/solver/pinn"
 	"github.com/eandarn/eandarn/solver/reg"
 )
 
@@ -46,6 +47,7 @@ type config struct {
 	given  []string    // names of the flags given on the command line
 
 	progress time.Duration // -progress: how the job reports, not what it computes
+	start    time.Time     // when the job started: -time-budget counts from it
 }
 
 // maxWeight bounds the regularization weights -lambda, -lambda-s and
@@ -139,6 +141,15 @@ func (c *config) validate() error {
 	for _, name := range c.given {
 		if owners := flagOwners(name); owners != nil && !slices.Contains(owners, c.Method) {
 			return cli.BadInputf("-%s does not apply to %s; it applies to %s", name, c.Method, strings.Join(owners, ", "))
+		}
+	}
+	if slices.Contains(pinn.Names, c.Method) {
+		s, err := pinnOptionsOf(c)
+		if err == nil {
+			err = checkRunFlags(s)
+		}
+		if err != nil {
+			return cli.BadInput(err)
 		}
 	}
 	if c.Lambda != "auto" {

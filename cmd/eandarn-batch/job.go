@@ -33,6 +33,9 @@ type summary struct {
 	ATMAE        *float64                 `json:"at_mae,omitempty"`
 	Localization *float64                 `json:"localization_mm,omitempty"`
 	Regions      map[string]regionSummary `json:"regions,omitempty"`
+	// Ensemble: members and, with truth, the spread's Spearman correlation
+	// with the error and the best and median member RE (-ensemble K ≥ 2).
+	Ensemble *ensembleSummary `json:"ensemble,omitempty"`
 	Seconds      float64                  `json:"seconds"` // the method's Solve wall time
 	TotalSeconds float64                  `json:"total_seconds"`
 	Values       map[string]any           `json:"values,omitempty"` // chosen λ etc. (Result.Values)
@@ -63,6 +66,7 @@ type timings struct {
 // written unless every step succeeds.
 func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error) {
 	start := time.Now()
+	c.start = start
 	var tm timings
 	entry := lookupMethod(c.Method)
 	m, err := entry.build(c, log)
@@ -140,15 +144,19 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	var sc *scores
 	t0 = time.Now()
 	cl := clinicalScores(p, res)
+	ens := ensembleScoresOf(p, res)
 	if p.TruthU != nil {
 		sc = score(res.U, p.TruthU)
 		log.Info("metrics", "re", sc.re, "cc", sc.cc, "mse", sc.mse, "at_cc", cl.act.CC, "at_mae", cl.act.MAE, "localization_mm", cl.act.Localization)
+		if ens != nil {
+			log.Info("ensemble", "members", ens.members, "spearman", ens.spearman, "best_member_re", ens.best, "median_member_re", ens.median)
+		}
 	}
 	tm.metrics = time.Since(t0).Seconds()
 
 	t0 = time.Now()
 	tm.total = time.Since(start).Seconds() // the write's own time is recorded separately
-	if err := writeResult(c, p, res, sc, cl, &tm); err != nil {
+	if err := writeResult(c, p, res, sc, cl, ens, &tm); err != nil {
 		return nil, fmt.Errorf("write %s: %w", c.Out, err)
 	}
 	tm.write = time.Since(t0).Seconds()
@@ -165,6 +173,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 		s.RE, s.CC, s.MSE = finite(sc.re), finite(sc.cc), finite(sc.mse)
 	}
 	cl.summarize(s, p)
+	ens.summarize(s)
 	if len(res.Values) > 0 {
 		s.Values = make(map[string]any, len(res.Values))
 		for k, v := range res.Values {

@@ -151,6 +151,14 @@ func TestBadInput(t *testing.T) {
 		{"Tikhonov flag on PINN", []string{"-in", good, "-method", "eandarn", "-lambda", "0.1"}, "-lambda does not apply to eandarn"},
 		{"STRE flag on Tikhonov", []string{"-in", good, "-method", "tikhonov1", "-window", "2"}, "-window does not apply to tikhonov1; it applies to stre"},
 		{"resume without checkpoint", []string{"-in", good, "-method", "eandarn", "-resume"}, "-resume needs -checkpoint"},
+		{"ensemble on Tikhonov", []string{"-in", good, "-method", "tikhonov2", "-ensemble", "3"}, "-ensemble does not apply to tikhonov2; it applies to epdl-ad, epdl-dnd, epdl-nd, eandarn"},
+		{"ensemble on STRE", []string{"-in", good, "-method", "stre", "-ensemble", "3"}, "-ensemble does not apply to stre"},
+		{"ensemble of 0", []string{"-in", good, "-method", "eandarn", "-ensemble", "0"}, "-ensemble 0: want 1 to 1000 networks"},
+		{"ensemble too large", []string{"-in", good, "-method", "epdl-ad", "-ensemble", "5000"}, "-ensemble 5000: want 1 to 1000"},
+		{"time budget on STRE", []string{"-in", good, "-method", "stre", "-time-budget", "5m"}, "-time-budget does not apply to stre"},
+		{"negative time budget", []string{"-in", good, "-method", "eandarn", "-time-budget", "-1m"}, "-time-budget -1m0s: want a duration ≥ 0"},
+		{"time budget without unit", []string{"-in", good, "-method", "eandarn", "-time-budget", "600"}, "-time-budget"},
+		{"negative lr horizon", []string{"-in", good, "-method", "eandarn", "-lr-horizon", "-2"}, "lr horizon -2"},
 		// Weights whose squares overflow: λ = 1e308 gave the λ → ∞ limit
 		// with exit 0, -lambda-s 1e308 exit 1 (an eigen-decomposition of Inf).
 		{"lambda whose square overflows", []string{"-in", good, "-method", "tikhonov2", "-lambda", "1e308"}, "want auto or a number in (0, 1e+150]"},

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/eandarn/eandarn/cmd/internal/gpu"
 	"github.com/eandarn/eandarn/io/inputs"
@@ -22,7 +23,14 @@ import (
 type pinnOptions struct {
 	pinn.Config
 	pinn.Run
+	// Budget is -time-budget: the whole job's wall-clock budget from its
+	// start (pinn.Run.Deadline = start + Budget); 0: none.
+	Budget time.Duration
 }
+
+// budgetEpochs is -epochs under -time-budget when -epochs is not given:
+// no cap in practice, so the budget alone sets the epochs.
+const budgetEpochs = 1_000_000
 
 // pinnFlag is a PINN setting on the command line. Its default depends on
 // the method (pinn.DefaultConfig), so it is applied only when given; -h
@@ -40,7 +48,10 @@ func pinnFlags() []*pinnFlag {
 	return []*pinnFlag{
 		{name: "epochs", usage: "training epochs (passes over all frames)", field: func(c *pinnOptions) any { return &c.Epochs }},
 		{name: "lr", usage: "Adam learning rate at epoch 0", field: func(c *pinnOptions) any { return &c.LR }},
-		{name: "lr-final", usage: "learning rate at the last epoch (exponential decay)", field: func(c *pinnOptions) any { return &c.LRFinal }},
+		{name: "lr-final", usage: "learning rate at the last epoch of the horizon (exponential decay)", field: func(c *pinnOptions) any { return &c.LRFinal }},
+		{name: "lr-horizon", usage: "learning-rate decay horizon in epochs (lr reaches -lr-final at epoch H−1, then stays); 0 = -epochs. A run a time budget stopped early is reproduced by -epochs K -lr-horizon N (values epochs, lr_horizon)", field: func(c *pinnOptions) any { return &c.LRHorizon }},
+		{name: "time-budget", usage: "wall-clock budget of the whole job, e.g. 9m30s (0 = none): training stops at an epoch boundary in time to evaluate and write the result and checkpoint; a budget present from the start plans the lr horizon after epoch 0; -epochs is then a cap (default none)", field: func(c *pinnOptions) any { return &c.Budget }},
+		{name: "ensemble", usage: "train K networks (member k: seed pinn.MemberSeed(-seed, k)) and write their mean and reconstruction/u_std", field: func(c *pinnOptions) any { return &c.Ensemble }},
 		{name: "batch-frames", usage: "frames per mini-batch", field: func(c *pinnOptions) any { return &c.BatchFrames }},
 		{name: "collocation", usage: "collocation points N_c per mini-batch (0: every node x frame of the batch)", field: func(c *pinnOptions) any { return &c.Collocation }},
 		{name: "ep-lambda", usage: "λ of Eq. 4, the weight of the EP loss: L = L_D + λ L_EP", field: func(c *pinnOptions) any { return &c.Lambda }},
@@ -79,7 +90,7 @@ var pinnDefaults = sync.OnceValue(func() map[string]string {
 		defs := make([]string, len(pinn.Names))
 		for i, name := range pinn.Names {
 			c, _ := pinn.DefaultConfig(name)
-			defs[i] = fieldString(f.field(&pinnOptions{c, pinn.DefaultRun()}))
+			defs[i] = fieldString(f.field(&pinnOptions{Config: c, Run: pinn.DefaultRun()}))
 		}
 		if slices.Min(defs) == slices.Max(defs) {
 			texts[f.name] = defs[0]
@@ -113,6 +124,8 @@ func (f *pinnFlag) TypeName() string {
 		return "float"
 	case *string:
 		return "string"
+	case *time.Duration:
+		return "duration"
 	}
 	return "" // a bool flag takes no argument
 }
@@ -137,6 +150,8 @@ func fieldString(p any) string {
 			return `""`
 		}
 		return *p
+	case *time.Duration:
+		return p.String()
 	}
 	panic(fmt.Sprintf("pinn flag of type %T", p))
 }
@@ -152,6 +167,8 @@ func setField(p any, s string) error {
 		*p, err = strconv.ParseBool(s)
 	case *string:
 		*p = s
+	case *time.Duration:
+		*p, err = time.ParseDuration(s)
 	default:
 		panic(fmt.Sprintf("pinn flag of type %T", p))
 	}
@@ -213,7 +230,7 @@ func pinnConfig(c *config) (pinn.Config, error) {
 // method's defaults, then the flags given.
 func pinnOptionsOf(c *config) (pinnOptions, error) {
 	cfg, err := pinn.DefaultConfig(c.Method)
-	s := pinnOptions{cfg, pinn.DefaultRun()}
+	s := pinnOptions{Config: cfg, Run: pinn.DefaultRun()}
 	if err != nil {
 		return s, err
 	}
@@ -255,11 +272,16 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 		return nil, err
 	}
 	s.Device = dev.Device
+	if err := budgetAndEnsemble(c, &s); err != nil {
+		return nil, err
+	}
 	if c.Resume {
 		if s.Checkpoint == "" {
 			return nil, fmt.Errorf("-resume needs -checkpoint PATH")
 		}
-		if _, err := os.Stat(s.Checkpoint); err == nil {
+		if _, err := os.Stat(s.Checkpoint); err == nil || s.Ensemble >= 2 {
+			// An ensemble's members resume from their own files
+			// (pinn.MemberPath), each when it exists.
 			s.Resume = s.Checkpoint
 		}
 	}
@@ -274,6 +296,38 @@ func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 	c.device = dev
 	log.Info("device", "device", dev.Device, "card", dev.Card, "why", dev.Why)
 	return um, nil
+}
+
+// checkRunFlags checks -time-budget and -ensemble (config.validate, so a
+// sweep refuses them before its first task).
+func checkRunFlags(s pinnOptions) error {
+	if s.Budget < 0 {
+		return fmt.Errorf("-time-budget %v: want a duration ≥ 0 (0: none)", s.Budget)
+	}
+	if s.Ensemble < 1 || s.Ensemble > maxEnsemble {
+		return fmt.Errorf("-ensemble %d: want 1 to %d networks", s.Ensemble, maxEnsemble)
+	}
+	return nil
+}
+
+// maxEnsemble bounds -ensemble: members train one after the other, so a
+// mistyped count (-ensemble 1000000) would otherwise run for years.
+const maxEnsemble = 1000
+
+// budgetAndEnsemble applies the time budget: the deadline counts from the
+// job's start, and without -epochs the budget alone sets the epochs
+// (budgetEpochs).
+func budgetAndEnsemble(c *config, s *pinnOptions) error {
+	if err := checkRunFlags(*s); err != nil {
+		return err
+	}
+	if s.Budget > 0 {
+		s.Deadline = c.start.Add(s.Budget)
+		if !slices.Contains(c.given, "epochs") {
+			s.Epochs = budgetEpochs
+		}
+	}
+	return nil
 }
 
 // checkNetworkMemory refuses a network whose parameters, with the copies

@@ -29,13 +29,13 @@ import (
 //	timing/load_s, solve_s, metrics_s, total_s   scalar  wall seconds
 //
 // plus the activation map and the activation and region scores of
-// clinical.write.
+// clinical.write, and an ensemble's u_std and scores (ensembleScores.write).
 //
 // Root attributes (text): method, version, seed, noise, input (the run
 // file), units, created (UTC, RFC 3339), config (JSON: {"batch": every flag,
 // "method": the method's full configuration}) and input_attrs (JSON: the
 // run file's provenance attributes).
-func writeResult(c *config, p *inverse.Problem, res *inverse.Result, sc *scores, cl *clinical, tm *timings) error {
+func writeResult(c *config, p *inverse.Problem, res *inverse.Result, sc *scores, cl *clinical, ens *ensembleScores, tm *timings) error {
 	f := resultfile.New()
 	f.Matrices["reconstruction/u"] = res.U
 	if res.V != nil {
@@ -50,6 +50,7 @@ func writeResult(c *config, p *inverse.Problem, res *inverse.Result, sc *scores,
 		f.Vectors["metrics/frame_cc"] = sc.frameCC
 	}
 	cl.write(f, p)
+	ens.write(f, res)
 	for k, v := range res.Values {
 		f.Scalars["values/"+k] = v
 	}

@@ -270,12 +270,28 @@ func taskArgs(s *slurm.Spec, t slurm.Task, logLevel string) []string {
 	return args
 }
 
-// removeCheckpoint deletes the checkpoint of a finished task: its result
-// exists, so the task never runs again.
+// removeCheckpoint deletes the checkpoint of a finished task, and those of
+// its ensemble members (pinn.MemberPath): its result exists, so the task
+// never runs again.
 func removeCheckpoint(t slurm.Task, log *slog.Logger) {
-	if err := os.Remove(t.Checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
-		log.Warn("checkpoint of a finished task not removed", "path", t.Checkpoint, "err", err)
+	members, _ := filepath.Glob(globQuote(t.Checkpoint) + ".member*")
+	for _, p := range append([]string{t.Checkpoint}, members...) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			log.Warn("checkpoint of a finished task not removed", "path", p, "err", err)
+		}
 	}
+}
+
+// globQuote escapes the pattern characters of a path for filepath.Glob.
+func globQuote(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func pointText(t slurm.Task) string {

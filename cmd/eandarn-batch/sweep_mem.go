@@ -36,6 +36,7 @@ type memWork struct {
 	width, layers int
 	float64       bool // network passes in float64
 	adTime        bool // AD time derivative (Taylor jets along t)
+	ensemble      bool // -ensemble K ≥ 2: the members' running mean, std and mean v
 }
 
 // taskWork extracts a task's memWork from its validated configuration.
@@ -57,6 +58,9 @@ func taskWork(c *config) memWork {
 		}
 	}
 	w.width, w.layers, w.float64 = cfg.Width, cfg.Layers, cfg.Precision == "float64"
+	if s, err := pinnOptionsOf(c); err == nil {
+		w.ensemble = s.Ensemble >= 2
+	}
 	return w
 }
 
@@ -72,6 +76,7 @@ func taskWork(c *config) memWork {
 //	stre          8·(10·n² + 16·n·T + 16·T²)      GSVD, temporal operator and GCV grid
 //	PINN          8·8·n·T + c·n·F·W·L            whole-recording fields; the network's
 //	                                             activations and gradients for one step
+//	              + 8·4·n·T with -ensemble K ≥ 2 the members' running sums and u_std
 //
 // c = 24 bytes (float32 passes) or 40 (float64) with the ND time
 // derivative, 128 or 160 with the AD one (Taylor jets),
@@ -128,6 +133,10 @@ func (w memWork) arrays(sz runSizes) (bytes float64, what string) {
 		}
 		bytes += 8*8*n*T + c*n*float64(min(w.frames, sz.frames))*float64(w.width*w.layers)
 		what = fmt.Sprintf("%s, %d x %d network, %d frames per step", w.method, w.layers, w.width, min(w.frames, sz.frames))
+		if w.ensemble {
+			bytes += 8 * 4 * n * T // the members' running mean and squared deviations of u, mean v, and u_std
+			what += ", ensemble"
+		}
 	default:
 		bytes += 8 * (4*n*n + 4*n*T)
 		what = w.method

@@ -142,8 +142,9 @@ type Run struct {
 }
 
 // DefaultRun returns the run settings of a plain run: no checkpoints,
-// RE monitoring every epoch, all cores of the CPU backend.
-func DefaultRun() Run { return Run{MonitorEvery: 1, Device: "cpu"} }
+// RE monitoring every epoch, all cores of the CPU backend, one network, no
+// time budget.
+func DefaultRun() Run { return Run{MonitorEvery: 1, Device: "cpu", Ensemble: 1} }
 
 // device returns the backend name of the run.
 func (r *Run) device() string {
