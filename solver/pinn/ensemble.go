@@ -56,7 +56,9 @@ func MemberPath(path string, k int) string {
 // UStd = sqrt(Σ_k (U_k − Ū)²/(K − 1)), the sample std per node and frame
 // (Welford's running sums, in member order). Values and the loss series
 // are member 0's (the plain run's); "ensemble" is K and the Series
-// "member_ratio0", "member_epochs" and, with truth,
+// "member_ratio0", "member_epochs", "member_lr_horizon" (what reproduces a
+// member of a budgeted ensemble: -seed MemberSeed, -epochs, -lr-horizon)
+// and, with truth,
 // "member_re" (RE of each member against the truth: monitoring only) hold
 // every member's; Config["ensemble_seeds"] lists the seeds.
 func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective, log *slog.Logger) (*inverse.Result, error) {
@@ -66,6 +68,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		mean, m2, vbar *mat.Dense
 		seeds          = make([]uint64, K)
 		ratio0, epochs = make([]float64, K), make([]float64, K)
+		horizons       = make([]float64, K)
 		memberRE       []float64
 	)
 	for k := range K {
@@ -103,7 +106,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		if err != nil {
 			return nil, fmt.Errorf("ensemble member %d of %d (seed %d): %w", k, K, cfg.Seed, err)
 		}
-		ratio0[k], epochs[k] = r.Values["ratio0"], r.Values["epochs"]
+		ratio0[k], epochs[k], horizons[k] = r.Values["ratio0"], r.Values["epochs"], r.Values["lr_horizon"]
 		if p.TruthU != nil {
 			memberRE = append(memberRE, metrics.RE(r.U, p.TruthU))
 		}
@@ -121,6 +124,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 	out.Values["ensemble"] = float64(K)
 	out.Series["member_ratio0"] = ratio0
 	out.Series["member_epochs"] = epochs
+	out.Series["member_lr_horizon"] = horizons
 	if memberRE != nil {
 		out.Series["member_re"] = memberRE
 	}
