@@ -35,18 +35,18 @@ type summary struct {
 	Regions      map[string]regionSummary `json:"regions,omitempty"`
 	// Ensemble: members and, with truth, the spread's Spearman correlation
 	// with the error and the best and median member RE (-ensemble K ≥ 2).
-	Ensemble *ensembleSummary `json:"ensemble,omitempty"`
-	Seconds      float64                  `json:"seconds"` // the method's Solve wall time
-	TotalSeconds float64                  `json:"total_seconds"`
-	Values       map[string]any           `json:"values,omitempty"` // chosen λ etc. (Result.Values)
-	Nodes        int                      `json:"nodes"`
-	Leads        int                      `json:"leads"`
-	Frames       int                      `json:"frames"`
-	In           string                   `json:"in"`
-	Out          string                   `json:"out"`
-	Version      string                   `json:"version"`
-	Device       string                   `json:"device"`                // cpu or cuda: where the method ran
-	DeviceName   string                   `json:"device_name,omitempty"` // the card, with cuda
+	Ensemble     *ensembleSummary `json:"ensemble,omitempty"`
+	Seconds      float64          `json:"seconds"` // the method's Solve wall time
+	TotalSeconds float64          `json:"total_seconds"`
+	Values       map[string]any   `json:"values,omitempty"` // chosen λ etc. (Result.Values)
+	Nodes        int              `json:"nodes"`
+	Leads        int              `json:"leads"`
+	Frames       int              `json:"frames"`
+	In           string           `json:"in"`
+	Out          string           `json:"out"`
+	Version      string           `json:"version"`
+	Device       string           `json:"device"`                // cpu or cuda: where the method ran
+	DeviceName   string           `json:"device_name,omitempty"` // the card, with cuda
 }
 
 // scores are the metrics of Eq. 19–21 of the reconstruction against the
