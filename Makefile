@@ -8,7 +8,8 @@
 #   lint      gofmt -l (must be empty) + go vet
 #   bench     every benchmark, no tests
 #   bench-epoch  one eandarn training epoch: Go vs PyTorch float32/float64 (same data, same run)
-#   accuracy  the long accuracy tests (EANDARN_ACCURACY=1)
+#   accuracy  the long accuracy tests (EANDARN_ACCURACY=1), with the realistic-anatomy suite
+#   bench-time-to-accuracy  eandarn's RE against wall-clock under time budgets (EANDARN_TTA_BUDGETS)
 #   fuzz      each fuzz target for FUZZTIME (default 1m; not in make test)
 #   deps-cuda Debian's nvidia-cuda-toolkit 11.8 (non-free) without editing the system's apt sources
 #   ptx       nvcc: kernels/cuda/*.cu -> PTX for compute_80 and compute_90 (committed, go:embed)
@@ -37,7 +38,7 @@ APT_PACKAGES := g++ libhdf5-dev hdf5-tools pkg-config python3-torch python3-nump
                 slurmctld slurmd slurm-client munge chromium
 GO_MIN_MINOR := 26
 
-.PHONY: deps build dataset test run fmt lint bench bench-epoch accuracy fuzz
+.PHONY: deps build dataset test run fmt lint bench bench-epoch accuracy bench-time-to-accuracy fuzz
 
 deps:
 	@missing=""; \
@@ -150,12 +151,24 @@ bench-epoch: dataset
 	  printf "%-24s %10.0f  %5s\n", "Go float64", g64, "1.00"; \
 	  printf "%-24s %10.0f  %5.2f\n", "PyTorch float64", b, b / g64 }'
 
-# accuracy: the long accuracy runs behind EANDARN_ACCURACY=1 (about 35 min on
-# 2 cores): Tikhonov-2/STRE on the default dataset, eandarn at σ = 0.01 and
-# 0.1 over 3 seeds against both baselines, the four PINN variants
-# (EANDARN_ACCURACY_SEEDS seeds, default 3) and the bad-initialization rates.
+# accuracy: the long accuracy runs behind EANDARN_ACCURACY=1: Tikhonov-2/STRE
+# on the default dataset, eandarn at σ = 0.01 and 0.1 over 3 seeds against
+# both baselines, the four PINN variants (EANDARN_ACCURACY_SEEDS seeds,
+# default 3) and the bad-initialization rates (about 35 min on 2 cores);
+# then the realistic-anatomy suite on the ECGSim ventricles of ../shared/data
+# (cmd/eandarn-batch TestAccuracyRealistic; skipped with a message without
+# the data; hours in full: EANDARN_SUITE_SITES, _NOISE, _SEEDS, _METHODS,
+# _ENSEMBLE, _PINN and _OUT choose a subset, README "Realistic anatomy").
 accuracy:
 	EANDARN_ACCURACY=1 $(GO) test -run 'Accuracy|BadInitRates' -v -timeout 3h ./solver/...
+	EANDARN_ACCURACY=1 $(GO) test -run 'TestAccuracyRealistic' -v -timeout 24h ./cmd/eandarn-batch
+
+# bench-time-to-accuracy: eandarn with default settings on the default
+# dataset (σ = 0.01) under each -time-budget of EANDARN_TTA_BUDGETS (default
+# 1m,2m,5m,10m: about 18 minutes) for the seeds of EANDARN_TTA_SEEDS
+# (default 1): final RE, epochs, and the RE monitor at 1, 2, 5, 10 minutes.
+bench-time-to-accuracy:
+	EANDARN_TTA=1 $(GO) test -run '^$$' -bench '^BenchmarkTimeToAccuracy$$' -benchtime 1x -timeout 24h ./solver/pinn
 
 # fuzz: each fuzz target in turn for FUZZTIME (go test -fuzz runs one
 # target at a time); its seeds run in every go test. Inputs that fail are

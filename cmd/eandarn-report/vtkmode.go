@@ -101,8 +101,9 @@ func expandFrames(spec string, items []frameItem, T int) ([]int, error) {
 }
 
 // exportVTK is VTK mode: the reconstruction u of -result, the truth u of
-// the run file and |u − u_truth|, on the run's heart mesh, for the chosen
-// frames, as a ParaView series in -vtk.
+// the run file and |u − u_truth|, and an ensemble's u_std when the result
+// has one, on the run's heart mesh, for the chosen frames, as a ParaView
+// series in -vtk.
 func exportVTK(c *config, log *slog.Logger) error {
 	items, err := parseFrames(c.Frames)
 	if err != nil {
@@ -156,6 +157,13 @@ func exportVTK(c *config, log *slog.Logger) error {
 		fields["u_truth"], fields["u_abs_error"] = p.TruthU, e
 	} else {
 		log.Warn("run file has no truth: exporting u alone", "run", runPath)
+	}
+	// An ensemble's spread (eandarn-batch -ensemble K): the uncertainty map.
+	if std, ok := res.Matrices["reconstruction/u_std"].(*mat.Dense); ok {
+		if r, cc := std.Dims(); r != n || cc != T {
+			return cli.BadInputf("-result %s: reconstruction/u_std is %dx%d, reconstruction/u %dx%d", c.Result, r, cc, n, T)
+		}
+		fields["u_std"] = std
 	}
 	if err := vtk.WriteSeries(c.VTK, p.Heart, frames, time, fields); err != nil {
 		return err

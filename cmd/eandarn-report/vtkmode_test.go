@@ -167,3 +167,35 @@ func TestVTKModeRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestVTKModeEnsemble: a result with an ensemble's reconstruction/u_std
+// (eandarn-batch -ensemble K) exports it as the field u_std beside u,
+// node by node.
+func TestVTKModeEnsemble(t *testing.T) {
+	dir := t.TempDir()
+	result, u := writeReconstruction(t, dir, tinyRun)
+	f, err := resultfile.Read(result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, T := u.Dims()
+	std := mat.NewDense(n, T, nil)
+	std.Apply(func(i, k int, _ float64) float64 { return 0.001 * float64(i+k) }, std)
+	f.Matrices["reconstruction/u_std"] = std
+	if err := resultfile.Save(result, f); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "maps")
+	if code, _, errs := call("-vtk", out, "-result", result, "-frames", "4"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	_, arrays := readFrame(t, filepath.Join(out, vtk.FrameName(4)))
+	if len(arrays) != 4 || len(arrays["u_std"]) != n {
+		t.Fatalf("arrays %d, u_std %d values; want 4 arrays, %d values", len(arrays), len(arrays["u_std"]), n)
+	}
+	for i := range n {
+		if arrays["u_std"][i] != std.At(i, 4) || arrays["u"][i] != u.At(i, 4) {
+			t.Errorf("node %d: u_std %v, u %v; want %v, %v", i, arrays["u_std"][i], arrays["u"][i], std.At(i, 4), u.At(i, 4))
+		}
+	}
+}
