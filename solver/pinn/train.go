@@ -273,12 +273,7 @@ func (tr *trainer) epochs() int {
 
 // lr is the learning rate of an epoch before any non-finite halving, on the
 // planned horizon or the configured one.
-func (tr *trainer) lr(epoch int) float64 {
-	if tr.st.Horizon > 0 {
-		return tr.cfg.lr(epoch, tr.st.Horizon)
-	}
-	return tr.cfg.lr(epoch, tr.cfg.horizon())
-}
+func (tr *trainer) lr(epoch int) float64 { return tr.cfg.lr(epoch, tr.horizon()) }
 
 // outOfTime reports whether a deadline is set and now + need is past it.
 func (tr *trainer) outOfTime(need time.Duration) bool {
