@@ -118,12 +118,14 @@ func BenchmarkTimeToAccuracy(b *testing.B) {
 							curve = append(curve, fmt.Sprintf("%g min: RE %.4f (epoch %d)", m, q.re, q.epoch))
 						}
 					}
-					summary = append(summary, line+"\n    monitor: "+strings.Join(curve, ", "))
+					line += "\n    monitor: " + strings.Join(curve, ", ")
+					fmt.Println(line) // as each run ends: a benchmark's b.Log is not shown without -v
+					summary = append(summary, line)
 				}
 			})
 		}
 	}
-	b.Log("time to accuracy, eandarn defaults, default dataset, σ = 0.01:\n" + strings.Join(summary, "\n"))
+	fmt.Println("time to accuracy, eandarn defaults, default dataset, σ = 0.01:\n" + strings.Join(summary, "\n"))
 }
 
 func envOr(name, def string) string {
