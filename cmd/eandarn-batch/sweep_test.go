@@ -767,3 +767,33 @@ func TestSweepOutputInsideInput(t *testing.T) {
 		t.Error("the output folder was made inside the input")
 	}
 }
+
+// TestSweepEnsemble: a sweep of ensembles (-ensemble in [fixed]) run with
+// -task all -j 2 writes each task's u_std and removes every member's
+// checkpoint once its result exists; a bad ensemble count in a spec is
+// refused before the first task.
+func TestSweepEnsemble(t *testing.T) {
+	spec := sweepDir(t, "[fixed]\nmethod = \"epdl-nd\"\nensemble = 2\nepochs = 1\nbatch-frames = 5\n[[axis]]\nname = \"seed\"\nvalues = [1, 2]\n")
+	res := filepath.Join(filepath.Dir(spec), "res")
+	code, out, errs := call("-sweep", spec, "-task", "all", "-j", "2", "-log-level", "warn")
+	if code != 0 || strings.Count(out, `"members":2`) != 2 {
+		t.Fatalf("-task all: exit %d, stdout %q, stderr %s", code, out, errs)
+	}
+	for i := range 2 {
+		f, err := resultfile.Read(filepath.Join(res, fmt.Sprintf("task-%05d.h5", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.Matrices["reconstruction/u_std"]; !ok {
+			t.Errorf("task %d: no reconstruction/u_std", i)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(res, "checkpoints", "*")); len(left) != 0 {
+		t.Errorf("checkpoints left after the sweep: %v", left)
+	}
+	bad := sweepDir(t, "[fixed]\nmethod = \"eandarn\"\nensemble = 0\n[[axis]]\nname = \"seed\"\nvalues = [1]\n")
+	code, out, errs = call("-sweep", bad, "-task", "all")
+	if code != 2 || out != "" || !strings.Contains(errs, "-ensemble 0: want 1 to 1000") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("ensemble 0 in a spec: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
