@@ -65,14 +65,22 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 			return nil, fmt.Errorf("pinn: time axis not uniform and increasing at frame %d (step %g, first step %g)", f, d, tau)
 		}
 	}
-	lo, hi := make([]float64, 4), make([]float64, 4)
-	for j := 0; j < 3; j++ {
+	pm, err := newPhysicsMesh(cfg, p.Heart)
+	if err != nil {
+		return nil, fmt.Errorf("pinn: %w", err)
+	}
+	// Inputs [x, y, z, φ1 … φK, t], each scaled to [−1, 1] over the physics
+	// mesh and the recording (the midpoints lie in the heart's box, and
+	// interpolated φ within the heart nodes' range).
+	F := len(pm.feat)
+	lo, hi := make([]float64, F+1), make([]float64, F+1)
+	for j, f := range pm.feat {
 		lo[j], hi[j] = math.Inf(1), math.Inf(-1)
-		for _, x := range p.Heart.Nodes {
-			lo[j], hi[j] = math.Min(lo[j], x[j]), math.Max(hi[j], x[j])
+		for _, x := range f {
+			lo[j], hi[j] = math.Min(lo[j], x), math.Max(hi[j], x)
 		}
 	}
-	lo[3], hi[3] = p.Time[0], p.Time[T-1]
+	lo[F], hi[F] = p.Time[0], p.Time[T-1]
 	net, err := nn.New(nn.Config{Layers: cfg.Layers, Width: cfg.Width, Blocks: cfg.Blocks}, nn.BoxNormalizer(lo, hi), cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("pinn: %w", err)
@@ -81,7 +89,7 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pinn: %w", err)
 	}
-	o, err := newObjective(cfg, be, net, p, tau)
+	o, err := newObjective(cfg, be, net, p, pm, tau)
 	if err != nil {
 		be.Close()
 		return nil, fmt.Errorf("pinn: backend %s: %w", be.Name(), err)
@@ -108,7 +116,7 @@ func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result
 	if log == nil {
 		log = slog.Default()
 	}
-	tr := newTrainer(cfg, &m.Run, o, cfg.hash(p), log.With("method", cfg.Name, "device", o.be.Name()))
+	tr := newTrainer(cfg, &m.Run, o, cfg.hash(p, o.pm.lb()), log.With("method", cfg.Name, "device", o.be.Name()))
 	tr.hooks = m.hooks
 	if err := tr.train(ctx); err != nil {
 		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
