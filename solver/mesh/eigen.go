@@ -8,9 +8,9 @@ import (
 )
 
 // MaxEigenNodes bounds Eigenfunctions: the dense decomposition takes n² ·
-// 8 bytes three times over and O(n³) time (about 3 s at 1094 nodes, a
-// minute near 3000 on one core), so a finer mesh is refused instead of
-// running for hours.
+// 8 bytes three times over and O(n³) time (2.5 s at 1094 nodes,
+// BenchmarkEigenfunctionsHeart; about 2 minutes at 4096), so a finer mesh
+// is refused instead of running for hours.
 const MaxEigenNodes = 4096
 
 // Eigenfunctions returns the first k non-constant eigenfunctions of the

@@ -178,13 +178,14 @@ func TestBadInitRates(t *testing.T) {
 		label, name string
 		blocks      int
 		width       int
-	}{{"NN5 nd", "eandarn", 0, 15}, {"NN6 nd", "eandarn", 3, 15}, {"FNN10x10 ad", "epdl-ad", 0, 10}} {
+		time        Deriv
+	}{{"NN5 nd", "eandarn", 0, 15, ND}, {"NN6 nd", "eandarn", 3, 15, ND}, {"FNN10x10 ad", "epdl-ad", 0, 10, AD}} {
 		for _, eps := range []float64{0, ap.SuggestedEpsDelta} {
 			var bad int
 			var ratios []float64
 			for seed := uint64(1); seed <= 20; seed++ {
 				cfg, _ := DefaultConfig(c.name)
-				cfg.Blocks, cfg.Width, cfg.EpsDelta, cfg.Seed = c.blocks, c.width, eps, seed
+				cfg.Blocks, cfg.Width, cfg.EpsDelta, cfg.Seed, cfg.TimeDeriv = c.blocks, c.width, eps, seed, c.time
 				o := setupT(t, &Method{Config: cfg}, p)
 				r, err := o.initRatio(cfg.BatchFrames)
 				if err != nil {

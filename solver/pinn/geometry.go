@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/eandarn/eandarn/solver/ap"
+	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/sparse"
 )
@@ -26,7 +27,14 @@ type physicsMesh struct {
 func newPhysicsMesh(cfg *Config, heart *mesh.Mesh) (*physicsMesh, error) {
 	levels := cfg.PhysicsRefine
 	if levels < 0 {
-		levels = autoRefine(heart)
+		levels = AutoRefine(heart)
+	}
+	n := len(heart.Nodes)
+	switch {
+	case cfg.LBInputs >= n:
+		return nil, inverse.InputError(fmt.Errorf("lb inputs %d: a %d-node heart has %d non-constant eigenfunctions; use -lb-inputs %d or fewer", cfg.LBInputs, n, n-1, n-1))
+	case cfg.LBInputs > 0 && n > mesh.MaxEigenNodes:
+		return nil, inverse.InputError(fmt.Errorf("lb inputs %d: the eigenfunctions of a %d-node heart would take hours (the dense decomposition takes at most %d nodes); use -lb-inputs 0", cfg.LBInputs, n, mesh.MaxEigenNodes))
 	}
 	lb, _, err := mesh.Eigenfunctions(heart, cfg.LBInputs)
 	if err != nil {
@@ -82,11 +90,11 @@ func upstrokeWidth() float64 {
 // (README, Accuracy: physics on the subdivided copy).
 const autoEdgeRatio = 1.5
 
-// autoRefine is the number of subdivisions PhysicsRefine −1 chooses: the
+// AutoRefine is the number of subdivisions PhysicsRefine −1 chooses: the
 // fewest (at most maxPhysicsRefine) that bring the heart mesh's mean edge
 // to at most autoEdgeRatio upstroke widths (10.4 mm): none for the default
 // heart (4.0 mm), one for the ECGSim ventricles (16.5 → 8.3 mm).
-func autoRefine(heart *mesh.Mesh) int {
+func AutoRefine(heart *mesh.Mesh) int {
 	e, bound := heart.MeanEdgeLength(), autoEdgeRatio*upstrokeWidth()
 	levels := 0
 	for e > bound && levels < maxPhysicsRefine {

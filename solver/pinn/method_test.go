@@ -21,7 +21,7 @@ func TestConfigs(t *testing.T) {
 		"epdl-ad":  {10, 10, 0, AD, AD, true},
 		"epdl-dnd": {10, 10, 0, ND, AD, false},
 		"epdl-nd":  {10, 10, 0, ND, ND, false},
-		"eandarn":  {10, 15, 3, ND, ND, false},
+		"eandarn":  {10, 15, 3, ND, AD, false},
 	}
 	for _, name := range Names {
 		cfg, err := DefaultConfig(name)
@@ -46,7 +46,7 @@ func TestConfigs(t *testing.T) {
 		change func(*Config)
 	}{
 		{"other name", func(c *Config) { c.Name = "epdl-nd" }},
-		{"AD laplacian with ND time", func(c *Config) { c.Laplacian = AD }},
+		{"AD laplacian with ND time", func(c *Config) { c.Laplacian, c.TimeDeriv = AD, ND }},
 		{"zero batch", func(c *Config) { c.BatchFrames = 0 }},
 		{"negative lr", func(c *Config) { c.LR = -1 }},
 		{"negative eps delta", func(c *Config) { c.EpsDelta = -0.1 }},
@@ -81,7 +81,7 @@ func TestSolveRefusesBadProblems(t *testing.T) {
 		}, "at least 5"},
 		{"uneven time", func(p *inverse.Problem, _ *Config) { p.Time[3] += 0.01 }, "not uniform"},
 		{"no heart", func(p *inverse.Problem, _ *Config) { p.Heart = nil }, "lacks"},
-		{"more lb inputs than nodes", func(p *inverse.Problem, cfg *Config) { cfg.LBInputs = len(p.Heart.Nodes) }, "eigenfunctions"},
+		{"more lb inputs than nodes", func(p *inverse.Problem, cfg *Config) { cfg.LBInputs = len(p.Heart.Nodes) }, "non-constant eigenfunctions"},
 	} {
 		p, cfg := tinyProblem(1, 12), cfg
 		c.change(p, &cfg)
