@@ -54,7 +54,7 @@ type objective struct {
 	// with R cost, about 2% of a step).
 	r       kernels.Mat
 	y       kernels.Mat // the BSPM, one frame per row, T x m
-	lap     kernels.CSR // Eq. 15, n x n
+	lap     kernels.CSR // the ND Laplacian of the physics mesh (Config.Operator), n x n
 	stencil kernels.Stencil
 
 	params, grad, adamM, adamV kernels.View

@@ -173,15 +173,9 @@ func (o *objective) newPhysics(maxB, maxNc int) error {
 		ph.dirs = make([]kernels.Mat, ph.k1+ph.k2)
 	}
 	if o.cfg.Boundary {
-		// The normal direction moves x, y, z only: the eigenfunction
-		// inputs are taken as constant along the normal (they live on
-		// the surface).
-		if ph.normals, err = o.upload(len(feat), n, func(j, i int) float64 {
-			if j < 3 {
-				return normals[i][j]
-			}
-			return 0
-		}); err != nil {
+		// The AD normal direction (x, y, z: the AD Laplacian, which
+		// takes no eigenfunction inputs).
+		if ph.normals, err = o.upload(3, n, func(j, i int) float64 { return normals[i][j] }); err != nil {
 			return err
 		}
 		if ph.zeroTimes, err = o.alloc(o.T); err != nil {
@@ -191,8 +185,9 @@ func (o *objective) newPhysics(maxB, maxNc int) error {
 	if o.cfg.Boundary && o.ndLap {
 		h := o.cfg.NormalStep
 		ph.normalStep = h
-		// The shifted nodes x ± h n, as the reference computed them (the
-		// eigenfunction inputs unshifted, as for the AD normal).
+		// The shifted nodes x ± h n, as the reference computed them; the
+		// eigenfunction inputs, which live on the surface, are taken as
+		// constant along the normal.
 		shifted := func(h float64) func(j, i int) float64 {
 			return func(j, i int) float64 {
 				if j < 3 {
