@@ -106,7 +106,8 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 // Solve trains the network on p (L = L_D + λ L_EP, Eq. 4) and returns its
 // prediction on the whole grid. Result.Values holds "ratio0" (λ·L_EP/L_D
 // at the initial weights over all frames), "bad_init" (1 when ratio0 > BadInitRatio), "steps",
-// "retries", "lr_scale" and "alpha_<b>" (final ARN α per block);
+// "retries", "lr_scale", "physics_levels" and "physics_nodes" (the subdivisions of the physics mesh
+// and its node count) and "alpha_<b>" (final ARN α per block);
 // Result.Series holds "loss_data", "loss_ep" (epoch means), "re_monitor"
 // (RE against truth every MonitorEvery epochs, monitoring only) and
 // "alpha_<b>" per epoch. A cancelled context yields an error wrapping
@@ -123,6 +124,8 @@ func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result
 		log = slog.Default()
 	}
 	tr := newTrainer(cfg, &m.Run, o, cfg.hash(p, o.pm.lb()), log.With("method", cfg.Name, "device", o.be.Name()))
+	tr.log.Info("physics mesh", "levels", o.pm.levels, "nodes", o.n, "heart_nodes", o.nh,
+		"mean_edge_mm", o.pm.mesh.MeanEdgeLength(), "lb_inputs", cfg.LBInputs)
 	tr.hooks = m.hooks
 	if err := tr.train(ctx); err != nil {
 		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
@@ -154,6 +157,9 @@ func (tr *trainer) result() (*inverse.Result, error) {
 			"retries":  float64(st.Retries),
 			"lr_scale": st.LRScale,
 			"lambda":   cfg.Lambda,
+			// The physics mesh actually used (PhysicsRefine −1 resolved).
+			"physics_levels": float64(tr.obj.pm.levels),
+			"physics_nodes":  float64(tr.obj.n),
 		},
 		Series: map[string][]float64{
 			"loss_data": st.LossData,
