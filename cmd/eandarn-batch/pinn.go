@@ -58,6 +58,10 @@ func pinnFlags() []*pinnFlag {
 		{name: "layers", usage: "dense layers, counting those inside residual blocks (paper Table I)", field: func(c *pinnOptions) any { return &c.Layers }},
 		{name: "width", usage: "neurons per layer", field: func(c *pinnOptions) any { return &c.Width }},
 		{name: "blocks", usage: "adaptive residual blocks (Eq. 11); 0 = plain FNN", field: func(c *pinnOptions) any { return &c.Blocks }},
+		{name: "time-deriv", usage: "how u_t, v_t are computed: nd (the Eq. 17–18 stencil over frames; the paper's EAND-ARN) or ad (the network's derivative along t, from the same pass as u, v)", field: func(c *pinnOptions) any { return &c.TimeDeriv }},
+		{name: "laplacian", usage: "the ND Laplacian's discretization: eq15 (the paper's Eq. 15) or cotangent (the consistent Laplace–Beltrami operator)", field: func(c *pinnOptions) any { return &c.Operator }},
+		{name: "lb-inputs", usage: "extra network inputs: the first K Laplace–Beltrami eigenfunctions of the heart mesh (0: the paper's [x, y, z, t])", field: func(c *pinnOptions) any { return &c.LBInputs }},
+		{name: "physics-refine", usage: "subdivisions of the heart mesh on which the residuals are evaluated (L_D stays on the heart's nodes); -1: automatic, until the mean edge is at most 1.5 upstroke widths (10.4 mm)", field: func(c *pinnOptions) any { return &c.PhysicsRefine }},
 		{name: "boundary", usage: "add r_b = n·∇u (Eq. 8) to the EP loss", field: func(c *pinnOptions) any { return &c.Boundary }},
 		{name: "precision", usage: "arithmetic of the network passes and of the data products with R: float64 or float32 (float32: 8 AVX2 lanes instead of 4; the losses, residuals and Adam stay float64)", field: func(c *pinnOptions) any { return &c.Precision }},
 		{name: "eps-delta", usage: "guard of the pole of ε at u = −μ2: ε evaluated at max(u, −μ2 + δ); 0 = the paper's raw ε", field: func(c *pinnOptions) any { return &c.EpsDelta }},
@@ -122,7 +126,7 @@ func (f *pinnFlag) TypeName() string {
 		return "int"
 	case *float64:
 		return "float"
-	case *string:
+	case *string, *pinn.Deriv:
 		return "string"
 	case *time.Duration:
 		return "duration"
@@ -152,6 +156,8 @@ func fieldString(p any) string {
 		return *p
 	case *time.Duration:
 		return p.String()
+	case *pinn.Deriv:
+		return string(*p)
 	}
 	panic(fmt.Sprintf("pinn flag of type %T", p))
 }
@@ -169,6 +175,8 @@ func setField(p any, s string) error {
 		*p = s
 	case *time.Duration:
 		*p, err = time.ParseDuration(s)
+	case *pinn.Deriv:
+		*p = pinn.Deriv(s)
 	default:
 		panic(fmt.Sprintf("pinn flag of type %T", p))
 	}
@@ -333,13 +341,13 @@ func budgetAndEnsemble(c *config, s *pinnOptions) error {
 // checkNetworkMemory refuses a network whose parameters, with the copies
 // training keeps of them, would not fit the memory budget (-max-memory),
 // before anything is allocated: -width 100000000 would ask for 10^17
-// parameters. The bound is Layers·(Width+5)·(Width+1) parameters (each of
-// the dense layers has at most that many weights and biases: 4 or Width
-// inputs, Width or 2 outputs), 8 bytes each, 10 copies (weights, gradient,
+// parameters. The bound is Layers·(max(Width, 4+LBInputs)+5)·(Width+1)
+// parameters (each of the dense layers has at most that many weights and
+// biases: 4+LBInputs or Width inputs, Width or 2 outputs), 8 bytes each, 10 copies (weights, gradient,
 // Adam's two moments, the rollback snapshot of the three, the checkpoint
 // being encoded).
 func checkNetworkMemory(cfg pinn.Config) error {
-	w := cfg.Width + 5
+	w := max(cfg.Width, 4+cfg.LBInputs) + 5
 	per, err := inputs.Bytes(max(w, 0), max(cfg.Width+1, 0))
 	if err == nil {
 		per, err = inputs.Bytes(int(per), max(cfg.Layers, 0))

@@ -14,13 +14,16 @@ import (
 // runSizes are the sizes of a run file that a task's memory depends on.
 type runSizes struct {
 	nodes, leads, frames int // n heart nodes, m leads, T frames
+	// autoRefine is the PINN methods' automatic physics-mesh subdivision
+	// of this heart (-physics-refine -1).
+	autoRefine int
 }
 
 // sizesOf returns the sizes of a loaded run file.
 func sizesOf(p *inverse.Problem) runSizes {
 	m, n := p.R.Dims()
 	_, frames := p.BSPM.Dims()
-	return runSizes{nodes: n, leads: m, frames: frames}
+	return runSizes{nodes: n, leads: m, frames: frames, autoRefine: pinn.AutoRefine(p.Heart)}
 }
 
 // memWork is what a task's memory depends on besides the run file: the
@@ -37,6 +40,7 @@ type memWork struct {
 	float64       bool // network passes in float64
 	adTime        bool // AD time derivative (Taylor jets along t)
 	ensemble      bool // -ensemble K ≥ 2: the members' running mean, std and mean v
+	refine        int  // physics-mesh subdivisions (-1: the run file's automatic choice)
 }
 
 // taskWork extracts a task's memWork from its validated configuration.
@@ -57,7 +61,7 @@ func taskWork(c *config) memWork {
 			w.frames = cfg.BatchFrames + 4
 		}
 	}
-	w.width, w.layers, w.float64 = cfg.Width, cfg.Layers, cfg.Precision == "float64"
+	w.width, w.layers, w.float64, w.refine = cfg.Width, cfg.Layers, cfg.Precision == "float64", cfg.PhysicsRefine
 	if s, err := pinnOptionsOf(c); err == nil {
 		w.ensemble = s.Ensemble >= 2
 	}
@@ -81,7 +85,9 @@ func taskWork(c *config) memWork {
 // c = 24 bytes (float32 passes) or 40 (float64) with the ND time
 // derivative, 128 or 160 with the AD one (Taylor jets),
 // where F is the frames per step (memWork.frames; at most T), W the
-// width and L the layers of the network. The request is memHeadroom·need,
+// width and L the layers of the network; on a physics mesh subdivided s
+// times (-physics-refine) the step's points are 4^s times as many, so the
+// second term is multiplied by 4^s. The request is memHeadroom·need,
 // rounded up to memRoundMiB: room for the garbage collector's slack and
 // for sizes the fit did not see.
 const (
@@ -131,7 +137,12 @@ func (w memWork) arrays(sz runSizes) (bytes float64, what string) {
 		case w.float64:
 			c = 40
 		}
-		bytes += 8*8*n*T + c*n*float64(min(w.frames, sz.frames))*float64(w.width*w.layers)
+		levels := w.refine
+		if levels < 0 {
+			levels = sz.autoRefine
+		}
+		pts := n * math.Pow(4, float64(levels)) * float64(min(w.frames, sz.frames))
+		bytes += 8*8*n*T + c*pts*float64(w.width*w.layers)
 		what = fmt.Sprintf("%s, %d x %d network, %d frames per step", w.method, w.layers, w.width, min(w.frames, sz.frames))
 		if w.ensemble {
 			bytes += 8 * 4 * n * T // the members' running mean and squared deviations of u, mean v, and u_std

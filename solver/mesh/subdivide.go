@@ -17,25 +17,56 @@ import (
 // 0…n−1. A closed 2-manifold stays one, with the same orientation.
 func (m *Mesh) Subdivide() *Mesh {
 	n := len(m.Nodes)
-	out := &Mesh{Nodes: append(make([][3]float64, 0, n+3*len(m.Tris)/2), m.Nodes...),
+	edges, mids := m.midpoints()
+	out := &Mesh{Nodes: append(make([][3]float64, 0, n+len(edges)), m.Nodes...),
 		Tris: make([][3]int, 0, 4*len(m.Tris))}
-	mid := make(map[[2]int]int, 3*len(m.Tris)/2)
-	at := func(a, b int) int {
-		key := [2]int{min(a, b), max(a, b)}
-		if k, ok := mid[key]; ok {
-			return k
-		}
-		p, q := m.Nodes[a], m.Nodes[b]
+	for _, e := range edges {
+		p, q := m.Nodes[e[0]], m.Nodes[e[1]]
 		out.Nodes = append(out.Nodes, [3]float64{(p[0] + q[0]) / 2, (p[1] + q[1]) / 2, (p[2] + q[2]) / 2})
-		mid[key] = len(out.Nodes) - 1
-		return len(out.Nodes) - 1
 	}
-	for _, t := range m.Tris {
+	for k, t := range m.Tris {
 		a, b, c := t[0], t[1], t[2]
-		ab, bc, ca := at(a, b), at(b, c), at(c, a)
+		ab, bc, ca := mids[k][0], mids[k][1], mids[k][2]
 		out.Tris = append(out.Tris, [3]int{a, ab, ca}, [3]int{ab, b, bc}, [3]int{ca, bc, c}, [3]int{ab, bc, ca})
 	}
 	return out
+}
+
+// SubdivideValues returns the values at the nodes of m.Subdivide() of the
+// piecewise-linear function with values f at m's nodes: f itself at the
+// original nodes, then at each midpoint the mean of its edge's two ends
+// (exact, since the midpoints lie on the flat triangles).
+func (m *Mesh) SubdivideValues(f []float64) []float64 {
+	edges, _ := m.midpoints()
+	out := append(make([]float64, 0, len(f)+len(edges)), f...)
+	for _, e := range edges {
+		out = append(out, (f[e[0]]+f[e[1]])/2)
+	}
+	return out
+}
+
+// midpoints numbers the edges of m as Subdivide numbers their midpoints:
+// in the order they first appear in m.Tris, edges ab, bc, ca of each
+// triangle (a, b, c); the midpoint of edges[k] is node len(m.Nodes)+k, and
+// mids[t] holds the midpoint nodes of triangle t's edges ab, bc, ca.
+func (m *Mesh) midpoints() (edges [][2]int, mids [][3]int) {
+	n := len(m.Nodes)
+	edges = make([][2]int, 0, 3*len(m.Tris)/2)
+	mids = make([][3]int, len(m.Tris))
+	index := make(map[[2]int]int, 3*len(m.Tris)/2)
+	at := func(a, b int) int {
+		key := [2]int{min(a, b), max(a, b)}
+		if k, ok := index[key]; ok {
+			return k
+		}
+		index[key] = n + len(edges)
+		edges = append(edges, [2]int{a, b})
+		return n + len(edges) - 1
+	}
+	for k, t := range m.Tris {
+		mids[k] = [3]int{at(t[0], t[1]), at(t[1], t[2]), at(t[2], t[0])}
+	}
+	return edges, mids
 }
 
 // MeanEdgeLength returns the mean length of the distinct edges of m (mm

@@ -84,13 +84,14 @@ func accuracyEnabled(t *testing.T) {
 
 // TestAccuracyEANDARN trains eandarn with its default settings on the
 // default dataset, 3 seeds (noise and network), at σ = 0.01 and σ = 0.1:
-// RE ≤ 0.08 and CC ≥ 0.99 at σ = 0.01, RE ≤ 0.10 at σ = 0.1, and a lower RE
-// than STRE and Tikhonov-2 (GCV) on the same noisy data.
+// issue 14's targets, mean RE ≤ 0.030 with std ≤ 0.004 at σ = 0.01 and
+// mean RE ≤ 0.045 at σ = 0.1; every run with CC ≥ 0.99 and a lower RE than
+// STRE and Tikhonov-2 (GCV) on the same noisy data.
 func TestAccuracyEANDARN(t *testing.T) {
 	accuracyEnabled(t)
 	for _, c := range []struct {
-		sigma, maxRE, minCC float64
-	}{{0.01, 0.08, 0.99}, {0.1, 0.10, 0}} {
+		sigma, maxRE, maxStd, minCC float64
+	}{{0.01, 0.030, 0.004, 0.99}, {0.1, 0.045, math.Inf(1), 0.99}} {
 		var ours, stre, tik []score
 		for seed := uint64(1); seed <= 3; seed++ {
 			p := noisy(t, c.sigma, seed)
@@ -104,8 +105,8 @@ func TestAccuracyEANDARN(t *testing.T) {
 			s := scoreOf(r, p)
 			ours = append(ours, s)
 			t.Logf("eandarn σ=%g seed %d: RE %.4f CC %.4f MSE %.5f ratio0 %.3g in %v", c.sigma, seed, s.re, s.cc, s.mse, r.Values["ratio0"], time.Since(start).Round(time.Second))
-			if s.re > c.maxRE || s.cc < c.minCC {
-				t.Errorf("eandarn σ=%g seed %d: RE %.4f CC %.4f, want RE ≤ %g, CC ≥ %g", c.sigma, seed, s.re, s.cc, c.maxRE, c.minCC)
+			if s.cc < c.minCC {
+				t.Errorf("eandarn σ=%g seed %d: CC %.4f, want ≥ %g", c.sigma, seed, s.cc, c.minCC)
 			}
 			lap := mesh.Laplacian(p.Heart)
 			rs, err := reg.SolveSTRE(context.Background(), p.R, lap, p.BSPM, reg.Options{})
@@ -126,6 +127,13 @@ func TestAccuracyEANDARN(t *testing.T) {
 			}
 		}
 		t.Logf("σ=%g eandarn    %s", c.sigma, summary(ours))
+		res := make([]float64, len(ours))
+		for k, s := range ours {
+			res[k] = s.re
+		}
+		if m, sd := meanStd(res); m > c.maxRE || sd > c.maxStd {
+			t.Errorf("eandarn σ=%g: RE %.4f ± %.4f over 3 seeds, want mean ≤ %g, std ≤ %g", c.sigma, m, sd, c.maxRE, c.maxStd)
+		}
 		t.Logf("σ=%g stre       %s", c.sigma, summary(stre))
 		t.Logf("σ=%g tikhonov2  %s", c.sigma, summary(tik))
 	}
@@ -178,13 +186,14 @@ func TestBadInitRates(t *testing.T) {
 		label, name string
 		blocks      int
 		width       int
-	}{{"NN5 nd", "eandarn", 0, 15}, {"NN6 nd", "eandarn", 3, 15}, {"FNN10x10 ad", "epdl-ad", 0, 10}} {
+		time        Deriv
+	}{{"NN5 nd", "eandarn", 0, 15, ND}, {"NN6 nd", "eandarn", 3, 15, ND}, {"FNN10x10 ad", "epdl-ad", 0, 10, AD}} {
 		for _, eps := range []float64{0, ap.SuggestedEpsDelta} {
 			var bad int
 			var ratios []float64
 			for seed := uint64(1); seed <= 20; seed++ {
 				cfg, _ := DefaultConfig(c.name)
-				cfg.Blocks, cfg.Width, cfg.EpsDelta, cfg.Seed = c.blocks, c.width, eps, seed
+				cfg.Blocks, cfg.Width, cfg.EpsDelta, cfg.Seed, cfg.TimeDeriv = c.blocks, c.width, eps, seed, c.time
 				o := setupT(t, &Method{Config: cfg}, p)
 				r, err := o.initRatio(cfg.BatchFrames)
 				if err != nil {

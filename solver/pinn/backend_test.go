@@ -2,6 +2,7 @@ package pinn
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -28,19 +29,47 @@ func init() {
 
 // stepCases are the training steps of the backend checks: every PINN
 // method, with and without r_b, on batch frames at the ends and inside the
-// recording, with all points (nc = 0) or N_c drawn collocation points.
+// recording, with all points (nc = 0) or N_c drawn collocation points, and
+// EAND-ARN with the ND time derivative, eigenfunction inputs and a
+// subdivided physics mesh.
 type stepCase struct {
 	name     string
 	boundary bool
 	frames   []int
 	nc       int
+	set      func(*Config)
 }
 
 var stepCases = []stepCase{
-	{"eandarn", false, []int{0, 1, 5, 11}, 0},
-	{"eandarn", true, []int{3, 4}, 30},
-	{"epdl-dnd", false, []int{2, 7, 8}, 50},
-	{"epdl-ad", true, []int{0, 6, 7, 10}, 40},
+	{"eandarn", false, []int{0, 1, 5, 11}, 0, nil},
+	{"eandarn", true, []int{3, 4}, 30, nil},
+	{"epdl-dnd", false, []int{2, 7, 8}, 50, nil},
+	{"epdl-ad", true, []int{0, 6, 7, 10}, 40, nil},
+	{"eandarn", false, []int{2, 3, 9}, 0, func(c *Config) { c.TimeDeriv = ND }},
+	{"eandarn", true, []int{1, 4, 10}, 0, func(c *Config) { c.LBInputs, c.PhysicsRefine = 6, 1 }},
+}
+
+// config returns the case's configuration in the given precision.
+func (c stepCase) config(precision string) Config {
+	cfg, _ := DefaultConfig(c.name)
+	cfg.Boundary, cfg.Precision = c.boundary, precision
+	if c.set != nil {
+		c.set(&cfg)
+	}
+	return cfg
+}
+
+// String names the case for messages.
+func (c stepCase) String() string {
+	s := c.name
+	if c.boundary {
+		s += " with r_b"
+	}
+	if c.set != nil {
+		cfg := c.config("float64")
+		s += fmt.Sprintf(" (time %s, lb %d, refine %d)", cfg.TimeDeriv, cfg.LBInputs, cfg.PhysicsRefine)
+	}
+	return s
 }
 
 // points draws the case's collocation points (fixed seed).
@@ -58,8 +87,7 @@ func (c stepCase) points(o *objective) []int {
 func TestStepOnBackends(t *testing.T) {
 	p := tinyProblem(3, 12)
 	for _, c := range stepCases {
-		cfg, _ := DefaultConfig(c.name)
-		cfg.Boundary, cfg.Precision = c.boundary, "float64"
+		cfg := c.config("float64")
 		ref := setupT(t, &Method{Config: cfg}, p)
 		idx := c.points(ref)
 		ld0, lep0, g0 := evalAt(t, ref, ref.net.Params, c.frames, idx)
@@ -85,7 +113,7 @@ func TestStepOnBackends(t *testing.T) {
 				if prec == "float32" || o.io == kernels.F32 {
 					tol = 1e-4
 				}
-				what := c.name + " on " + name + " " + prec
+				what := c.String() + " on " + name + " " + prec
 				if math.Abs(ld-ld0) > tol*ld0 || math.Abs(lep-lep0) > tol*lep0 {
 					t.Errorf("%s: L_D %v, L_EP %v; cpu float64 %v, %v", what, ld, lep, ld0, lep0)
 				}

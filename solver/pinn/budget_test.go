@@ -111,7 +111,7 @@ func TestTimeBudget(t *testing.T) {
 				horizon = 0 // -epochs 9 alone
 			}
 			sameRun(t, "budgeted against -epochs K -lr-horizon 9", r, solve(plain(t, t.TempDir(), c.epochs, horizon)))
-			s, err := loadState(m.Run.Checkpoint, m.Config.hash(p), len(finalParams(t, m.Run.Checkpoint)))
+			s, err := loadState(m.Run.Checkpoint, checkpointHash(t, m, p), len(finalParams(t, m.Run.Checkpoint)))
 			if err != nil || s.Epoch != c.epochs || s.Horizon != 9 || s.Pos != 0 {
 				t.Fatalf("checkpoint at the stop: epoch %d, horizon %d, position %d (err %v); want %d, 9, 0", s.Epoch, s.Horizon, s.Pos, err, c.epochs)
 			}

@@ -20,8 +20,7 @@ import (
 func TestStepOnDeviceAgreesWithCPU(t *testing.T) {
 	p := tinyProblem(3, 12)
 	for _, c := range stepCases {
-		cfg, _ := DefaultConfig(c.name)
-		cfg.Boundary, cfg.Precision = c.boundary, "float32"
+		cfg := c.config("float32")
 		ref := setupT(t, &Method{Config: cfg}, p)
 		idx := c.points(ref)
 		ld0, lep0, g0 := evalAt(t, ref, ref.net.Params, c.frames, idx)
@@ -34,10 +33,7 @@ func TestStepOnDeviceAgreesWithCPU(t *testing.T) {
 		for k := range g {
 			worst = math.Max(worst, math.Abs(g[k]-g0[k])/(math.Abs(g0[k])+0.01*gmax))
 		}
-		what := c.name
-		if c.boundary {
-			what += " with r_b"
-		}
+		what := c.String()
 		t.Logf("%s on %s: L_D %.2g, L_EP %.2g, gradient %.2g relative to the cpu", what, deviceBackend, math.Abs(ld-ld0)/ld0, math.Abs(lep-lep0)/lep0, worst)
 		if math.Abs(ld-ld0) > 5e-6*ld0 || math.Abs(lep-lep0) > 5e-6*lep0 || worst > 3e-5 {
 			t.Errorf("%s on %s: L_D %v, L_EP %v, gradient off by %.2g; cpu float32 %v, %v", what, deviceBackend, ld, lep, worst, ld0, lep0)

@@ -16,7 +16,18 @@
 //   - AD (EP-DL_AD): û_t, v̂_t, Δû = û_xx+û_yy+û_zz and n·∇û from the
 //     network's Taylor jets (kernels.Net with jet directions) at the
 //     collocation points;
-//   - ΔND (EP-DL_ΔND): the ND Laplacian with the AD time derivative.
+//   - ΔND (EP-DL_ΔND, and EAND-ARN by default): the ND Laplacian with the
+//     AD time derivative. The window pass over the batch frames carries the
+//     Taylor channel along t, so one pass gives û, v̂ and û_t, v̂_t at every
+//     node (no stencil frames).
+//
+// The ND Laplacian is Eq. 15 (Config.Operator "eq15") or the cotangent
+// Laplace–Beltrami operator ("cotangent"). It may act on a subdivided copy
+// of the heart mesh (Config.PhysicsRefine): the network is then evaluated
+// at every node of the copy, L_D reads the heart's own nodes (the copy's
+// first ones) and the residuals use them all. Config.LBInputs adds the first
+// K Laplace–Beltrami eigenfunctions of the heart mesh to the inputs,
+// [x, y, z, φ1 … φK, t] (geometry.go).
 //
 // Gradients are exact: the reverse pass applies Rᵀ, the transposed Laplacian
 // and stencil, and the jets' reverse mode (kernels.Net.Backward); tests check the

@@ -1,8 +1,10 @@
 package pinn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -50,8 +52,12 @@ func sphereProblem(level int, seed uint64, T int) *inverse.Problem {
 // TestFullLossGradient checks the analytic gradient of the full loss
 // L = L_D + λ L_EP (Eq. 4) of every variant against central finite
 // differences on 150 randomly chosen weights plus every ARN α_T (the
-// last Blocks parameters): ‖g − g_fd‖ / ‖g‖ < 1e-6 over them.
+// last Blocks parameters): ‖g − g_fd‖ / ‖g‖ < 1e-6 over them. Besides the
+// four methods' defaults: the eigenfunction inputs (with ND and AD time
+// derivatives and both kinds of r_b), the subdivided physics mesh, the
+// cotangent operator, and EAND-ARN with the ND time derivative.
 func TestFullLossGradient(t *testing.T) {
+	lb := func(k int) func(*Config) { return func(c *Config) { c.LBInputs = k } }
 	cases := []struct {
 		name     string
 		boundary bool
@@ -59,17 +65,26 @@ func TestFullLossGradient(t *testing.T) {
 		frames   []int // … or these (a random-frames batch)
 		nc       int   // collocation points (0: all)
 		eps      float64
+		set      func(*Config)
 	}{
-		{"epdl-ad", true, 0, 3, nil, 40, 0.1},
-		{"epdl-ad", false, 5, 9, nil, 0, 0},
-		{"epdl-dnd", false, 4, 8, nil, 0, 0.1},
-		{"epdl-dnd", true, 9, 12, nil, 50, 0.1},
-		{"epdl-nd", false, 0, 4, nil, 0, 0.1},
-		{"epdl-nd", true, 6, 12, nil, 60, 0},
-		{"eandarn", false, 3, 7, nil, 0, 0.1},
-		{"eandarn", true, 10, 12, nil, 30, 0.1},
-		{"eandarn", false, 0, 0, []int{0, 3, 4, 11}, 0, 0.1},
-		{"epdl-dnd", false, 0, 0, []int{1, 6, 10}, 70, 0},
+		{"epdl-ad", true, 0, 3, nil, 40, 0.1, nil},
+		{"epdl-ad", false, 5, 9, nil, 0, 0, nil},
+		{"epdl-dnd", false, 4, 8, nil, 0, 0.1, nil},
+		{"epdl-dnd", true, 9, 12, nil, 50, 0.1, nil},
+		{"epdl-nd", false, 0, 4, nil, 0, 0.1, nil},
+		{"epdl-nd", true, 6, 12, nil, 60, 0, nil},
+		{"eandarn", false, 3, 7, nil, 0, 0.1, nil},
+		{"eandarn", true, 10, 12, nil, 30, 0.1, nil},
+		{"eandarn", false, 0, 0, []int{0, 3, 4, 11}, 0, 0.1, nil},
+		{"epdl-dnd", false, 0, 0, []int{1, 6, 10}, 70, 0, nil},
+		{"eandarn", false, 2, 6, nil, 0, 0.1, lb(5)},
+		{"eandarn", true, 0, 0, []int{1, 7}, 40, 0.1, lb(3)},
+		{"epdl-nd", true, 3, 6, nil, 0, 0.1, lb(4)},
+		{"epdl-dnd", true, 3, 6, nil, 0, 0.1, lb(2)},
+		{"eandarn", false, 0, 0, []int{0, 5, 11}, 0, 0.1, func(c *Config) { c.PhysicsRefine, c.LBInputs = 1, 4 }},
+		{"eandarn", false, 4, 8, nil, 90, 0.1, func(c *Config) { c.Operator = "cotangent" }},
+		{"eandarn", false, 4, 8, nil, 0, 0.1, func(c *Config) { c.TimeDeriv = ND }},
+		{"epdl-nd", false, 0, 0, []int{2, 3, 9}, 0, 0.1, func(c *Config) { c.PhysicsRefine = 1 }},
 	}
 	p := tinyProblem(3, 12)
 	for _, c := range cases {
@@ -79,6 +94,9 @@ func TestFullLossGradient(t *testing.T) {
 		}
 		cfg.Boundary, cfg.EpsDelta, cfg.Seed = c.boundary, c.eps, 7
 		cfg.Precision = "float64" // finite differences need float64 losses
+		if c.set != nil {
+			c.set(&cfg)
+		}
 		o := setupT(t, &Method{Config: cfg}, p)
 		frames := c.frames
 		if frames == nil {
@@ -109,24 +127,29 @@ func TestFullLossGradient(t *testing.T) {
 			den += g[k] * g[k]
 		}
 		rel := math.Sqrt(num / den)
-		t.Logf("%s boundary=%v frames %v nc=%d eps=%g: %d of %d weights, ‖g‖=%.3g, rel err %.2e", c.name, c.boundary, frames, c.nc, c.eps, len(pick), len(theta), math.Sqrt(den), rel)
+		what := fmt.Sprintf("%s boundary=%v time %s lb %d refine %d %s", c.name, c.boundary, cfg.TimeDeriv, cfg.LBInputs, cfg.PhysicsRefine, cfg.Operator)
+		t.Logf("%s frames %v nc=%d eps=%g: %d of %d weights, ‖g‖=%.3g, rel err %.2e", what, frames, c.nc, c.eps, len(pick), len(theta), math.Sqrt(den), rel)
 		if !(rel < 1e-6) {
-			t.Errorf("%s boundary=%v: gradient rel error %.3g, want < 1e-6", c.name, c.boundary, rel)
+			t.Errorf("%s: gradient rel error %.3g, want < 1e-6", what, rel)
 		}
 	}
 }
 
 // TestEvalDeterministicWorkers checks that the loss and gradient of a step
 // are bit-identical on 1 and 3 goroutines (network passes, data products,
-// residual loops), for an ND and an AD variant in both precisions, on a
-// problem large enough for several tasks of every parallel loop (642 nodes
-// x 8 frames).
+// residual loops), for an ND and an AD variant and EAND-ARN with
+// eigenfunction inputs on a subdivided physics mesh, in both precisions, on
+// a problem large enough for several tasks of every parallel loop (642
+// nodes x 8 frames).
 func TestEvalDeterministicWorkers(t *testing.T) {
 	p := sphereProblem(3, 5, 24)
-	for _, name := range []string{"eandarn", "epdl-ad"} {
+	for _, name := range []string{"eandarn", "epdl-ad", "eandarn lb"} {
 		for _, prec := range []string{"float64", "float32"} {
-			cfg, _ := DefaultConfig(name)
+			cfg, _ := DefaultConfig(strings.Fields(name)[0])
 			cfg.Precision = prec
+			if name == "eandarn lb" {
+				cfg.LBInputs, cfg.PhysicsRefine = 8, 1
+			}
 			frames := []int{1, 2, 7, 8, 9, 15, 16, 23}
 			var ref []float64
 			var ref0 [2]float64

@@ -38,3 +38,14 @@ func evalAt(tb testing.TB, o *objective, theta []float64, frames, idx []int) (ld
 	}
 	return r[0], r[1], grad
 }
+
+// checkpointHash returns the checkpoint hash of m's configuration on p, as
+// Solve computes it (the eigenfunction inputs of its physics mesh included).
+func checkpointHash(t *testing.T, m *Method, p *inverse.Problem) string {
+	t.Helper()
+	pm, err := newPhysicsMesh(&m.Config, p.Heart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Config.hash(p, pm.lb())
+}

@@ -21,7 +21,7 @@ func TestConfigs(t *testing.T) {
 		"epdl-ad":  {10, 10, 0, AD, AD, true},
 		"epdl-dnd": {10, 10, 0, ND, AD, false},
 		"epdl-nd":  {10, 10, 0, ND, ND, false},
-		"eandarn":  {10, 15, 3, ND, ND, false},
+		"eandarn":  {10, 15, 3, ND, AD, false},
 	}
 	for _, name := range Names {
 		cfg, err := DefaultConfig(name)
@@ -46,10 +46,16 @@ func TestConfigs(t *testing.T) {
 		change func(*Config)
 	}{
 		{"other name", func(c *Config) { c.Name = "epdl-nd" }},
-		{"AD laplacian with ND time", func(c *Config) { c.Laplacian = AD }},
+		{"AD laplacian with ND time", func(c *Config) { c.Laplacian, c.TimeDeriv = AD, ND }},
 		{"zero batch", func(c *Config) { c.BatchFrames = 0 }},
 		{"negative lr", func(c *Config) { c.LR = -1 }},
 		{"negative eps delta", func(c *Config) { c.EpsDelta = -0.1 }},
+		{"unknown operator", func(c *Config) { c.Operator = "cotan" }},
+		{"negative lb inputs", func(c *Config) { c.LBInputs = -1 }},
+		{"too many lb inputs", func(c *Config) { c.LBInputs = maxLBInputs + 1 }},
+		{"lb inputs with the AD Laplacian", func(c *Config) { c.Laplacian, c.TimeDeriv, c.LBInputs = AD, AD, 4 }},
+		{"physics refine below -1", func(c *Config) { c.PhysicsRefine = -2 }},
+		{"physics refine too deep", func(c *Config) { c.PhysicsRefine = maxPhysicsRefine + 1 }},
 	} {
 		cfg := base
 		c.change(&cfg)
@@ -66,18 +72,19 @@ func TestSolveRefusesBadProblems(t *testing.T) {
 	cfg.Epochs = 1
 	for _, c := range []struct {
 		what   string
-		change func(p *inverse.Problem)
+		change func(p *inverse.Problem, cfg *Config)
 		want   string
 	}{
-		{"short time axis", func(p *inverse.Problem) { p.Time = p.Time[:5] }, "want R m x n"},
-		{"four frames", func(p *inverse.Problem) {
+		{"short time axis", func(p *inverse.Problem, _ *Config) { p.Time = p.Time[:5] }, "want R m x n"},
+		{"four frames", func(p *inverse.Problem, _ *Config) {
 			p.Time, p.BSPM = p.Time[:4], mat.DenseCopyOf(p.BSPM.Slice(0, 12, 0, 4))
 		}, "at least 5"},
-		{"uneven time", func(p *inverse.Problem) { p.Time[3] += 0.01 }, "not uniform"},
-		{"no heart", func(p *inverse.Problem) { p.Heart = nil }, "lacks"},
+		{"uneven time", func(p *inverse.Problem, _ *Config) { p.Time[3] += 0.01 }, "not uniform"},
+		{"no heart", func(p *inverse.Problem, _ *Config) { p.Heart = nil }, "lacks"},
+		{"more lb inputs than nodes", func(p *inverse.Problem, cfg *Config) { cfg.LBInputs = len(p.Heart.Nodes) }, "non-constant eigenfunctions"},
 	} {
-		p := tinyProblem(1, 12)
-		c.change(p)
+		p, cfg := tinyProblem(1, 12), cfg
+		c.change(p, &cfg)
 		_, err := (&Method{Config: cfg, Run: DefaultRun()}).Solve(context.Background(), p)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error containing %q", c.what, err, c.want)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/eandarn/eandarn/kernels"
 	"github.com/eandarn/eandarn/solver/inverse"
-	"github.com/eandarn/eandarn/solver/mesh"
 	"github.com/eandarn/eandarn/solver/metrics"
 	"github.com/eandarn/eandarn/solver/nn"
 )
@@ -26,20 +25,36 @@ type objective struct {
 	be      kernels.Backend
 	io      kernels.DType // the buffers' type: float64 where the backend has it
 	compute kernels.DType // the network passes' arithmetic (Config.Precision)
-	n, T, m int
-	tau     float64
-	ap      kernels.APParams
-	truth   *mat.Dense // n x T true u, monitoring only; nil when absent
-	ndTime  bool
-	ndLap   bool
+	// n is the number of nodes of the physics mesh pm (the heart's, or
+	// its subdivided copy's), nh that of the heart (the first nh of the
+	// n), T frames, m leads.
+	n, nh, T, m int
+	tau         float64
+	ap          kernels.APParams
+	truth       *mat.Dense // nh x T true u, monitoring only; nil when absent
+	pm          *physicsMesh
+	ndTime      bool
+	ndLap       bool
+	// jetTime: an AD time derivative with the ND Laplacian takes û_t, v̂_t
+	// from the window pass itself, which carries the Taylor channel along
+	// e_t (one pass gives û, v̂ and their time derivatives at every window
+	// point); the AD Laplacian (epdl-ad) takes every derivative from jets
+	// at the collocation points instead.
+	jetTime bool
 	maxB    int // frames of the largest batch
 	maxNc   int // collocation points of the largest batch
 
-	feat    kernels.Mat  // node coordinates, 3 x n
-	times   kernels.View // frame times, T
-	r       kernels.Mat  // transfer matrix R, m x n, in the passes' arithmetic
-	y       kernels.Mat  // the BSPM, one frame per row, T x m
-	lap     kernels.CSR  // Eq. 15, n x n
+	feat  kernels.Mat  // per-node inputs of the physics mesh (x, y, z, φ1 … φK), In−1 x n
+	featH kernels.Mat  // the same at the heart's nodes, In−1 x nh (feat itself when n = nh)
+	times kernels.View // frame times, T
+	// r is the transfer matrix R in the passes' arithmetic, m x n: the
+	// heart's columns, then zero columns for the midpoints of a subdivided
+	// physics mesh, so L_D reads the heart's nodes of the window rows
+	// without a second layout (the zero columns cost what the products
+	// with R cost, about 2% of a step).
+	r       kernels.Mat
+	y       kernels.Mat // the BSPM, one frame per row, T x m
+	lap     kernels.CSR // the ND Laplacian of the physics mesh (Config.Operator), n x n
 	stencil kernels.Stencil
 
 	params, grad, adamM, adamV kernels.View
@@ -48,8 +63,11 @@ type objective struct {
 	record kernels.View
 
 	window kernels.Net  // the network on every node of the window frames
-	xw, yw kernels.View // its inputs (In x points) and outputs [û; v̂]
+	xw, yw kernels.View // its inputs (In x points) and outputs [û; v̂] (with jetTime [û; v̂; û_t; v̂_t])
 	gyw    kernels.View // the adjoints of its outputs
+	tdir   kernels.View // with jetTime: the direction e_t at the window points (In x points)
+	tdirN  int          // the point count tdir was filled for
+	dirs   []kernels.Mat
 	// The data term: the products with R in the passes' arithmetic (ub,
 	// et, e, gd), the loss and its adjoint in the buffers' type (etIO,
 	// eIO; the same views when the types agree).
@@ -75,11 +93,12 @@ const predictChunk = 16
 
 // newObjective uploads a problem's data and the network to the backend be
 // and allocates every buffer of a step.
-func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Problem, tau float64) (*objective, error) {
-	n, T := len(p.Heart.Nodes), len(p.Time)
+func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Problem, pm *physicsMesh, tau float64) (*objective, error) {
+	n, nh, T := len(pm.mesh.Nodes), pm.heart, len(p.Time)
 	m, _ := p.R.Dims()
-	o := &objective{cfg: cfg, net: net, be: be, n: n, T: T, m: m, tau: tau, truth: p.TruthU,
+	o := &objective{cfg: cfg, net: net, be: be, n: n, nh: nh, T: T, m: m, tau: tau, truth: p.TruthU, pm: pm,
 		ndTime: cfg.TimeDeriv == ND, ndLap: cfg.Laplacian == ND, io: kernels.F32, maxB: min(cfg.BatchFrames, T)}
+	o.jetTime = !o.ndTime && o.ndLap
 	if be.Supports(kernels.F64) {
 		o.io = kernels.F64
 	}
@@ -93,14 +112,25 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 	}
 	o.ap = apParams(cfg.EpsDelta)
 	var err error
-	nodes := p.Heart.Nodes
-	if o.feat, err = o.upload(3, n, func(j, i int) float64 { return nodes[i][j] }); err != nil {
+	F := len(pm.feat)
+	if o.feat, err = o.upload(F, n, func(j, i int) float64 { return pm.feat[j][i] }); err != nil {
 		return nil, err
+	}
+	o.featH = o.feat
+	if n != nh {
+		if o.featH, err = o.upload(F, nh, func(j, i int) float64 { return pm.feat[j][i] }); err != nil {
+			return nil, err
+		}
 	}
 	if o.times, err = o.uploadView(p.Time); err != nil {
 		return nil, err
 	}
-	if o.r, err = o.upload(m, n, p.R.At); err != nil {
+	if o.r, err = o.upload(m, n, func(i, j int) float64 {
+		if j < nh {
+			return p.R.At(i, j)
+		}
+		return 0
+	}); err != nil {
 		return nil, err
 	}
 	if o.r, err = o.retype(o.r, o.compute); err != nil {
@@ -109,7 +139,7 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 	if o.y, err = o.upload(T, m, func(t, i int) float64 { return p.BSPM.At(i, t) }); err != nil {
 		return nil, err
 	}
-	L := mesh.Laplacian(p.Heart)
+	L := pm.laplacian(cfg.Operator)
 	csr := kernels.CSRData{Rows: L.Rows, Cols: L.Cols, Val: L.Val}
 	for _, v := range L.RowPtr {
 		csr.RowPtr = append(csr.RowPtr, int32(v))
@@ -145,8 +175,14 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 	if o.ndTime {
 		maxWin = min(T, 5*o.maxB)
 	}
-	in := net.In()
-	if o.window, err = be.NewNet(net.Spec(), kernels.NetOptions{Compute: o.compute, IO: o.io, MaxPoints: maxWin * n, Tape: true}); err != nil {
+	in, nout, first := net.In(), 2, 0
+	if o.jetTime {
+		nout, first = 4, 1
+		if o.tdir, err = o.alloc(in * maxWin * n); err != nil {
+			return nil, err
+		}
+	}
+	if o.window, err = be.NewNet(net.Spec(), kernels.NetOptions{Compute: o.compute, IO: o.io, First: first, MaxPoints: maxWin * n, Tape: true}); err != nil {
 		return nil, err
 	}
 	if o.predictNet, err = be.NewNet(net.Spec(), kernels.NetOptions{Compute: o.compute, IO: o.io}); err != nil {
@@ -155,9 +191,9 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 	for _, b := range []struct {
 		v *kernels.View
 		n int
-	}{{&o.xw, in * maxWin * n}, {&o.yw, 2 * maxWin * n}, {&o.gyw, 2 * maxWin * n},
+	}{{&o.xw, in * maxWin * n}, {&o.yw, nout * maxWin * n}, {&o.gyw, nout * maxWin * n},
 		{&o.etIO, m * o.maxB}, {&o.eIO, o.maxB * m},
-		{&o.xpr, in * predictChunk * n}, {&o.ypr, 2 * predictChunk * n}} {
+		{&o.xpr, in * predictChunk * nh}, {&o.ypr, 2 * predictChunk * nh}} {
 		if *b.v, err = o.alloc(b.n); err != nil {
 			return nil, err
 		}
@@ -178,11 +214,7 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 		}
 		*b.v = kernels.Whole(buf)
 	}
-	var normals [][3]float64
-	if cfg.Boundary {
-		normals = p.Heart.VertexNormals()
-	}
-	if err := o.newPhysics(o.maxB, o.maxNc, nodes, normals); err != nil {
+	if err := o.newPhysics(o.maxB, o.maxNc); err != nil {
 		return nil, err
 	}
 	o.bt = newBatch(n, T, max(o.maxB, predictChunk), o.maxNc)
@@ -200,7 +232,8 @@ func newObjective(cfg *Config, be kernels.Backend, net *nn.Net, p *inverse.Probl
 	o.draws = make([]int, o.maxB*n)
 	o.frames = make([]int, 0, T)
 	o.prFrames = make([]int32, predictChunk)
-	o.prY = make([]float64, 2*predictChunk*n)
+	o.dirs = make([]kernels.Mat, 1)
+	o.prY = make([]float64, 2*predictChunk*nh)
 	return o, nil
 }
 
@@ -310,15 +343,24 @@ func (o *objective) eval(frames, idx []int, slot int) error {
 	n, B, W := o.n, len(bt.frames), len(bt.win)
 	npts := W * n
 	x := o.xw.Mat(o.net.In(), npts)
-	yw, gyw := o.yw.Mat(2, npts), o.gyw.Mat(2, npts)
-	u, v := yw.Row(0).Mat(W, n), yw.Row(1).Mat(W, n)
-	gu, gv := gyw.Row(0).Mat(W, n), gyw.Row(1).Mat(W, n)
+	nout, dirs := 2, []kernels.Mat(nil)
+	if o.jetTime {
+		d, err := o.timeDirection(npts)
+		if err != nil {
+			return fmt.Errorf("time direction: %w", err)
+		}
+		nout, dirs = 4, o.dirs[:1]
+		dirs[0] = d
+	}
+	yw, gyw := o.yw.Mat(nout, npts), o.gyw.Mat(nout, npts)
+	u := yw.Row(0).Mat(W, n)
+	gu := gyw.Row(0).Mat(W, n)
 	ub, et, etIO := o.ub.Mat(B, n), o.et.Mat(o.m, B), o.etIO.Mat(o.m, B)
 	e, eIO, gd := o.e.Mat(B, o.m), o.eIO.Mat(B, o.m), o.gd.Mat(B, n)
 	frm, brow := o.idx.frames.Slice(0, B), o.idx.brow.Slice(0, B)
 	err := firstErr(
 		be.Inputs(x, o.feat, o.times, o.idx.win.Slice(0, W), kernels.View{}),
-		o.window.Forward(o.params, x, nil, yw),
+		o.window.Forward(o.params, x, dirs, yw),
 		be.Fill(gyw.View, 0),
 		be.GatherRows(ub, u, brow),
 		be.MulABt(et, o.r, ub),
@@ -330,7 +372,7 @@ func (o *objective) eval(frames, idx []int, slot int) error {
 	if err != nil {
 		return fmt.Errorf("data term: %w", err)
 	}
-	if err := o.residuals(bt, u, v, gu, gv, slot); err != nil {
+	if err := o.residuals(bt, yw, gyw, slot); err != nil {
 		return err
 	}
 	err = firstErr(
@@ -342,6 +384,21 @@ func (o *objective) eval(frames, idx []int, slot int) error {
 		return fmt.Errorf("backward: %w", err)
 	}
 	return nil
+}
+
+// timeDirection returns the direction e_t (time is the last input) at
+// npts points, In x npts, filled when the point count changes.
+func (o *objective) timeDirection(npts int) (kernels.Mat, error) {
+	in := o.net.In()
+	d := o.tdir.Mat(in, npts)
+	if o.tdirN == npts {
+		return d, nil
+	}
+	if err := firstErr(o.be.Fill(d.View, 0), o.be.Fill(d.Row(in-1), 1)); err != nil {
+		return kernels.Mat{}, err
+	}
+	o.tdirN = npts
+	return d, nil
 }
 
 // readRecord returns the records of the first k slots: (L_D, L_EP,
@@ -397,7 +454,7 @@ func (o *objective) initRatio(B int) (float64, error) {
 
 // predict evaluates the network on the whole grid: U, V are n x T.
 func (o *objective) predict() (U, V *mat.Dense, err error) {
-	n, T := o.n, o.T
+	n, T := o.nh, o.T
 	U, V = mat.NewDense(n, T, nil), mat.NewDense(n, T, nil)
 	for ws := 0; ws < T; ws += predictChunk {
 		we := min(T, ws+predictChunk)
@@ -410,7 +467,7 @@ func (o *objective) predict() (U, V *mat.Dense, err error) {
 		out := o.prY[:2*np]
 		err := firstErr(
 			o.be.UploadIndex(fr, frames),
-			o.be.Inputs(x, o.feat, o.times, fr, kernels.View{}),
+			o.be.Inputs(x, o.featH, o.times, fr, kernels.View{}),
 			o.predictNet.Forward(o.params, x, nil, y),
 			o.be.Download(out, y.View))
 		if err != nil {

@@ -116,9 +116,14 @@ type physics struct {
 
 // newPhysics allocates the residual buffers of a step with at most maxB
 // frames and maxNc collocation points.
-func (o *objective) newPhysics(maxB, maxNc int, nodes, normals [][3]float64) error {
+func (o *objective) newPhysics(maxB, maxNc int) error {
 	ph := &o.ph
 	n, in := o.n, o.net.In()
+	feat := o.pm.feat
+	var normals [][3]float64
+	if o.cfg.Boundary {
+		normals = o.pm.mesh.VertexNormals()
+	}
 	var err error
 	views := []*kernels.View{&ph.q.U, &ph.q.V, &ph.q.Ut, &ph.q.Vt, &ph.q.Lap, &ph.g.U, &ph.g.V, &ph.g.Ut, &ph.g.Vt, &ph.g.Lap}
 	if o.cfg.Boundary {
@@ -143,13 +148,10 @@ func (o *objective) newPhysics(maxB, maxNc int, nodes, normals [][3]float64) err
 			}
 		}
 	}
-	if !o.ndTime { // an AD Laplacian implies an AD time derivative (validate)
-		ph.k1, ph.kNrm = 1, -1
-		if o.cfg.Boundary && !o.ndLap {
+	if !o.ndLap { // an AD Laplacian implies an AD time derivative (validate)
+		ph.k1, ph.kNrm, ph.k2 = 1, -1, 3
+		if o.cfg.Boundary {
 			ph.kNrm, ph.k1 = 1, 2
-		}
-		if !o.ndLap {
-			ph.k2 = 3
 		}
 		nout := (1 + ph.k1 + ph.k2) * 2
 		if ph.jet, err = o.be.NewNet(o.net.Spec(), kernels.NetOptions{Compute: o.compute, IO: o.io,
@@ -171,6 +173,8 @@ func (o *objective) newPhysics(maxB, maxNc int, nodes, normals [][3]float64) err
 		ph.dirs = make([]kernels.Mat, ph.k1+ph.k2)
 	}
 	if o.cfg.Boundary {
+		// The AD normal direction (x, y, z: the AD Laplacian, which
+		// takes no eigenfunction inputs).
 		if ph.normals, err = o.upload(3, n, func(j, i int) float64 { return normals[i][j] }); err != nil {
 			return err
 		}
@@ -181,11 +185,21 @@ func (o *objective) newPhysics(maxB, maxNc int, nodes, normals [][3]float64) err
 	if o.cfg.Boundary && o.ndLap {
 		h := o.cfg.NormalStep
 		ph.normalStep = h
-		// The shifted nodes x ± h n, as the reference computed them.
-		if ph.featP, err = o.upload(3, n, func(j, i int) float64 { return nodes[i][j] + h*normals[i][j] }); err != nil {
+		// The shifted nodes x ± h n, as the reference computed them; the
+		// eigenfunction inputs, which live on the surface, are taken as
+		// constant along the normal.
+		shifted := func(h float64) func(j, i int) float64 {
+			return func(j, i int) float64 {
+				if j < 3 {
+					return feat[j][i] + h*normals[i][j]
+				}
+				return feat[j][i]
+			}
+		}
+		if ph.featP, err = o.upload(len(feat), n, shifted(h)); err != nil {
 			return err
 		}
-		if ph.featM, err = o.upload(3, n, func(j, i int) float64 { return nodes[i][j] + -h*normals[i][j] }); err != nil {
+		if ph.featM, err = o.upload(len(feat), n, shifted(-h)); err != nil {
 			return err
 		}
 		for _, net := range []*kernels.Net{&ph.plus, &ph.minus} {
@@ -215,16 +229,21 @@ func (o *objective) newPhysics(maxB, maxNc int, nodes, normals [][3]float64) err
 // passes ready for their reverse passes:
 //   - û, v̂: gathered from the window planes u, v;
 //   - ND û_t, v̂_t: the Eq. 17–18 stencil over the window frames, ND Δû:
-//     the Eq. 15 matrix on the batch frames, both on the B x n batch plane,
+//     the Eq. 15 (or cotangent) matrix on the batch frames, both on the
+//     B x n batch plane, gathered at the points;
+//   - AD û_t, v̂_t with the ND Laplacian: the window pass's e_t channel,
 //     gathered at the points;
-//   - AD û_t, v̂_t, Δû, n·∇û: the network's jets at the points;
+//   - AD û_t, v̂_t, Δû, n·∇û with the AD Laplacian: the network's jets at
+//     the points;
 //   - ND n·∇û (Boundary on): (û(x+hn) − û(x−hn)) / 2h.
 //
 // The adjoints apply the exact transposes: scatter for gather, the stencil's
 // and the Laplacian's adjoints, the jets' reverse pass.
-func (o *objective) residuals(bt *batch, u, v, gu, gv kernels.Mat, slot int) error {
+func (o *objective) residuals(bt *batch, yw, gyw kernels.Mat, slot int) error {
 	ph, be := &o.ph, o.be
-	nc, B, n := len(bt.q), len(bt.frames), o.n
+	nc, B, n, W := len(bt.q), len(bt.frames), o.n, len(bt.win)
+	u, v := yw.Row(0).Mat(W, n), yw.Row(1).Mat(W, n)
+	gu, gv := gyw.Row(0).Mat(W, n), gyw.Row(1).Mat(W, n)
 	pts := func(x kernels.View) kernels.View { return x.Slice(0, nc) }
 	plane := func(x kernels.View) kernels.Mat { return x.Mat(B, n) }
 	q := kernels.APPoints{U: pts(ph.q.U), V: pts(ph.q.V), Ut: pts(ph.q.Ut), Vt: pts(ph.q.Vt), Lap: pts(ph.q.Lap)}
@@ -244,6 +263,11 @@ func (o *objective) residuals(bt *batch, u, v, gu, gv kernels.Mat, slot int) err
 			be.TimeDeriv(plane(ph.vt), o.stencil, v, frames, src, o.tau),
 			be.Gather(q.Ut, ph.ut.Slice(0, B*n), qi),
 			be.Gather(q.Vt, ph.vt.Slice(0, B*n), qi))
+	}
+	if err == nil && o.jetTime {
+		err = firstErr(
+			be.Gather(q.Ut, yw.Row(2), pos),
+			be.Gather(q.Vt, yw.Row(3), pos))
 	}
 	if err == nil && o.ndLap {
 		err = firstErr(
@@ -306,6 +330,11 @@ func (o *objective) residuals(bt *batch, u, v, gu, gv kernels.Mat, slot int) err
 			be.ScatterAdd(ph.gvt.Slice(0, B*n), g.Vt, qi),
 			be.TimeDerivAdjoint(gu, o.stencil, plane(ph.gut), frames, src, o.tau),
 			be.TimeDerivAdjoint(gv, o.stencil, plane(ph.gvt), frames, src, o.tau))
+	}
+	if err == nil && o.jetTime {
+		err = firstErr(
+			be.ScatterAdd(gyw.Row(2), g.Ut, pos),
+			be.ScatterAdd(gyw.Row(3), g.Vt, pos))
 	}
 	if err == nil && o.ndLap {
 		err = firstErr(

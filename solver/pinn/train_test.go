@@ -93,7 +93,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		if !errors.Is(err, ErrInterrupted) {
 			t.Fatalf("%s: interrupted run: got %v, want ErrInterrupted", name, err)
 		}
-		if s, err := loadState(b.Run.Checkpoint, b.Config.hash(p), len(finalParams(t, b.Run.Checkpoint))); err != nil || s.Step != 8 || s.Epoch != 1 {
+		if s, err := loadState(b.Run.Checkpoint, checkpointHash(t, b, p), len(finalParams(t, b.Run.Checkpoint))); err != nil || s.Step != 8 || s.Epoch != 1 {
 			t.Fatalf("%s: checkpoint after SIGTERM: %v, err %v; want step 8 of epoch 1", name, s, err)
 		}
 		c := smallMethod(t, name, dirB)
