@@ -59,6 +59,9 @@ func benchEpoch(b *testing.B, name string, random bool, precision string, time D
 	cfg.RandomFrames = random
 	cfg.Precision = precision
 	cfg.TimeDeriv = time
+	if time == ND {
+		cfg.LBInputs, cfg.PhysicsRefine = 0, 0 // the paper's epoch, which torch_epoch_bench.py implements
+	}
 	run := DefaultRun()
 	run.Device = benchDevice()
 	o := setupT(b, &Method{Config: cfg, Run: run}, p)
@@ -138,6 +141,7 @@ func TestEpochExport(t *testing.T) {
 	cfg, _ := DefaultConfig("eandarn")
 	cfg.RandomFrames = false
 	cfg.TimeDeriv = ND // the paper's epoch, which torch_epoch_bench.py implements
+	cfg.LBInputs, cfg.PhysicsRefine = 0, 0
 	o := setupT(t, &Method{Config: cfg}, p)
 	T, B := o.T, cfg.BatchFrames
 	rec := map[string]any{
