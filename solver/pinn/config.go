@@ -183,7 +183,10 @@ var Names = []string{"epdl-ad", "epdl-dnd", "epdl-nd", "eandarn"}
 //	epdl-ad   FNN 10x10, AD Laplacian and time derivative, r_b on
 //	epdl-dnd  FNN 10x10, ND Laplacian (Eq. 15), AD time derivative
 //	epdl-nd   FNN 10x10, ND Laplacian and time derivative (Eq. 17–18)
-//	eandarn   ARN NN6 (10 layers x 15, 3 blocks), ND Laplacian (Eq. 15), AD time derivative
+//	eandarn   ARN NN6 (10 layers x 15, 3 blocks), ND Laplacian (Eq. 15), AD time derivative,
+//	          16 Laplace–Beltrami eigenfunction inputs, physics mesh refined
+//	          automatically, 300 epochs (the paper: TimeDeriv ND, LBInputs 0,
+//	          PhysicsRefine 0, 120 epochs; README "What moved EAND-ARN's accuracy")
 //
 // EAND-ARN's time derivative differs from the paper's (Eq. 17–18, ND;
 // TimeDeriv ND reproduces it): with the ND Laplacian the window pass
@@ -197,7 +200,8 @@ var Names = []string{"epdl-ad", "epdl-dnd", "epdl-nd", "eandarn"}
 //
 // λ = 0.1 (paper Table III). The paper gives no optimizer settings; these
 // were chosen by measurement on the default dataset (σ = 0.01): Adam, lr
-// 1e-2 decaying exponentially to 1e-3 at the last epoch, 120 epochs of
+// 1e-2 decaying exponentially to 1e-3 at the last epoch, 120 epochs (300 for
+// eandarn) of
 // mini-batches of 8 frames drawn at random (DESIGN §2: the reference found
 // 8-frame batches and lr 1e-2 best). Random frames matter: contiguous
 // 8-frame blocks reached RE 0.26 after 40 epochs, random frames 0.088
