@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,9 +32,15 @@ import (
 //	EANDARN_SUITE_NOISE     σ values, default "0.01,0.05"
 //	EANDARN_SUITE_SEEDS     seeds, default "1,2,3"
 //	EANDARN_SUITE_METHODS   default "tikhonov2,stre,eandarn,epdl-nd,epdl-dnd,epdl-ad"
-//	EANDARN_SUITE_ENSEMBLE  -ensemble K of the PINN methods, default 3 (1: single networks)
+//	EANDARN_SUITE_ENSEMBLE  -ensemble K of the PINN methods, default 3 (1: single networks);
+//	                        "method=K" entries set it per method ("eandarn=3,epdl-nd=1"), a bare K for the rest
 //	EANDARN_SUITE_PINN      extra flags of the PINN methods (e.g. "-epochs 60"), default none
 //	EANDARN_SUITE_OUT       folder that keeps the run files, results and suite.jsonl (default: a temporary one)
+//
+// In a kept folder a run whose command line is already in suite.jsonl, with
+// its result file present, is not run again but read back: an interrupted
+// suite resumes, and subsets run one after another (each method with its own
+// ensemble size, say) come out as one table when the whole is asked for.
 var suiteEnv = map[string]string{
 	"EANDARN_SUITE_SITES":    "apex,lv,rv",
 	"EANDARN_SUITE_NOISE":    "0.01,0.05",
@@ -51,6 +60,63 @@ func suiteSetting(name string) string {
 
 func suiteList(name string) []string {
 	return strings.FieldsFunc(suiteSetting(name), func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// suiteEnsemble is the -ensemble K of a PINN method by EANDARN_SUITE_ENSEMBLE.
+func suiteEnsemble(method string) (string, error) {
+	k := "1"
+	for _, e := range suiteList("EANDARN_SUITE_ENSEMBLE") {
+		name, n, named := strings.Cut(e, "=")
+		if !named {
+			name, n = "", e
+		}
+		if v, err := strconv.Atoi(n); err != nil || v < 1 || (named && !slices.Contains(pinn.Names, name)) {
+			return "", fmt.Errorf("EANDARN_SUITE_ENSEMBLE: %q, want K or method=K with K ≥ 1 and a PINN method of %v", e, pinn.Names)
+		}
+		switch name {
+		case method:
+			return n, nil
+		case "":
+			k = n
+		}
+	}
+	return k, nil
+}
+
+// suiteLine is a line of suite.jsonl: the run's command line (without the
+// binary) and its JSON summary.
+type suiteLine struct {
+	Site     string          `json:"site"`
+	PaceNode int             `json:"pace_node"`
+	Args     []string        `json:"args"`
+	Run      json.RawMessage `json:"run"`
+}
+
+// suiteDone reads the runs of a suite.jsonl whose result files exist, by
+// command line; a missing file is an empty suite.
+func suiteDone(path string) (map[string]json.RawMessage, error) {
+	done := make(map[string]json.RawMessage)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return done, nil
+	} else if err != nil {
+		return nil, err
+	}
+	for i, text := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var l suiteLine
+		if text == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(text), &l); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		if j := slices.Index(l.Args, "-out"); j >= 0 && j+1 < len(l.Args) {
+			if _, err := os.Stat(l.Args[j+1]); err == nil {
+				done[strings.Join(l.Args, " ")] = l.Run
+			}
+		}
+	}
+	return done, nil
 }
 
 // ECGSim's region labels, in the order of the region file's labels 1, 2, 3.
@@ -189,8 +255,11 @@ func TestAccuracyRealistic(t *testing.T) {
 	}
 	t.Logf("pacing nodes: apex %d, LV free wall %d, RV free wall %d", sites["apex"], sites["lv"], sites["rv"])
 
-	ensemble := suiteSetting("EANDARN_SUITE_ENSEMBLE")
 	pinnFlags := strings.Fields(suiteSetting("EANDARN_SUITE_PINN"))
+	done, err := suiteDone(filepath.Join(out, "suite.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	jsonl, err := os.OpenFile(filepath.Join(out, "suite.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -206,21 +275,40 @@ func TestAccuracyRealistic(t *testing.T) {
 		for _, noise := range suiteList("EANDARN_SUITE_NOISE") {
 			for _, seed := range suiteList("EANDARN_SUITE_SEEDS") {
 				for _, method := range suiteList("EANDARN_SUITE_METHODS") {
-					args := []string{"-in", in, "-method", method, "-noise", noise, "-seed", seed, "-log-level", "warn", "-progress", "0",
-						"-out", filepath.Join(out, fmt.Sprintf("%s-%s-%s-%s.h5", site, method, noise, seed))}
+					args := []string{"-in", in, "-method", method, "-noise", noise, "-seed", seed, "-log-level", "warn", "-progress", "0"}
 					if slices.Contains(pinn.Names, method) {
-						args = append(append(args, "-ensemble", ensemble, "-device", "cpu"), pinnFlags...)
+						k, err := suiteEnsemble(method)
+						if err != nil {
+							t.Fatal(err)
+						}
+						args = append(append(args, "-ensemble", k, "-device", "cpu"), pinnFlags...)
 					}
+					// The result's name carries a hash of the command line, so
+					// runs of other settings keep their own files.
+					h := fnv.New32a()
+					h.Write([]byte(strings.Join(args, " ")))
+					args = append(args, "-out", filepath.Join(out, fmt.Sprintf("%s-%s-%s-%s-%08x.h5", site, method, noise, seed, h.Sum32())))
 					start := time.Now()
-					line := runBin(t, filepath.Join(bin, "eandarn-batch"), args...)
+					line, reused := done[strings.Join(args, " ")]
+					if !reused {
+						line = json.RawMessage(strings.TrimSpace(runBin(t, filepath.Join(bin, "eandarn-batch"), args...)))
+						b, err := json.Marshal(suiteLine{Site: site, PaceNode: node, Args: args, Run: line})
+						if err != nil {
+							t.Fatal(err)
+						}
+						fmt.Fprintf(jsonl, "%s\n", b)
+					}
 					r := suiteRun{site: site, method: method}
-					if err := json.Unmarshal([]byte(line), &r.s); err != nil {
+					if err := json.Unmarshal(line, &r.s); err != nil {
 						t.Fatalf("%s: %v", line, err)
 					}
 					r.noise, r.seed = r.s.Noise, r.s.Seed
-					fmt.Fprintf(jsonl, "{\"site\":%q,\"pace_node\":%d,\"run\":%s}\n", site, node, strings.TrimSpace(line))
-					t.Logf("%s σ=%s seed %s %s: RE %s, epi %s, AT corr %s, localization %s mm (%v)", site, noise, seed, method,
-						num(r.s.RE, 3), num(region(r.s, "epi"), 3), num(r.s.ATCC, 2), num(r.s.Localization, 1), time.Since(start).Round(time.Second))
+					how := time.Since(start).Round(time.Second).String()
+					if reused {
+						how = "read back from suite.jsonl"
+					}
+					t.Logf("%s σ=%s seed %s %s: RE %s, epi %s, AT corr %s, localization %s mm (%s)", site, noise, seed, method,
+						num(r.s.RE, 3), num(region(r.s, "epi"), 3), num(r.s.ATCC, 2), num(r.s.Localization, 1), how)
 					runs = append(runs, r)
 				}
 			}
@@ -377,3 +465,53 @@ func suiteTargets(runs []suiteRun) []string {
 }
 
 func ptr(x float64) *float64 { return &x }
+
+// TestSuiteSettings: EANDARN_SUITE_ENSEMBLE per method, and suite.jsonl read
+// back only for runs whose result file is there.
+func TestSuiteSettings(t *testing.T) {
+	for _, c := range []struct {
+		setting, method, want string
+		bad                   bool
+	}{
+		{setting: "3", method: "eandarn", want: "3"},
+		{setting: "eandarn=3,epdl-nd=1", method: "epdl-nd", want: "1"},
+		{setting: "eandarn=3", method: "epdl-ad", want: "1"},
+		{setting: "eandarn=5,2", method: "epdl-ad", want: "2"},
+		{setting: "0", method: "eandarn", bad: true},
+		{setting: "tikhonov2=3", method: "eandarn", bad: true},
+	} {
+		t.Setenv("EANDARN_SUITE_ENSEMBLE", c.setting)
+		got, err := suiteEnsemble(c.method)
+		if (err != nil) != c.bad || got != c.want {
+			t.Errorf("EANDARN_SUITE_ENSEMBLE=%s, %s: %q, %v; want %q, error %v", c.setting, c.method, got, err, c.want, c.bad)
+		}
+	}
+
+	dir := t.TempDir()
+	kept, gone := filepath.Join(dir, "kept.h5"), filepath.Join(dir, "gone.h5")
+	if err := os.WriteFile(kept, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, out := range []string{kept, gone} {
+		l, err := json.Marshal(suiteLine{Site: "apex", Args: []string{"-method", "eandarn", "-out", out}, Run: json.RawMessage(`{"re":0.5}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(l, '\n'))
+	}
+	path := filepath.Join(dir, "suite.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done, err := suiteDone(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) != 1 || string(done["-method eandarn -out "+kept]) != `{"re":0.5}` {
+		t.Errorf("suiteDone: %v, want only the run whose result is kept", done)
+	}
+	if done, err := suiteDone(filepath.Join(dir, "none.jsonl")); err != nil || len(done) != 0 {
+		t.Errorf("suiteDone of no file: %v, %v", done, err)
+	}
+}
