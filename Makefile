@@ -155,12 +155,13 @@ bench-epoch: dataset
 # on the default dataset, eandarn at σ = 0.01 and 0.1 over 3 seeds against
 # both baselines, the four PINN variants (EANDARN_ACCURACY_SEEDS seeds,
 # default 3) and the bad-initialization rates (about 70 min on 2 cores, estimated);
-# then the realistic-anatomy suite on the ECGSim ventricles of ../shared/data
+# then bench-time-to-accuracy (below, about 18 min); then the realistic-anatomy suite on the ECGSim ventricles of ../shared/data
 # (cmd/eandarn-batch TestAccuracyRealistic; skipped with a message without
 # the data; hours in full: EANDARN_SUITE_SITES, _NOISE, _SEEDS, _METHODS,
 # _ENSEMBLE, _PINN and _OUT choose a subset, README "Realistic anatomy").
 accuracy:
 	EANDARN_ACCURACY=1 $(GO) test -run 'Accuracy|BadInitRates' -v -timeout 3h ./solver/...
+	$(MAKE) bench-time-to-accuracy
 	EANDARN_ACCURACY=1 $(GO) test -run 'TestAccuracyRealistic' -v -timeout 24h ./cmd/eandarn-batch
 
 # bench-time-to-accuracy: eandarn with default settings on the default
