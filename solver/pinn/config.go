@@ -186,7 +186,7 @@ var Names = []string{"epdl-ad", "epdl-dnd", "epdl-nd", "eandarn"}
 //	eandarn   ARN NN6 (10 layers x 15, 3 blocks), ND Laplacian (Eq. 15), AD time derivative,
 //	          16 Laplace–Beltrami eigenfunction inputs, physics mesh refined
 //	          automatically, 300 epochs (the paper: TimeDeriv ND, LBInputs 0,
-//	          PhysicsRefine 0, 120 epochs; README "What moved EAND-ARN's accuracy")
+//	          PhysicsRefine 0, 120 epochs; README "How EAND-ARN's defaults were chosen")
 //
 // EAND-ARN's time derivative differs from the paper's (Eq. 17–18, ND;
 // TimeDeriv ND reproduces it): with the ND Laplacian the window pass

@@ -90,7 +90,7 @@ func upstrokeWidth() float64 {
 // EAND-ARN's RE on ECGSim (LV free wall, σ 0.05) was 0.392 with the
 // residuals on the 257 nodes, 0.274 on the once-subdivided copy, and 0.345
 // on the twice-subdivided one (4.1 mm, for 4× the CPU), so the bound is
-// not one width (README, Accuracy).
+// not one width (README, How EAND-ARN's defaults were chosen).
 const autoEdgeRatio = 1.5
 
 // AutoRefine is the number of subdivisions PhysicsRefine −1 chooses: the

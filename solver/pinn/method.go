@@ -73,7 +73,7 @@ func (m *Method) setup(p *inverse.Problem) (*objective, error) {
 	// [−1, 1] (the midpoints lie in the heart's box); each φ divided by its
 	// largest |φ| with its zero kept (its nodal set stays at 0): centring
 	// φ on its box instead put ECGSim's 16-function run at RE 0.58, not
-	// 0.39 (lvfw, σ 0.05, 160 epochs: README, Accuracy).
+	// 0.39 (lvfw, σ 0.05, 160 epochs: README, How EAND-ARN's defaults were chosen).
 	F := len(pm.feat)
 	lo, hi := make([]float64, F+1), make([]float64, F+1)
 	for j, f := range pm.feat {
