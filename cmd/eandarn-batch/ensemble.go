@@ -56,8 +56,9 @@ func ensembleScoresOf(p *inverse.Problem, res *inverse.Result) *ensembleScores {
 //	metrics/ensemble/best_member_re            smallest member RE (with truth)
 //	metrics/ensemble/median_member_re          median member RE (with truth)
 //
-// (series/member_re, member_ratio0, member_epochs and values/ensemble come
-// with the method's series and values).
+// (series/member_re, member_ratio0, member_epochs, member_loss_data,
+// member_loss_ep and values/ensemble come with the method's series and
+// values).
 func (e *ensembleScores) write(f *resultfile.File, res *inverse.Result) {
 	if e == nil {
 		return

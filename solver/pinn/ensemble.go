@@ -57,8 +57,10 @@ func MemberPath(path string, k int) string {
 // (Welford's running sums, in member order). Values and the loss series
 // are member 0's (the plain run's); "ensemble" is K and the Series
 // "member_ratio0", "member_epochs", "member_lr_horizon" (what reproduces a
-// member of a budgeted ensemble: -seed MemberSeed, -epochs, -lr-horizon)
-// and, with truth,
+// member of a budgeted ensemble: -seed MemberSeed, -epochs, -lr-horizon),
+// "member_loss_data" and "member_loss_ep" (each member's last epoch mean of
+// L_D and of L_EP: what a truth-free comparison of the members has) and,
+// with truth,
 // "member_re" (RE of each member against the truth: monitoring only) hold
 // every member's; Config["ensemble_seeds"] lists the seeds.
 func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective, log *slog.Logger) (*inverse.Result, error) {
@@ -69,6 +71,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		seeds          = make([]uint64, K)
 		ratio0, epochs = make([]float64, K), make([]float64, K)
 		horizons       = make([]float64, K)
+		lossD, lossEP  = make([]float64, K), make([]float64, K)
 		memberRE       []float64
 	)
 	for k := range K {
@@ -107,6 +110,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 			return nil, fmt.Errorf("ensemble member %d of %d (seed %d): %w", k, K, cfg.Seed, err)
 		}
 		ratio0[k], epochs[k], horizons[k] = r.Values["ratio0"], r.Values["epochs"], r.Values["lr_horizon"]
+		lossD[k], lossEP[k] = last(r.Series["loss_data"]), last(r.Series["loss_ep"])
 		if p.TruthU != nil {
 			memberRE = append(memberRE, metrics.RE(r.U, p.TruthU))
 		}
@@ -125,6 +129,8 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 	out.Series["member_ratio0"] = ratio0
 	out.Series["member_epochs"] = epochs
 	out.Series["member_lr_horizon"] = horizons
+	out.Series["member_loss_data"] = lossD
+	out.Series["member_loss_ep"] = lossEP
 	if memberRE != nil {
 		out.Series["member_re"] = memberRE
 	}
@@ -145,4 +151,12 @@ func welford(mean, m2, x *mat.Dense, k int) {
 			m2.Set(i, j, m2.At(i, j)+(v-mu)*(v-mu2))
 		}
 	}
+}
+
+// last is the last element of s, NaN for an empty s.
+func last(s []float64) float64 {
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	return s[len(s)-1]
 }

@@ -50,6 +50,11 @@ func TestEnsemble(t *testing.T) {
 				if re := metrics.RE(ra.U, p.TruthU); r.Series["member_re"][k] != re {
 					t.Errorf("member %d: member_re %v, alone %v", k, r.Series["member_re"][k], re)
 				}
+				for _, s := range []string{"loss_data", "loss_ep"} {
+					if got, want := r.Series["member_"+s][k], ra.Series[s][len(ra.Series[s])-1]; got != want {
+						t.Errorf("member %d: member_%s %v, last %s alone %v", k, s, got, s, want)
+					}
+				}
 			}
 			if reflect.DeepEqual(members[0], members[1]) {
 				t.Fatal("members 0 and 1 are the same network")
