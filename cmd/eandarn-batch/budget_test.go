@@ -91,7 +91,8 @@ func TestTimeBudgetJob(t *testing.T) {
 // scores in the file and the JSON line: the Spearman correlation recomputed
 // from the written u_std and u, and the best and median of member_re.
 // Checkpoints are per member and a rerun with -resume continues from them
-// to the same result.
+// to the same result; with -ensemble-reduce lowest-objective to the member
+// values/ensemble_lowest_objective names and the same u_std.
 func TestEnsembleJob(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "run.h5")
@@ -140,6 +141,15 @@ func TestEnsembleJob(t *testing.T) {
 			if !reflect.DeepEqual(data(u), data(g.Matrices["reconstruction/u"])) ||
 				!reflect.DeepEqual(data(std), data(g.Matrices["reconstruction/u_std"])) {
 				t.Error("rerun with -resume from the members' final checkpoints gives another result")
+			}
+			// -ensemble-reduce lowest-objective from the same members: their
+			// std, and the reconstruction of the member the file names.
+			_, l := job(t, append(args, "-ensemble-reduce", "lowest-objective", "-out", filepath.Join(dir, method+"-lowest.h5"))...)
+			k := int(l.Scalars["values/ensemble_lowest_objective"])
+			if k != int(f.Scalars["values/ensemble_lowest_objective"]) || l.Scalars["metrics/re"] != re[k] ||
+				!reflect.DeepEqual(data(std), data(l.Matrices["reconstruction/u_std"])) {
+				t.Errorf("lowest-objective: member %d, RE %v; want member %v's RE %v and the mean's u_std",
+					k, l.Scalars["metrics/re"], f.Scalars["values/ensemble_lowest_objective"], re[k])
 			}
 		})
 	}

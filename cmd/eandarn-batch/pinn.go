@@ -52,6 +52,7 @@ func pinnFlags() []*pinnFlag {
 		{name: "lr-horizon", usage: "learning-rate decay horizon in epochs (lr reaches -lr-final at epoch H−1, then stays); 0 = -epochs. A run a time budget stopped early is reproduced by -epochs K -lr-horizon N (values epochs, lr_horizon)", field: func(c *pinnOptions) any { return &c.LRHorizon }},
 		{name: "time-budget", usage: "wall-clock budget of the whole job, e.g. 9m30s (0 = none): training stops at an epoch boundary in time to evaluate and write the result and checkpoint; a budget present from the start plans the lr horizon after epoch 0; -epochs is then a cap (default none)", field: func(c *pinnOptions) any { return &c.Budget }},
 		{name: "ensemble", usage: "train K networks (member k: seed pinn.MemberSeed(-seed, k)) and write their mean and reconstruction/u_std", field: func(c *pinnOptions) any { return &c.Ensemble }},
+		{name: "ensemble-reduce", usage: "an ensemble's reconstruction: mean (of the members) or lowest-objective (the member with the lowest L_D + λ·L_EP at its last epoch); u_std is over all members either way", field: func(c *pinnOptions) any { return &c.EnsembleReduce }},
 		{name: "batch-frames", usage: "frames per mini-batch", field: func(c *pinnOptions) any { return &c.BatchFrames }},
 		{name: "collocation", usage: "collocation points N_c per mini-batch (0: every node x frame of the batch)", field: func(c *pinnOptions) any { return &c.Collocation }},
 		{name: "ep-lambda", usage: "λ of Eq. 4, the weight of the EP loss: L = L_D + λ L_EP", field: func(c *pinnOptions) any { return &c.Lambda }},

@@ -160,7 +160,19 @@ type Run struct {
 	// share of the time left to the deadline; the result is their mean,
 	// with the per-node, per-frame sample std (Result.UStd).
 	Ensemble int
+
+	// EnsembleReduce is what an ensemble's reconstruction is: ReduceMean
+	// ("" too), the members' mean, or ReduceLowestObjective, the member
+	// with the lowest training objective at its last epoch (LowestObjective).
+	// Either way UStd is the std over all members.
+	EnsembleReduce string
 }
+
+// The reductions of an ensemble (Run.EnsembleReduce).
+const (
+	ReduceMean            = "mean"
+	ReduceLowestObjective = "lowest-objective"
+)
 
 // DefaultRun returns the run settings of a plain run: no checkpoints,
 // RE monitoring every epoch, all cores of the CPU backend, one network, no
@@ -315,6 +327,11 @@ func (r *Run) validate() error {
 	}
 	if !kernels.Registered(r.device()) {
 		return fmt.Errorf("pinn: device %q: want one of %v", r.Device, kernels.Names())
+	}
+	switch r.EnsembleReduce {
+	case "", ReduceMean, ReduceLowestObjective:
+	default:
+		return fmt.Errorf("pinn: ensemble reduction %q: want %s or %s", r.EnsembleReduce, ReduceMean, ReduceLowestObjective)
 	}
 	return nil
 }

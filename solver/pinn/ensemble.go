@@ -1,6 +1,7 @@
 package pinn
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,10 +53,13 @@ func MemberPath(path string, k int) string {
 // deadline, member k's is now + (deadline − now)/(K − k): an equal share of
 // the time left.
 //
-// The result is the mean over members, Ū = (1/K) Σ_k U_k (and V̄), with
-// UStd = sqrt(Σ_k (U_k − Ū)²/(K − 1)), the sample std per node and frame
-// (Welford's running sums, in member order). Values and the loss series
-// are member 0's (the plain run's); "ensemble" is K and the Series
+// The result is the mean over members, Ū = (1/K) Σ_k U_k (and V̄), or
+// with Run.EnsembleReduce ReduceLowestObjective the U and V of the member
+// LowestObjective picks, with UStd = sqrt(Σ_k (U_k − Ū)²/(K − 1)), the
+// sample std per node and frame over all members (Welford's running sums,
+// in member order). Values and the loss series are member 0's (the plain
+// run's); "ensemble" is K, "ensemble_lowest_objective" the index of the
+// member with the lowest objective (whatever the reduction), and the Series
 // "member_ratio0", "member_epochs", "member_lr_horizon" (what reproduces a
 // member of a budgeted ensemble: -seed MemberSeed, -epochs, -lr-horizon),
 // "member_loss_data" and "member_loss_ep" (each member's last epoch mean of
@@ -73,6 +77,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		horizons       = make([]float64, K)
 		lossD, lossEP  = make([]float64, K), make([]float64, K)
 		memberRE       []float64
+		lowU, lowV     *mat.Dense // the lowest-objective member's so far
 	)
 	for k := range K {
 		cfg, run := m.Config, m.Run
@@ -114,6 +119,9 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		if p.TruthU != nil {
 			memberRE = append(memberRE, metrics.RE(r.U, p.TruthU))
 		}
+		if m.Run.EnsembleReduce == ReduceLowestObjective && LowestObjective(lossD[:k+1], lossEP[:k+1], cfg.Lambda) == k {
+			lowU, lowV = mat.DenseCopyOf(r.U), mat.DenseCopyOf(r.V)
+		}
 		if k == 0 {
 			out, mean, vbar = r, mat.DenseCopyOf(r.U), mat.DenseCopyOf(r.V)
 			n, T := r.U.Dims()
@@ -125,7 +133,12 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 	}
 	m2.Apply(func(_, _ int, v float64) float64 { return math.Sqrt(v / float64(K-1)) }, m2)
 	out.U, out.V, out.UStd = mean, vbar, m2
+	if lowU != nil {
+		out.U, out.V = lowU, lowV
+	}
 	out.Values["ensemble"] = float64(K)
+	out.Values["ensemble_lowest_objective"] = float64(LowestObjective(lossD, lossEP, m.Config.Lambda))
+	out.Config["ensemble_reduce"] = cmp.Or(m.Run.EnsembleReduce, ReduceMean)
 	out.Series["member_ratio0"] = ratio0
 	out.Series["member_epochs"] = epochs
 	out.Series["member_lr_horizon"] = horizons
@@ -136,6 +149,21 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 	}
 	out.Config["ensemble_seeds"] = seeds
 	return out, nil
+}
+
+// LowestObjective returns the index k of the smallest training objective
+// L_D,k + λ·L_EP,k (Eq. 4) over ensemble members whose last-epoch mean
+// losses are lossD and lossEP (series member_loss_data, member_loss_ep):
+// the member a restart-and-keep-the-best rule keeps, without the truth.
+// The first of equal ones; NaN losses never win.
+func LowestObjective(lossD, lossEP []float64, lambda float64) int {
+	k := 0
+	for i := range lossD {
+		if j := lossD[i] + lambda*lossEP[i]; j < lossD[k]+lambda*lossEP[k] || math.IsNaN(lossD[k]+lambda*lossEP[k]) && !math.IsNaN(j) {
+			k = i
+		}
+	}
+	return k
 }
 
 // welford adds the k-th sample x (k ≥ 2) to the running mean and sum of

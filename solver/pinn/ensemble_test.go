@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"testing"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/eandarn/eandarn/solver/metrics"
 )
 
@@ -78,6 +80,28 @@ func TestEnsemble(t *testing.T) {
 			if r.Values["ensemble"] != K || len(r.Series["member_ratio0"]) != K || len(r.Series["member_epochs"]) != K {
 				t.Errorf("values %v, series %v", r.Values, r.Series)
 			}
+
+			// -ensemble-reduce lowest-objective: that member's U, the same std.
+			low := LowestObjective(r.Series["member_loss_data"], r.Series["member_loss_ep"], m.Config.Lambda)
+			if got := r.Values["ensemble_lowest_objective"]; got != float64(low) {
+				t.Errorf("values/ensemble_lowest_objective %v, want %d", got, low)
+			}
+			ml := smallMethod(t, name, t.TempDir())
+			ml.Config.Epochs = 2
+			ml.Run.Ensemble, ml.Run.EnsembleReduce = K, ReduceLowestObjective
+			rl, err := ml.Solve(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(rl.U.RawMatrix().Data, members[low]) {
+				t.Errorf("lowest-objective: U is not member %d's", low)
+			}
+			if !mat.Equal(rl.UStd, r.UStd) {
+				t.Error("lowest-objective: UStd differs from the mean's")
+			}
+			if rl.Config["ensemble_reduce"] != ReduceLowestObjective || r.Config["ensemble_reduce"] != ReduceMean {
+				t.Errorf("config ensemble_reduce %v and %v", rl.Config["ensemble_reduce"], r.Config["ensemble_reduce"])
+			}
 		})
 	}
 }
@@ -145,6 +169,30 @@ func TestMemberSeed(t *testing.T) {
 				t.Errorf("seed %d member %d: %d, also %s", seed, k, s, prev)
 			}
 			seen[s] = "seen"
+		}
+	}
+}
+
+// TestLowestObjective: the smallest L_D + λ·L_EP, not the smallest of either
+// alone; the first of equal ones; NaN never wins.
+func TestLowestObjective(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		name   string
+		d, ep  []float64
+		lambda float64
+		want   int
+	}{
+		{name: "by the sum", d: []float64{1, 2, 3}, ep: []float64{30, 10, 1}, lambda: 0.1, want: 1},
+		{name: "by L_D alone at λ 0", d: []float64{1, 2, 3}, ep: []float64{30, 10, 1}, lambda: 0, want: 0},
+		{name: "by L_EP when λ is large", d: []float64{1, 2, 3}, ep: []float64{30, 10, 1}, lambda: 10, want: 2},
+		{name: "the first of equal ones", d: []float64{2, 1, 1}, ep: []float64{0, 0, 0}, lambda: 1, want: 1},
+		{name: "NaN first", d: []float64{nan, 2, 1}, ep: []float64{0, 0, 0}, lambda: 1, want: 2},
+		{name: "NaN later", d: []float64{1, nan, 2}, ep: []float64{0, 0, 0}, lambda: 1, want: 0},
+		{name: "one member", d: []float64{5}, ep: []float64{5}, lambda: 1, want: 0},
+	} {
+		if got := LowestObjective(c.d, c.ep, c.lambda); got != c.want {
+			t.Errorf("%s: member %d, want %d", c.name, got, c.want)
 		}
 	}
 }
