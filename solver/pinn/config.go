@@ -157,8 +157,9 @@ type Run struct {
 	// trains with seed MemberSeed(Config.Seed, k) on the same objective
 	// (the uploaded data and buffers are shared; members train one after
 	// the other), each with its own checkpoint (MemberPath) and an equal
-	// share of the time left to the deadline; the result is their mean,
-	// with the per-node, per-frame sample std (Result.UStd).
+	// share of the time left to the deadline; the result is their mean (or
+	// one member, by EnsembleReduce), with the per-node, per-frame sample
+	// std over all members (Result.UStd).
 	Ensemble int
 
 	// EnsembleReduce is what an ensemble's reconstruction is: ReduceMean
