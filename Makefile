@@ -155,7 +155,8 @@ bench-epoch: dataset
 # on the default dataset, eandarn at σ = 0.01 and 0.1 over 3 seeds against
 # both baselines, the four PINN variants (EANDARN_ACCURACY_SEEDS seeds,
 # default 3), the bad-initialization rates (about 70 min on 2 cores, estimated) and
-# eandarn -ensemble 3 at σ = 0.01 (TestAccuracyEnsemble, about 15 min);
+# eandarn -ensemble 3 at σ = 0.01 over the same seeds (TestAccuracyEnsemble,
+# about 12 min a seed);
 # then bench-time-to-accuracy (below, about 18 min); then the realistic-anatomy suite on the ECGSim ventricles of ../shared/data
 # (cmd/eandarn-batch TestAccuracyRealistic; skipped with a message without
 # the data; hours in full: EANDARN_SUITE_SITES, _NOISE, _SEEDS, _METHODS,

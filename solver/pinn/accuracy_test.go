@@ -83,6 +83,15 @@ func accuracyEnabled(t *testing.T) {
 	}
 }
 
+// accuracySeeds is the number of seeds (1…n) of the multi-seed accuracy
+// runs: EANDARN_ACCURACY_SEEDS, or 3.
+func accuracySeeds() uint64 {
+	if s, err := strconv.Atoi(os.Getenv("EANDARN_ACCURACY_SEEDS")); err == nil && s > 0 {
+		return uint64(s)
+	}
+	return 3
+}
+
 // TestAccuracyEANDARN trains eandarn with its default settings on the
 // default dataset, 3 seeds (noise and network), at σ = 0.01 and σ = 0.1:
 // issue 14's targets, mean RE ≤ 0.030 with std ≤ 0.004 at σ = 0.01 and
@@ -141,30 +150,42 @@ func TestAccuracyEANDARN(t *testing.T) {
 }
 
 // TestAccuracyEnsemble trains eandarn as an ensemble of 3 (-ensemble 3)
-// with its default settings on the default dataset at σ = 0.01, seed 1:
-// issue 14's ensemble targets on this suite, the Spearman correlation of
-// the per-node spread with the per-node error of the mean ≥ 0.5, and the
-// mean's RE no worse than the median member's (the realistic suite,
-// cmd/eandarn-batch, checks the stricter best-member reading).
+// with its default settings on the default dataset at σ = 0.01 for seeds
+// 1…3 (or EANDARN_ACCURACY_SEEDS; noise and networks, as eandarn-batch
+// -seed s): issue 14's ensemble targets on this suite, over the seeds as
+// the realistic suite (cmd/eandarn-batch) reads them: the mean over seeds
+// of the Spearman correlation of the per-node spread with the per-node
+// error of the mean ≥ 0.5, and the mean's RE, averaged over seeds, no
+// worse than the median over seeds of the best member's RE.
 func TestAccuracyEnsemble(t *testing.T) {
 	accuracyEnabled(t)
-	p := noisy(t, 0.01, 1)
-	cfg, _ := DefaultConfig("eandarn")
-	run := DefaultRun()
-	run.Ensemble = 3
-	start := time.Now()
-	r, err := (&Method{Config: cfg, Run: run}).Solve(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
+	var res, rhos, bests []float64
+	for seed := uint64(1); seed <= accuracySeeds(); seed++ {
+		p := noisy(t, 0.01, seed)
+		cfg, _ := DefaultConfig("eandarn")
+		cfg.Seed = seed
+		run := DefaultRun()
+		run.Ensemble = 3
+		start := time.Now()
+		r, err := (&Method{Config: cfg, Run: run}).Solve(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re, members := metrics.RE(r.U, p.TruthU), slices.Sorted(slices.Values(r.Series["member_re"]))
+		rho := metrics.SpreadSkill(r.UStd, r.U, p.TruthU)
+		t.Logf("eandarn -ensemble 3 σ=0.01 seed %d: RE %.4f, members %.4f, Spearman %.2f in %v", seed, re, members, rho, time.Since(start).Round(time.Second))
+		res, rhos, bests = append(res, re), append(rhos, rho), append(bests, members[0])
 	}
-	re, members := metrics.RE(r.U, p.TruthU), slices.Sorted(slices.Values(r.Series["member_re"]))
-	rho := metrics.SpreadSkill(r.UStd, r.U, p.TruthU)
-	t.Logf("eandarn -ensemble 3 σ=0.01 seed 1: RE %.4f, members %.4f, Spearman %.2f in %v", re, members, rho, time.Since(start).Round(time.Second))
+	re, _ := meanStd(res)
+	rho, _ := meanStd(rhos)
+	slices.Sort(bests)
+	best := (bests[(len(bests)-1)/2] + bests[len(bests)/2]) / 2
+	t.Logf("over %d seeds: RE %.4f, median best member %.4f, Spearman %.2f", len(res), re, best, rho)
 	if rho < 0.5 {
-		t.Errorf("Spearman of spread against error %.2f, want ≥ 0.5", rho)
+		t.Errorf("Spearman of spread against error %.2f over %d seeds, want ≥ 0.5", rho, len(rhos))
 	}
-	if median := members[len(members)/2]; re > median {
-		t.Errorf("ensemble RE %.4f above its median member's %.4f", re, median)
+	if re > best {
+		t.Errorf("ensemble RE %.4f over %d seeds above the median of its best members' %.4f", re, len(res), best)
 	}
 }
 
@@ -175,17 +196,13 @@ func TestAccuracyEnsemble(t *testing.T) {
 // reported, not required).
 func TestAccuracyVariants(t *testing.T) {
 	accuracyEnabled(t)
-	seeds := uint64(3)
-	if s, err := strconv.Atoi(os.Getenv("EANDARN_ACCURACY_SEEDS")); err == nil && s > 0 {
-		seeds = uint64(s)
-	}
 	names := Names
 	if v := os.Getenv("EANDARN_ACCURACY_VARIANTS"); v != "" {
 		names = strings.Split(v, ",")
 	}
 	for _, name := range names {
 		var ss []score
-		for seed := uint64(1); seed <= seeds; seed++ {
+		for seed := uint64(1); seed <= accuracySeeds(); seed++ {
 			p := noisy(t, 0.01, seed)
 			cfg, _ := DefaultConfig(name)
 			cfg.Seed = seed
