@@ -163,8 +163,10 @@ type Run struct {
 	Ensemble int
 
 	// EnsembleReduce is what an ensemble's reconstruction is: ReduceMean
-	// ("" too), the members' mean, or ReduceLowestObjective, the member
-	// with the lowest training objective at its last epoch (LowestObjective).
+	// ("" too), the members' mean; ReduceLowestObjective, the member
+	// with the lowest training objective at its last epoch (LowestObjective);
+	// or ReduceNearLowest, the mean of the members whose objective over
+	// their last epochs is indistinguishable from the lowest (NearLowest).
 	// Either way UStd is the std over all members.
 	EnsembleReduce string
 }
@@ -173,6 +175,7 @@ type Run struct {
 const (
 	ReduceMean            = "mean"
 	ReduceLowestObjective = "lowest-objective"
+	ReduceNearLowest      = "near-lowest"
 )
 
 // DefaultRun returns the run settings of a plain run: no checkpoints,
@@ -330,9 +333,9 @@ func (r *Run) validate() error {
 		return fmt.Errorf("pinn: device %q: want one of %v", r.Device, kernels.Names())
 	}
 	switch r.EnsembleReduce {
-	case "", ReduceMean, ReduceLowestObjective:
+	case "", ReduceMean, ReduceLowestObjective, ReduceNearLowest:
 	default:
-		return fmt.Errorf("pinn: ensemble reduction %q: want %s or %s", r.EnsembleReduce, ReduceMean, ReduceLowestObjective)
+		return fmt.Errorf("pinn: ensemble reduction %q: want %s, %s or %s", r.EnsembleReduce, ReduceMean, ReduceLowestObjective, ReduceNearLowest)
 	}
 	return nil
 }

@@ -57,6 +57,9 @@ func TestEnsemble(t *testing.T) {
 						t.Errorf("member %d: member_%s %v, last %s alone %v", k, s, got, s, want)
 					}
 				}
+				if j, se := ObjectiveTail(ra.Series["loss_data"], ra.Series["loss_ep"], a.Config.Lambda, TailEpochs); r.Series["member_objective_tail"][k] != j || r.Series["member_objective_tail_se"][k] != se {
+					t.Errorf("member %d: objective tail %v ± %v, alone %v ± %v", k, r.Series["member_objective_tail"][k], r.Series["member_objective_tail_se"][k], j, se)
+				}
 			}
 			if reflect.DeepEqual(members[0], members[1]) {
 				t.Fatal("members 0 and 1 are the same network")
@@ -101,6 +104,38 @@ func TestEnsemble(t *testing.T) {
 			}
 			if rl.Config["ensemble_reduce"] != ReduceLowestObjective || r.Config["ensemble_reduce"] != ReduceMean {
 				t.Errorf("config ensemble_reduce %v and %v", rl.Config["ensemble_reduce"], r.Config["ensemble_reduce"])
+			}
+
+			// -ensemble-reduce near-lowest: the mean of the members NearLowest
+			// keeps, judged by their ObjectiveTail over the 2 epochs.
+			keep := NearLowest(r.Series["member_objective_tail"], r.Series["member_objective_tail_se"])
+			var kept []int
+			for k := range K {
+				if keep[k] {
+					kept = append(kept, k)
+				}
+			}
+			if got := r.Values["ensemble_near_lowest"]; got != float64(len(kept)) || len(kept) == 0 {
+				t.Errorf("values/ensemble_near_lowest %v, NearLowest keeps %v", got, kept)
+			}
+			mn := smallMethod(t, name, t.TempDir())
+			mn.Config.Epochs = 2
+			mn.Run.Ensemble, mn.Run.EnsembleReduce = K, ReduceNearLowest
+			rn, err := mn.Solve(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for q := range n * T {
+				var mean float64
+				for _, k := range kept {
+					mean += members[k][q] / float64(len(kept))
+				}
+				if got := rn.U.RawMatrix().Data[q]; math.Abs(got-mean) > 1e-13 {
+					t.Fatalf("near-lowest: U[%d] = %v, mean of members %v %v", q, got, kept, mean)
+				}
+			}
+			if !mat.Equal(rn.UStd, r.UStd) {
+				t.Error("near-lowest: UStd differs from the mean's")
 			}
 		})
 	}
@@ -193,6 +228,56 @@ func TestLowestObjective(t *testing.T) {
 	} {
 		if got := LowestObjective(c.d, c.ep, c.lambda); got != c.want {
 			t.Errorf("%s: member %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// TestObjectiveTail: the mean and standard error of L_D + λ·L_EP over the
+// last w epochs, against values worked by hand.
+func TestObjectiveTail(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		d, ep    []float64
+		lambda   float64
+		w        int
+		mean, se float64
+	}{
+		// J = 5, 3, 1 over the last 3: mean 3, s = 2, se = 2/√3.
+		{name: "last three of four", d: []float64{9, 4, 2, 0}, ep: []float64{0, 10, 10, 10}, lambda: 0.1, w: 3, mean: 3, se: 2 / math.Sqrt(3)},
+		{name: "fewer epochs than w", d: []float64{1, 3}, ep: []float64{0, 0}, lambda: 1, w: 20, mean: 2, se: math.Sqrt(2) / math.Sqrt(2)},
+		{name: "one epoch", d: []float64{2}, ep: []float64{4}, lambda: 0.5, w: 20, mean: 4, se: 0},
+		{name: "constant", d: []float64{1, 1, 1}, ep: []float64{2, 2, 2}, lambda: 1, w: 2, mean: 3, se: 0},
+	} {
+		mean, se := ObjectiveTail(c.d, c.ep, c.lambda, c.w)
+		if math.Abs(mean-c.mean) > 1e-12 || math.Abs(se-c.se) > 1e-12 {
+			t.Errorf("%s: %v ± %v, want %v ± %v", c.name, mean, se, c.mean, c.se)
+		}
+	}
+	if mean, se := ObjectiveTail(nil, nil, 1, 20); !math.IsNaN(mean) || !math.IsNaN(se) {
+		t.Errorf("no epochs: %v ± %v, want NaN", mean, se)
+	}
+}
+
+// TestNearLowest (NearLowestZ = 4): members within 4 standard errors (of the difference) of
+// the lowest mean are kept, the others dropped; NaN members never, unless
+// all are.
+func TestNearLowest(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		name     string
+		mean, se []float64
+		want     []bool
+	}{
+		// NearLowestZ·√(0.3² + 0.4²) = 2 (Z = 4): 11.99 is kept, 12.01 dropped.
+		{name: "boundary", mean: []float64{10, 11.99, 12.01}, se: []float64{0.3, 0.4, 0.4}, want: []bool{true, true, false}},
+		{name: "lowest not first", mean: []float64{12, 10, 10.1}, se: []float64{0.1, 0.1, 0.1}, want: []bool{false, true, true}},
+		{name: "no spread: the lowest and its ties", mean: []float64{2, 1, 1}, se: []float64{0, 0, 0}, want: []bool{false, true, true}},
+		{name: "NaN dropped", mean: []float64{nan, 1, 1.1}, se: []float64{0, 0.1, 0.1}, want: []bool{false, true, true}},
+		{name: "all NaN", mean: []float64{nan, nan}, se: []float64{nan, nan}, want: []bool{true, true}},
+		{name: "one member", mean: []float64{5}, se: []float64{1}, want: []bool{true}},
+	} {
+		if got := NearLowest(c.mean, c.se); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }
