@@ -92,7 +92,8 @@ func TestTimeBudgetJob(t *testing.T) {
 // from the written u_std and u, and the best and median of member_re.
 // Checkpoints are per member and a rerun with -resume continues from them
 // to the same result; with -ensemble-reduce lowest-objective to the member
-// values/ensemble_lowest_objective names and the same u_std.
+// values/ensemble_lowest_objective names and the same u_std; with
+// near-lowest to as many members as values/ensemble_near_lowest counts.
 func TestEnsembleJob(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "run.h5")
@@ -150,6 +151,23 @@ func TestEnsembleJob(t *testing.T) {
 				!reflect.DeepEqual(data(std), data(l.Matrices["reconstruction/u_std"])) {
 				t.Errorf("lowest-objective: member %d, RE %v; want member %v's RE %v and the mean's u_std",
 					k, l.Scalars["metrics/re"], f.Scalars["values/ensemble_lowest_objective"], re[k])
+			}
+			// -ensemble-reduce near-lowest from the same members: as many kept
+			// as the mean's run records, by the members' recorded objective
+			// tails; all kept, the mean again.
+			_, nl := job(t, append(args, "-ensemble-reduce", "near-lowest", "-out", filepath.Join(dir, method+"-near.h5"))...)
+			kept := nl.Scalars["values/ensemble_near_lowest"]
+			keep := pinn.NearLowest(f.Vectors["series/member_objective_tail"], f.Vectors["series/member_objective_tail_se"])
+			if n := float64(len(slices.DeleteFunc(keep, func(b bool) bool { return !b }))); kept != f.Scalars["values/ensemble_near_lowest"] || kept != n || kept < 1 ||
+				!reflect.DeepEqual(data(std), data(nl.Matrices["reconstruction/u_std"])) {
+				t.Errorf("near-lowest: kept %v, the mean's run %v, NearLowest of the tails %v; or u_std differs", kept, f.Scalars["values/ensemble_near_lowest"], n)
+			}
+			if kept == 3 {
+				for i, x := range data(nl.Matrices["reconstruction/u"]) {
+					if math.Abs(x-data(u)[i]) > 1e-12 {
+						t.Fatalf("near-lowest keeping all: u[%d] = %v, the mean %v", i, x, data(u)[i])
+					}
+				}
 			}
 		})
 	}
