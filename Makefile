@@ -153,10 +153,10 @@ bench-epoch: dataset
 
 # accuracy: the long accuracy runs behind EANDARN_ACCURACY=1: Tikhonov-2/STRE
 # on the default dataset, eandarn at σ = 0.01 and 0.1 over 3 seeds against
-# both baselines, the four PINN variants (EANDARN_ACCURACY_SEEDS seeds,
-# default 3), the bad-initialization rates (about 70 min on 2 cores, estimated) and
+# both baselines, the EP-DL variants and eandarn's paper configuration
+# (EANDARN_ACCURACY_SEEDS seeds, default 3), the bad-initialization rates and
 # eandarn -ensemble 3 at σ = 0.01 over the same seeds (TestAccuracyEnsemble,
-# about 12 min a seed);
+# about 12 min a seed): about 2 hours on 2 cores, estimated from the runs;
 # then bench-time-to-accuracy (below, about 18 min); then the realistic-anatomy suite on the ECGSim ventricles of ../shared/data
 # (cmd/eandarn-batch TestAccuracyRealistic; skipped with a message without
 # the data; hours in full: EANDARN_SUITE_SITES, _NOISE, _SEEDS, _METHODS,
