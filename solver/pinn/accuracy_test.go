@@ -77,6 +77,18 @@ func summary(ss []score) string {
 	return fmt.Sprintf("RE %.4f ± %.4f  CC %.4f ± %.4f  MSE %.5f ± %.5f", a, b, c, d, e, f)
 }
 
+// solveScored trains one network with cfg and the default run settings on
+// p and returns the result, its score against the truth and the wall time.
+func solveScored(t *testing.T, cfg Config, p *inverse.Problem) (*inverse.Result, score, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	r, err := (&Method{Config: cfg, Run: DefaultRun()}).Solve(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, scoreOf(r, p), time.Since(start).Round(time.Second)
+}
+
 func accuracyEnabled(t *testing.T) {
 	if os.Getenv("EANDARN_ACCURACY") != "1" {
 		t.Skip("accuracy runs take minutes: set EANDARN_ACCURACY=1 (make accuracy)")
@@ -107,14 +119,9 @@ func TestAccuracyEANDARN(t *testing.T) {
 			p := noisy(t, c.sigma, seed)
 			cfg, _ := DefaultConfig("eandarn")
 			cfg.Seed = seed
-			start := time.Now()
-			r, err := (&Method{Config: cfg, Run: DefaultRun()}).Solve(context.Background(), p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := scoreOf(r, p)
+			r, s, took := solveScored(t, cfg, p)
 			ours = append(ours, s)
-			t.Logf("eandarn σ=%g seed %d: RE %.4f CC %.4f MSE %.5f ratio0 %.3g in %v", c.sigma, seed, s.re, s.cc, s.mse, r.Values["ratio0"], time.Since(start).Round(time.Second))
+			t.Logf("eandarn σ=%g seed %d: RE %.4f CC %.4f MSE %.5f ratio0 %.3g in %v", c.sigma, seed, s.re, s.cc, s.mse, r.Values["ratio0"], took)
 			if s.cc < c.minCC {
 				t.Errorf("eandarn σ=%g seed %d: CC %.4f, want ≥ %g", c.sigma, seed, s.cc, c.minCC)
 			}
@@ -216,14 +223,9 @@ func TestAccuracyVariants(t *testing.T) {
 					t.Fatal(err)
 				}
 				cfg.Seed = seed
-				start := time.Now()
-				r, err := (&Method{Config: cfg, Run: DefaultRun()}).Solve(context.Background(), p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s := scoreOf(r, p)
+				r, s, took := solveScored(t, cfg, p)
 				ss = append(ss, s)
-				t.Logf("%s σ=%g seed %d: RE %.4f CC %.4f MSE %.5f ratio0 %.3g bad_init %v in %v", name, sigma, seed, s.re, s.cc, s.mse, r.Values["ratio0"], r.Values["bad_init"], time.Since(start).Round(time.Second))
+				t.Logf("%s σ=%g seed %d: RE %.4f CC %.4f MSE %.5f ratio0 %.3g bad_init %v in %v", name, sigma, seed, s.re, s.cc, s.mse, r.Values["ratio0"], r.Values["bad_init"], took)
 			}
 			t.Logf("%-13s σ=%g %s", name, sigma, summary(ss))
 		}

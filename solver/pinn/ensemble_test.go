@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/metrics"
 )
 
@@ -89,13 +90,17 @@ func TestEnsemble(t *testing.T) {
 			if got := r.Values["ensemble_lowest_objective"]; got != float64(low) {
 				t.Errorf("values/ensemble_lowest_objective %v, want %d", got, low)
 			}
-			ml := smallMethod(t, name, t.TempDir())
-			ml.Config.Epochs = 2
-			ml.Run.Ensemble, ml.Run.EnsembleReduce = K, ReduceLowestObjective
-			rl, err := ml.Solve(context.Background(), p)
-			if err != nil {
-				t.Fatal(err)
+			reduced := func(reduce string) *inverse.Result {
+				mr := smallMethod(t, name, t.TempDir())
+				mr.Config.Epochs = 2
+				mr.Run.Ensemble, mr.Run.EnsembleReduce = K, reduce
+				rr, err := mr.Solve(context.Background(), p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rr
 			}
+			rl := reduced(ReduceLowestObjective)
 			if !reflect.DeepEqual(rl.U.RawMatrix().Data, members[low]) {
 				t.Errorf("lowest-objective: U is not member %d's", low)
 			}
@@ -118,13 +123,7 @@ func TestEnsemble(t *testing.T) {
 			if got := r.Values["ensemble_near_lowest"]; got != float64(len(kept)) || len(kept) == 0 {
 				t.Errorf("values/ensemble_near_lowest %v, NearLowest keeps %v", got, kept)
 			}
-			mn := smallMethod(t, name, t.TempDir())
-			mn.Config.Epochs = 2
-			mn.Run.Ensemble, mn.Run.EnsembleReduce = K, ReduceNearLowest
-			rn, err := mn.Solve(context.Background(), p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rn := reduced(ReduceNearLowest)
 			for q := range n * T {
 				var mean float64
 				for _, k := range kept {
