@@ -93,7 +93,9 @@ func TestTimeBudgetJob(t *testing.T) {
 // Checkpoints are per member and a rerun with -resume continues from them
 // to the same result; with -ensemble-reduce lowest-objective to the member
 // values/ensemble_lowest_objective names and the same u_std; with
-// near-lowest to as many members as values/ensemble_near_lowest counts.
+// near-lowest to as many members as values/ensemble_near_lowest counts;
+// every run records both reductions' RE, each equal to that reduction's
+// metrics/re.
 func TestEnsembleJob(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "run.h5")
@@ -161,6 +163,21 @@ func TestEnsembleJob(t *testing.T) {
 			if n := float64(len(slices.DeleteFunc(keep, func(b bool) bool { return !b }))); kept != f.Scalars["values/ensemble_near_lowest"] || kept != n || kept < 1 ||
 				!reflect.DeepEqual(data(std), data(nl.Matrices["reconstruction/u_std"])) {
 				t.Errorf("near-lowest: kept %v, the mean's run %v, NearLowest of the tails %v; or u_std differs", kept, f.Scalars["values/ensemble_near_lowest"], n)
+			}
+			// Both reductions' RE are in every run's file and JSON line.
+			for _, c := range []struct {
+				what      string
+				got, want float64
+			}{
+				{"mean's run, mean_re", *e.MeanRE, f.Scalars["metrics/re"]},
+				{"mean's run, file mean_re", f.Scalars["metrics/ensemble/mean_re"], f.Scalars["metrics/re"]},
+				{"mean's run, near_lowest_re", *e.NearLowestRE, nl.Scalars["metrics/re"]},
+				{"near-lowest run, near_lowest_re", nl.Scalars["metrics/ensemble/near_lowest_re"], nl.Scalars["metrics/re"]},
+				{"near-lowest run, mean_re", nl.Scalars["metrics/ensemble/mean_re"], f.Scalars["metrics/re"]},
+			} {
+				if math.Abs(c.got-c.want) > 1e-12*c.want {
+					t.Errorf("%s %v, want %v", c.what, c.got, c.want)
+				}
 			}
 			if kept == 3 {
 				for i, x := range data(nl.Matrices["reconstruction/u"]) {

@@ -72,7 +72,10 @@ func MemberPath(path string, k int) string {
 // over the last TailEpochs epochs) and,
 // with truth,
 // "member_re" (RE of each member against the truth: monitoring only) hold
-// every member's; Config["ensemble_seeds"] lists the seeds.
+// every member's, and the Values "ensemble_mean_re" and
+// "ensemble_near_lowest_re" the RE of the mean and of the near-lowest mean
+// (monitoring only, whatever the reduction: so one run compares them);
+// Config["ensemble_seeds"] lists the seeds.
 func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective, log *slog.Logger) (*inverse.Result, error) {
 	K := m.Run.Ensemble
 	var (
@@ -85,7 +88,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		tail, tailSE   = make([]float64, K), make([]float64, K)
 		memberRE       []float64
 		lowU, lowV     *mat.Dense   // the lowest-objective member's so far
-		us, vs         []*mat.Dense // every member's, for ReduceNearLowest
+		us, vs         []*mat.Dense // every member's, for ReduceNearLowest (us also with truth)
 	)
 	for k := range K {
 		cfg, run := m.Config, m.Run
@@ -125,8 +128,11 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		ratio0[k], epochs[k], horizons[k] = r.Values["ratio0"], r.Values["epochs"], r.Values["lr_horizon"]
 		lossD[k], lossEP[k] = last(r.Series["loss_data"]), last(r.Series["loss_ep"])
 		tail[k], tailSE[k] = ObjectiveTail(r.Series["loss_data"], r.Series["loss_ep"], cfg.Lambda, TailEpochs)
+		if m.Run.EnsembleReduce == ReduceNearLowest || p.TruthU != nil {
+			us = append(us, mat.DenseCopyOf(r.U))
+		}
 		if m.Run.EnsembleReduce == ReduceNearLowest {
-			us, vs = append(us, mat.DenseCopyOf(r.U)), append(vs, mat.DenseCopyOf(r.V))
+			vs = append(vs, mat.DenseCopyOf(r.V))
 		}
 		if p.TruthU != nil {
 			memberRE = append(memberRE, metrics.RE(r.U, p.TruthU))
@@ -149,7 +155,11 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		out.U, out.V = lowU, lowV
 	}
 	keep := NearLowest(tail, tailSE)
-	if us != nil {
+	if p.TruthU != nil {
+		out.Values["ensemble_mean_re"] = metrics.RE(mean, p.TruthU)
+		out.Values["ensemble_near_lowest_re"] = metrics.RE(meanOf(us, keep), p.TruthU)
+	}
+	if m.Run.EnsembleReduce == ReduceNearLowest {
 		out.U, out.V = meanOf(us, keep), meanOf(vs, keep)
 	}
 	out.Values["ensemble"] = float64(K)

@@ -136,6 +136,15 @@ func TestEnsemble(t *testing.T) {
 			if !mat.Equal(rn.UStd, r.UStd) {
 				t.Error("near-lowest: UStd differs from the mean's")
 			}
+			// Both reductions' RE are recorded whatever the reduction.
+			for _, rr := range []*inverse.Result{r, rl, rn} {
+				if got, want := rr.Values["ensemble_mean_re"], metrics.RE(r.U, p.TruthU); got != want {
+					t.Errorf("%s: values/ensemble_mean_re %v, the mean's RE %v", rr.Config["ensemble_reduce"], got, want)
+				}
+				if got, want := rr.Values["ensemble_near_lowest_re"], metrics.RE(rn.U, p.TruthU); got != want {
+					t.Errorf("%s: values/ensemble_near_lowest_re %v, near-lowest's RE %v", rr.Config["ensemble_reduce"], got, want)
+				}
+			}
 		})
 	}
 }
