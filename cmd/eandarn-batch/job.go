@@ -149,7 +149,8 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 		sc = score(res.U, p.TruthU)
 		log.Info("metrics", "re", sc.re, "cc", sc.cc, "mse", sc.mse, "at_cc", cl.act.CC, "at_mae", cl.act.MAE, "localization_mm", cl.act.Localization)
 		if ens != nil {
-			log.Info("ensemble", "members", ens.members, "spearman", ens.spearman, "best_member_re", ens.best, "median_member_re", ens.median)
+			log.Info("ensemble", "members", ens.members, "spearman", ens.spearman, "best_member_re", ens.best, "median_member_re", ens.median,
+				"mean_re", ens.mean, "near_lowest_re", ens.nearLowest)
 		}
 	}
 	tm.metrics = time.Since(t0).Seconds()

@@ -180,7 +180,8 @@ func TestAccuracyEnsemble(t *testing.T) {
 		}
 		re, members := metrics.RE(r.U, p.TruthU), slices.Sorted(slices.Values(r.Series["member_re"]))
 		rho := metrics.SpreadSkill(r.UStd, r.U, p.TruthU)
-		t.Logf("eandarn -ensemble 3 σ=0.01 seed %d: RE %.4f, members %.4f, Spearman %.2f in %v", seed, re, members, rho, time.Since(start).Round(time.Second))
+		t.Logf("eandarn -ensemble 3 σ=0.01 seed %d: RE %.4f, members %.4f, Spearman %.2f, near-lowest RE %.4f (%g kept) in %v", seed, re, members, rho,
+			r.Values["ensemble_near_lowest_re"], r.Values["ensemble_near_lowest"], time.Since(start).Round(time.Second))
 		res, rhos, bests = append(res, re), append(rhos, rho), append(bests, members[0])
 	}
 	re, _ := meanStd(res)
