@@ -155,12 +155,16 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		out.U, out.V = lowU, lowV
 	}
 	keep := NearLowest(tail, tailSE)
+	var nearU *mat.Dense
+	if us != nil {
+		nearU = meanOf(us, keep)
+	}
 	if p.TruthU != nil {
 		out.Values["ensemble_mean_re"] = metrics.RE(mean, p.TruthU)
-		out.Values["ensemble_near_lowest_re"] = metrics.RE(meanOf(us, keep), p.TruthU)
+		out.Values["ensemble_near_lowest_re"] = metrics.RE(nearU, p.TruthU)
 	}
 	if m.Run.EnsembleReduce == ReduceNearLowest {
-		out.U, out.V = meanOf(us, keep), meanOf(vs, keep)
+		out.U, out.V = nearU, meanOf(vs, keep)
 	}
 	out.Values["ensemble"] = float64(K)
 	out.Values["ensemble_near_lowest"] = float64(len(slices.DeleteFunc(keep, func(b bool) bool { return !b })))
