@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -137,7 +138,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		prob.R = mat.NewDense(m, n, slices.Repeat([]float64{1 / float64(n)}, m*n))
 	}
 	if err := runfile.Validate(c.Out, prob); err != nil {
-		return nil, cli.BadInput(err)
+		return nil, invalidInput(p, err)
 	}
 	if R == nil {
 		t0 := time.Now()
@@ -155,7 +156,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		// The real BSPM, checked as the stand-in was (an all-zero truth
 		// gives an all-zero BSPM).
 		if err := runfile.Validate(c.Out, prob); err != nil {
-			return nil, cli.BadInput(err)
+			return nil, invalidInput(p, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -169,6 +170,42 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	return &importSummary{Out: c.Out, Mode: "import", Nodes: n, Leads: m, Frames: T, Units: p.Units,
 		DurationMS: ms[T-1] - ms[0], Forward: attrs["forward"], Torso: g.torso != nil, Truth: truth != nil,
 		Regions: len(g.regionNames), Seconds: time.Since(start).Seconds(), Version: cli.BuildVersion()}, nil
+}
+
+// invalidInput turns the run-file check's error about a dataset of the
+// file being made into bad input naming the flag and the file it came
+// from (-bspm FILE: want at least 5 frames …), not the output, which does
+// not exist yet; errors about anything else stay as they are.
+func invalidInput(p params, err error) error {
+	var se *runfile.SchemaError
+	if !errors.As(err, &se) {
+		return cli.BadInput(err)
+	}
+	from := map[string]string{
+		runfile.BSPM:       "-bspm " + p.BSPM,
+		runfile.TruthU:     "-truth " + p.Truth,
+		runfile.Time:       "-time " + p.TimeFile,
+		runfile.Leads:      "-leads " + p.Leads,
+		runfile.Region:     "-regions " + p.Regions,
+		runfile.HeartNodes: "-heart " + p.Heart,
+		runfile.HeartTris:  "-heart " + p.Heart,
+		runfile.TorsoNodes: "-torso " + p.Torso,
+		runfile.TorsoTris:  "-torso " + p.Torso,
+	}
+	if p.Forward != "" {
+		from[runfile.Forward] = "-forward " + p.Forward
+	}
+	if p.BSPM == bspmForward {
+		from[runfile.BSPM] = fmt.Sprintf("-bspm forward (R·truth of -truth %s)", p.Truth)
+	}
+	if p.Rate > 0 {
+		from[runfile.Time] = fmt.Sprintf("-rate %g", p.Rate)
+	}
+	flag, ok := from[se.Dataset]
+	if !ok || se.Dataset == runfile.Leads && p.Leads == "" {
+		return cli.BadInput(err)
+	}
+	return cli.BadInputf("%s: want %s, got %s (dataset %s of the run file)", flag, se.Want, se.Got, se.Dataset)
 }
 
 // frameTimes returns the T frame times in ms: k·1000/rate, or -time.

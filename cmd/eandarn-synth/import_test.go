@@ -182,7 +182,13 @@ func TestImportBadInput(t *testing.T) {
 	if err := npy.WriteDense(filepath.Join(dir, "nan.npy"), nan); err != nil {
 		t.Fatal(err)
 	}
-	for name, m := range map[string]*mat.Dense{"short.npy": mat.NewDense(40, 40, nil), "r40.npy": mat.NewDense(40, 162, nil)} {
+	oneFrame := mat.NewDense(41, 1, nil)
+	oneFrame.Set(0, 0, 1)
+	if err := os.WriteFile(filepath.Join(dir, "t1.csv"), []byte("100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]*mat.Dense{"short.npy": mat.NewDense(40, 40, nil), "r40.npy": mat.NewDense(40, 162, nil),
+		"one.npy": oneFrame, "zero.npy": mat.NewDense(162, 40, nil)} {
 		if err := npy.WriteDense(filepath.Join(dir, name), m); err != nil {
 			t.Fatal(err)
 		}
@@ -206,6 +212,10 @@ func TestImportBadInput(t *testing.T) {
 		{"simulation flag", with("-pace", "3"), "-pace is for simulations"},
 		{"default heart", with("-heart", "default"), "-heart PATH"},
 		{"forward without truth", append(without("-truth"), "-bspm", "forward"), "needs -truth"},
+		// The run-file check's findings name the input they came from, not
+		// the run file that was not written (the Utah jacket's one frame).
+		{"one frame", withFlags(without("-truth"), "-bspm", filepath.Join(dir, "one.npy"), "-time", filepath.Join(dir, "t1.csv")), "-bspm " + filepath.Join(dir, "one.npy") + ": want at least 5 frames (columns), got 1"},
+		{"forward of an all-zero truth", with("-bspm", "forward", "-truth", filepath.Join(dir, "zero.npy")), "-bspm forward (R·truth of -truth " + filepath.Join(dir, "zero.npy") + "): want an entry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clitest.RefusalKeepsOutput(t, prog, "run.h5", tc.want, func(out string) (int, string, string) {
