@@ -230,3 +230,56 @@ func TestImportBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestImportRepeatedTriangle: a heart mesh that lists a triangle twice (the
+// Utah 128-node sock: triangle 246 repeats 194) imports in one command; the
+// repeat is dropped with a warning naming it, and per-triangle region labels
+// counted on the file's triangles still fit.
+func TestImportRepeatedTriangle(t *testing.T) {
+	t.Run("small heart with per-triangle regions", func(t *testing.T) {
+		dir := t.TempDir()
+		args := importCase(t, dir)
+		heart := geometry.Icosphere(2, 20)
+		clean := len(heart.Tris)
+		heart.Tris = append(heart.Tris, heart.Tris[5])
+		clitest.WriteMesh(t, filepath.Join(dir, "heart.h5"), heart)
+		labels, err := os.ReadFile(filepath.Join(dir, "faces.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sixth := strings.Split(string(labels), "\n")[5]
+		if err := os.WriteFile(filepath.Join(dir, "faces.csv"), append(labels, sixth+"\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "run.h5")
+		code, _, stderr := call(append(args, "-out", out)...)
+		if code != 0 || !strings.Contains(stderr, `repeated triangles dropped: the mesh lists them twice" mesh=heart dropped=1 first="triangle 320 repeats 5"`) {
+			t.Fatalf("exit %d, stderr %s", code, stderr)
+		}
+		p, err := runfile.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Heart.Tris) != clean || len(p.RegionNames) != 2 {
+			t.Errorf("%d triangles, regions %v; want %d, 2 regions", len(p.Heart.Tris), p.RegionNames, clean)
+		}
+	})
+	t.Run("Utah sock", func(t *testing.T) {
+		d := shareddata.Dir(t, "utah_torso_tank_sock128")
+		out := filepath.Join(t.TempDir(), "sock.h5")
+		code, _, stderr := call("-heart", filepath.Join(d, "sock"), "-torso", filepath.Join(d, "tank"),
+			"-forward", filepath.Join(d, "forward_matrix_tank771_from_sock128.csv"),
+			"-truth", filepath.Join(d, "sock_potentials_frames170to190.csv"), "-bspm", "forward", "-units", "uV", "-rate", "1000",
+			"-out", out, "-log-level", "warn")
+		if code != 0 || !strings.Contains(stderr, `first="triangle 246 repeats 194"`) {
+			t.Fatalf("exit %d, stderr %s", code, stderr)
+		}
+		p, err := runfile.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Heart.Tris) != 252 || len(p.Leads) != 771 || p.TruthU == nil {
+			t.Errorf("%d triangles, %d leads, truth %v; want 252, 771, a truth", len(p.Heart.Tris), len(p.Leads), p.TruthU != nil)
+		}
+	})
+}

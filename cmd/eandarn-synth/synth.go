@@ -63,6 +63,9 @@ type geom struct {
 	// flipped counts, per mesh ("heart", "torso"), the triangles Orient
 	// rewound: an inward or inconsistently wound input, logged.
 	flipped map[string][2]int // name -> (flipped, triangles)
+	// repeats lists, per mesh, the triangles dropped as repeats of an
+	// earlier one (mesh.DropRepeats: removed, kept), logged.
+	repeats map[string][][2]int
 	// region labels the heart nodes 0…K−1 with regionNames (nil: none).
 	region      []int
 	regionNames []string
@@ -75,7 +78,7 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	logOrientation(log, g)
+	logRepairs(log, g)
 	if c.Params.BSPM != "" {
 		return importRecording(ctx, c, g, log, start)
 	}
@@ -225,7 +228,7 @@ func checkActivation(c *config, g *geom, sim *synth.Simulation) error {
 // (-bspm) with a given transfer matrix and no -torso has no torso (nil) and
 // no pacing node. Every failure is bad input.
 func resolveGeometry(p params) (*geom, error) {
-	g := &geom{flipped: map[string][2]int{}}
+	g := &geom{flipped: map[string][2]int{}, repeats: map[string][][2]int{}}
 	var err error
 	var files []string
 	if p.Heart == "default" {
@@ -234,6 +237,7 @@ func resolveGeometry(p params) (*geom, error) {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	} else {
 		scale(g.heart, meshScale[p.MeshUnits])
+		g.repeats["heart"] = g.heart.DropRepeats()
 	}
 	g.addFiles("-heart", files)
 	if err := orient(g, "heart", g.heart); err != nil {
@@ -256,6 +260,7 @@ func resolveGeometry(p params) (*geom, error) {
 		}
 		g.addFiles("-torso", files)
 		scale(g.torso, meshScale[p.MeshUnits])
+		g.repeats["torso"] = g.torso.DropRepeats()
 		if p.Leads == "" {
 			g.leads = make([]int, len(g.torso.Nodes))
 			for i := range g.leads {
@@ -271,7 +276,7 @@ func resolveGeometry(p params) (*geom, error) {
 			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 		}
 	}
-	if g.region, g.regionNames, err = readRegions(p, g.heart); err != nil {
+	if g.region, g.regionNames, err = readRegions(p, g.heart, g.repeats["heart"]); err != nil {
 		return nil, cli.BadInputf("-regions %s: %w", p.Regions, err)
 	}
 	if p.Regions != "" {
@@ -334,10 +339,11 @@ func checkMemory(p params, g *geom) error {
 
 // readRegions reads -regions, a label per heart node or per heart triangle
 // (converted by mesh.NodeLabels: a node takes the label covering most of
-// its area), and names the distinct labels, in ascending order, by
-// -region-names or region<label>. It returns the labels as 0…K−1 and the K
-// names; nil when -regions is not given.
-func readRegions(p params, heart *mesh.Mesh) ([]int, []string, error) {
+// its area; per-triangle labels count the triangles of the file, those of
+// the repeats dropped from it included), and names the distinct labels, in
+// ascending order, by -region-names or region<label>. It returns the labels
+// as 0…K−1 and the K names; nil when -regions is not given.
+func readRegions(p params, heart *mesh.Mesh, repeats [][2]int) ([]int, []string, error) {
 	if p.Regions == "" {
 		if p.RegionNames != "" {
 			return nil, nil, errors.New("-region-names needs -regions")
@@ -349,6 +355,19 @@ func readRegions(p params, heart *mesh.Mesh) ([]int, []string, error) {
 		return nil, nil, err
 	}
 	n, F := len(heart.Nodes), len(heart.Tris)
+	if len(repeats) > 0 && len(raw) == F+len(repeats) && len(raw) != n {
+		drop := make(map[int]bool, len(repeats))
+		for _, r := range repeats {
+			drop[r[0]] = true
+		}
+		kept := raw[:0:0]
+		for k, l := range raw {
+			if !drop[k] {
+				kept = append(kept, l)
+			}
+		}
+		raw = kept
+	}
 	switch {
 	case len(raw) == n && n == F:
 		return nil, nil, fmt.Errorf("%d labels: ambiguous, the heart has %d nodes and %d triangles", len(raw), n, F)
@@ -407,10 +426,15 @@ func orient(g *geom, name string, m *mesh.Mesh) error {
 	return nil
 }
 
-// logOrientation logs every mesh whose winding Orient changed: an input
-// wound inward (as ECGSim's) is turned outward, never silently.
-func logOrientation(log *slog.Logger, g *geom) {
+// logRepairs logs every mesh that lists a triangle twice (dropped) and
+// every mesh whose winding Orient changed: an input wound inward (as
+// ECGSim's) is turned outward, never silently.
+func logRepairs(log *slog.Logger, g *geom) {
 	for _, name := range []string{"heart", "torso"} {
+		if r := g.repeats[name]; len(r) > 0 {
+			log.Warn("repeated triangles dropped: the mesh lists them twice", "mesh", name, "dropped", len(r),
+				"first", fmt.Sprintf("triangle %d repeats %d", r[0][0], r[0][1]))
+		}
 		if f := g.flipped[name]; f[0] > 0 {
 			log.Info("mesh winding changed to consistent outward", "mesh", name, "flipped_triangles", f[0], "of", f[1])
 		}

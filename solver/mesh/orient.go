@@ -112,3 +112,31 @@ func (m *Mesh) SignedVolume() float64 {
 	}
 	return m.signedVolume(all)
 }
+
+// DropRepeats removes from m.Tris every triangle that lists the same nodes
+// in the same cyclic order as an earlier one (the same triangle written
+// twice, as the Utah 128-node sock's triangle 246 repeats 194) and returns
+// the (removed, kept) index pairs in the original numbering, nil when there
+// are none. A triangle on the same nodes with the opposite winding is not a
+// repeat but two faces of a sheet, left for Validate to refuse.
+func (m *Mesh) DropRepeats() [][2]int {
+	var pairs [][2]int
+	seen := make(map[[3]int]int, len(m.Tris))
+	kept := m.Tris[:0:0]
+	for k, t := range m.Tris {
+		key := t // rotated so that the smallest index comes first
+		for key[0] > key[1] || key[0] > key[2] {
+			key = [3]int{key[1], key[2], key[0]}
+		}
+		if j, ok := seen[key]; ok {
+			pairs = append(pairs, [2]int{k, j})
+			continue
+		}
+		seen[key] = k
+		kept = append(kept, t)
+	}
+	if pairs != nil {
+		m.Tris = kept
+	}
+	return pairs
+}

@@ -265,3 +265,41 @@ func TestEdgePathDistances(t *testing.T) {
 		t.Errorf("isolated node: %g, want +Inf", d[3])
 	}
 }
+
+// TestDropRepeats: a triangle written twice in the same cyclic order is
+// dropped (the Utah sock's defect), and the mesh then validates; the same
+// nodes with the opposite winding are not a repeat and stay for Validate
+// to refuse.
+func TestDropRepeats(t *testing.T) {
+	tetra := func(extra ...[3]int) *mesh.Mesh {
+		m := geometry.Icosphere(0, 1)
+		m.Tris = append(m.Tris, extra...)
+		return m
+	}
+	base := geometry.Icosphere(0, 1)
+	t0 := base.Tris[0]
+	for _, tc := range []struct {
+		name  string
+		m     *mesh.Mesh
+		pairs [][2]int
+		err   error // Validate after DropRepeats
+	}{
+		{"none", tetra(), nil, nil},
+		{"same order", tetra(t0), [][2]int{{len(base.Tris), 0}}, nil},
+		{"rotated", tetra([3]int{t0[1], t0[2], t0[0]}, [3]int{t0[2], t0[0], t0[1]}), [][2]int{{len(base.Tris), 0}, {len(base.Tris) + 1, 0}}, nil},
+		{"opposite winding", tetra([3]int{t0[0], t0[2], t0[1]}), nil, mesh.ErrDuplicate},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pairs := tc.m.DropRepeats()
+			if !reflect.DeepEqual(pairs, tc.pairs) {
+				t.Errorf("pairs %v, want %v", pairs, tc.pairs)
+			}
+			if _, err := tc.m.Validate(); !errors.Is(err, tc.err) {
+				t.Errorf("Validate: %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && !slices.Equal(tc.m.Tris, base.Tris) {
+				t.Errorf("triangles %v, want %v", tc.m.Tris, base.Tris)
+			}
+		})
+	}
+}
