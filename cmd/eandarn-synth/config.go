@@ -75,7 +75,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&p.Heart, "heart", "default", "heart surface: default (built-in, ~1094 nodes), or a mesh: CSV prefix/folder, .h5 or .npy (see README)")
 	fs.StringVar(&p.Torso, "torso", "default", "torso surface: default (built-in, 352 lead nodes around the heart), or a mesh path as for -heart")
 	fs.StringVar(&p.Leads, "leads", "", "lead node indices into the torso (0-based; .csv, .npy or .h5 dataset leads); empty: the default torso's leads, or every node of a torso file")
-	fs.StringVar(&p.Pace, "pace", "apex", "pacing site: apex, a heart node index (0-based), or x,y,z in mm (the nearest node; refused when more than 10% of the heart's bounding-box diagonal outside that box)")
+	fs.StringVar(&p.Pace, "pace", "apex", "pacing site: apex (node 0 of the default heart; on another heart the node farthest from the nodes' centroid, a guess, warned), a heart node index (0-based), or x,y,z in mm (the nearest node; refused when more than 10% of the heart's bounding-box diagonal outside that box)")
 	fs.IntVar(&p.Frames, "frames", 661, fmt.Sprintf("output frames T (≥ %d), uniform over [0, tend]", runfile.MinFrames))
 	fs.Float64Var(&p.TEnd, "tend", 56, "time of the last frame, AP time units (1 unit ≈ 12.9 ms)")
 	fs.Float64Var(&p.Dt, "dt", ap.DefaultConfig().Dt, "largest explicit Euler step, AP time units (the step used divides the frame spacing); an unstable step is refused")

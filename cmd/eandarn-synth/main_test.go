@@ -224,6 +224,61 @@ func TestBadInput(t *testing.T) {
 	})
 }
 
+// TestUnitsAndApexHints: a heart whose size says its coordinates are in
+// other units than -mesh-units (the ECGSim ventricles, in metres, read as
+// mm: 0.19 mm across) is refused with the units named as the cause, not a
+// smaller -dt or a -refine of kilometres; the same size is a warning in an
+// import. -pace apex on a heart of the user's warns that the apex is a
+// guess (on ECGSim and the Utah heart it lies on the base); a node index,
+// or a heart-sized mesh, warns of nothing.
+func TestUnitsAndApexHints(t *testing.T) {
+	dir := t.TempDir()
+	base := smallCase(t, dir) // 20 mm sphere in an 80 mm one, -pace 0
+	with := func(kv ...string) []string { return withFlags(base, kv...) }
+	imp := importCase(t, dir)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string // each in stderr
+		not  string   // not in stderr ("" for no check)
+	}{
+		{"read as metres: the wave dies", with("-mesh-units", "m", "-log-level", "error"), 2,
+			[]string{"the heart is 6.93e+04 mm across (bounding-box diagonal) read in -mesh-units m, not the 20–500 mm of a heart"}, "-refine"},
+		{"metres read as mm: unstable step", with("-heart", writeScaled(t, dir, 0.02), "-torso", writeScaled(t, dir, 0.08), "-log-level", "error"), 2,
+			[]string{"-dt 0.005 is unstable on this heart; the heart is 0.0693 mm across"}, "smaller -dt"},
+		{"import read as metres", withFlags(imp, "-mesh-units", "m"), 0,
+			[]string{`level=WARN msg="heart size: the heart is 6.93e+04 mm across`}, ""},
+		{"apex of the user's heart", with("-pace", "apex"), 0,
+			[]string{`level=WARN msg="-pace apex on a heart of your own`, "pace=52 x_mm="}, ""},
+		{"node index", base, 0, nil, "level=WARN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := call(append(tc.args, "-out", filepath.Join(t.TempDir(), "run.h5"))...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+			if tc.not != "" && strings.Contains(stderr, tc.not) {
+				t.Errorf("stderr %q has %q", stderr, tc.not)
+			}
+		})
+	}
+}
+
+// writeScaled writes the 162-node icosphere of radius r as a mesh file in
+// dir and returns its path.
+func writeScaled(t *testing.T, dir string, r float64) string {
+	t.Helper()
+	path := filepath.Join(dir, fmt.Sprintf("sphere-%g.h5", r))
+	clitest.WriteMesh(t, path, geometry.Icosphere(2, r))
+	return path
+}
+
 // TestMeshPaths reads one mesh through every accepted path form and gets
 // the same nodes and triangles back.
 func TestMeshPaths(t *testing.T) {

@@ -69,6 +69,12 @@ type geom struct {
 	// region labels the heart nodes 0…K−1 with regionNames (nil: none).
 	region      []int
 	regionNames []string
+	// apexGuessed: -pace apex on a heart of the user's, whose apex is
+	// only guessed (geometry.Apex), logged.
+	apexGuessed bool
+	// unitsHint says why the heart's size suggests other units ("" when
+	// it is heart-sized), logged and added to the simulation's refusals.
+	unitsHint string
 }
 
 // synthesize makes (or, with -cache, reuses) the run file of c.
@@ -79,6 +85,14 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		return nil, err
 	}
 	logRepairs(log, g)
+	if g.unitsHint != "" {
+		log.Warn("heart size: " + g.unitsHint)
+	}
+	if g.apexGuessed {
+		x := g.heart.Nodes[g.pace]
+		log.Warn("-pace apex on a heart of your own: paced at the node farthest from the centroid of its nodes, which on real ventricles can lie on the base (ECGSim's: node 25, at the base of the right cavity; its apex is node 18); give -pace NODE or x,y,z for a known site",
+			"pace", g.pace, "x_mm", x[0], "y_mm", x[1], "z_mm", x[2])
+	}
 	if c.Params.BSPM != "" {
 		return importRecording(ctx, c, g, log, start)
 	}
@@ -190,7 +204,11 @@ func simulate(c *config, g *geom) (*synth.Simulation, error) {
 		if c.Params.Refine > 0 {
 			where = fmt.Sprintf("this heart refined to -refine %g mm", c.Params.Refine)
 		}
-		return nil, cli.BadInputf("-dt %g is unstable on %s (give a smaller -dt): %w", c.Params.Dt, where, err)
+		fix := "give a smaller -dt"
+		if g.unitsHint != "" {
+			fix = g.unitsHint
+		}
+		return nil, cli.BadInputf("-dt %g is unstable on %s; %s: %w", c.Params.Dt, where, fix, err)
 	case err != nil:
 		return nil, cli.BadInputf("-refine %g: %w", c.Params.Refine, err)
 	}
@@ -218,9 +236,13 @@ func checkActivation(c *config, g *geom, sim *synth.Simulation) error {
 	if moving {
 		cause = fmt.Sprintf("the wave was still travelling at the last frame (a short window, or slow conduction on a mesh with mean edge %.3g mm)", sim.Mesh.MeanEdgeLength())
 	}
-	return cli.BadInputf("the wave from pacing node %d activated %d of %d heart nodes (%.1f%%, activation %.3g–%.3g AP units by -tend %g), below -min-activated %g: %s; "+
-		"fix: simulate on a finer copy with -refine MM (e.g. -refine %g: one subdivision, half the mean edge), a longer -tend, or accept it on purpose with -min-activated 0",
-		g.pace, act.Activated, n, 100*act.Fraction(), act.First, act.Last, c.Params.TEnd, c.MinActivated, cause, math.Ceil(5*sim.Mesh.MeanEdgeLength())/10)
+	fix := fmt.Sprintf("fix: simulate on a finer copy with -refine MM (e.g. -refine %g: one subdivision, half the mean edge), a longer -tend, or accept it on purpose with -min-activated 0",
+		math.Ceil(5*sim.Mesh.MeanEdgeLength())/10)
+	if g.unitsHint != "" {
+		fix = g.unitsHint
+	}
+	return cli.BadInputf("the wave from pacing node %d activated %d of %d heart nodes (%.1f%%, activation %.3g–%.3g AP units by -tend %g), below -min-activated %g: %s; %s",
+		g.pace, act.Activated, n, 100*act.Fraction(), act.First, act.Last, c.Params.TEnd, c.MinActivated, cause, fix)
 }
 
 // resolveGeometry reads or builds the heart and the torso, checks them, and
@@ -247,6 +269,10 @@ func resolveGeometry(p params) (*geom, error) {
 	// when the file is saved after the BEM and the simulation.
 	if err := runfile.CheckHeart(g.heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
+	}
+	if d := diagonal(g.heart); p.Heart != "default" && (d < heartSizeMM[0] || d > heartSizeMM[1]) {
+		g.unitsHint = fmt.Sprintf("the heart is %.3g mm across (bounding-box diagonal) read in -mesh-units %s, not the %g–%g mm of a heart: are its coordinates in other units? (ECGSim's are in metres: -mesh-units m)",
+			d, p.MeshUnits, heartSizeMM[0], heartSizeMM[1])
 	}
 	imported := p.BSPM != ""
 	switch {
@@ -292,7 +318,25 @@ func resolveGeometry(p params) (*geom, error) {
 	if g.pace, err = pc.Site(g.heart, len(g.heart.Nodes)); err != nil {
 		return nil, cli.BadInputf("-pace %s: %w", p.Pace, err)
 	}
+	g.apexGuessed = pc.Kind == ap.PaceApex && p.Heart != "default"
 	return g, nil
+}
+
+// heartSizeMM is the range of bounding-box diagonals, in mm, taken as the
+// size of a heart (the default heart: 125 mm; ECGSim's ventricles 192,
+// the Utah heart 128, the FwdInv heart 187); outside it the coordinates
+// are most likely in other units than -mesh-units says.
+var heartSizeMM = [2]float64{20, 500}
+
+// diagonal returns the diagonal of m's axis-aligned bounding box.
+func diagonal(m *mesh.Mesh) float64 {
+	lo, hi := m.Nodes[0], m.Nodes[0]
+	for _, x := range m.Nodes {
+		for d := range 3 {
+			lo[d], hi[d] = min(lo[d], x[d]), max(hi[d], x[d])
+		}
+	}
+	return math.Hypot(math.Hypot(hi[0]-lo[0], hi[1]-lo[1]), hi[2]-lo[2])
 }
 
 // addFiles records the files read for flag.
