@@ -123,7 +123,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		"version":      cli.BuildVersion(),
 		"units":        p.Units,
 		"created":      time.Now().UTC().Format(time.RFC3339),
-		"parameters":   jsonString(p),
+		"parameters":   importParameters(p),
 		"time_unit_ms": strconv.FormatFloat(ap.MillisecondsPerUnit, 'g', -1, 64),
 		"forward":      "given",
 	}
@@ -243,6 +243,21 @@ func allFinite(a *mat.Dense) error {
 		}
 	}
 	return nil
+}
+
+// importParameters is the parameters attribute of an import: its flags
+// as JSON, without those of a simulation (-pace, -frames, …: refused in
+// import mode, so their defaults, which would describe a simulation that
+// never ran, not the recording).
+func importParameters(p params) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(jsonString(p)), &m); err != nil {
+		panic(err) // params always marshals to an object
+	}
+	for _, k := range synthOnly {
+		delete(m, k)
+	}
+	return jsonString(m)
 }
 
 // jsonString renders v as JSON text.

@@ -108,6 +108,17 @@ func TestImport(t *testing.T) {
 	if math.Abs(p.Time[0]-100/ap.MillisecondsPerUnit) > 1e-12 || math.Abs(p.Time[39]-178/ap.MillisecondsPerUnit) > 1e-12 {
 		t.Errorf("time %g … %g AP units, want 100/12.9 … 178/12.9", p.Time[0], p.Time[39])
 	}
+	// The provenance holds the import's flags, not the defaults of a
+	// simulation that never ran (pace apex, 661 frames).
+	var par map[string]any
+	if err := json.Unmarshal([]byte(p.Attrs["parameters"]), &par); err != nil || par["units"] != "mV" || par["bspm"] == nil {
+		t.Errorf("parameters %s (%v): want the import's flags", p.Attrs["parameters"], err)
+	}
+	for _, k := range []string{"pace", "frames", "tend", "dt", "laplacian", "refine", "seed"} {
+		if _, ok := par[k]; ok {
+			t.Errorf("parameters %s: simulation flag %q in an import", p.Attrs["parameters"], k)
+		}
+	}
 	if len(p.RegionNames) != 2 || p.RegionNames[0] != "south" || p.TruthU == nil {
 		t.Fatalf("region names %v, truth %v", p.RegionNames, p.TruthU != nil)
 	}
