@@ -106,6 +106,10 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	_, frames := p.BSPM.Dims()
 	log.Info("loaded", "in", c.In, "nodes", n, "leads", m0, "frames", frames, "truth", p.TruthU != nil, "seconds", tm.load)
 
+	// -noise is in the file's units: its ratio to the signal's size tells
+	// what it means (0.05 is 10% of the default dataset's rms, 1e-4 of the
+	// Utah sock's in uV).
+	rms := mat.Norm(p.BSPM, 2) / math.Sqrt(float64(m0*frames))
 	p.BSPM = inverse.AddNoise(p.BSPM, c.Noise, c.Seed)
 	if err := runfile.CheckData(c.In, runfile.BSPM, p.BSPM); err != nil {
 		return nil, cli.BadInputf("-noise %g: the noisy BSPM is unusable: %w", c.Noise, err)
@@ -117,7 +121,8 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	}
 
 	t0 = time.Now()
-	log.Info("solving", "method", c.Method, "noise", c.Noise, "sigma", c.Sigma, "seed", c.Seed)
+	log.Info("solving", "method", c.Method, "noise", c.Noise, "sigma", c.Sigma, "seed", c.Seed,
+		"units", p.Attrs["units"], "noise_to_bspm_rms", c.Noise/rms)
 	res, err := m.Solve(ctx, p)
 	tm.solve = time.Since(t0).Seconds()
 	switch {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -355,4 +356,28 @@ func TestResumeOtherConfigRefused(t *testing.T) {
 	clitest.RefusalKeepsOutput(t, prog, "result.h5", "checkpoint from another configuration", func(out string) (int, string, string) {
 		return call(append(base, "-out", out, "-resume", "-ep-lambda", "0.3")...)
 	})
+}
+
+// TestNoiseInFileUnits: -noise is a std in the run file's units, so the
+// solving line says which units and what the noise is next to the signal
+// (σ / rms of the clean BSPM): 0.05 is 10% of a normalized dataset's rms
+// but 1e-4 of the Utah sock's in uV.
+func TestNoiseInFileUnits(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "run.h5")
+	writeRun(t, in)
+	p := tinyProblem()
+	m, T := p.BSPM.Dims()
+	want := 0.01 / (mat.Norm(p.BSPM, 2) / math.Sqrt(float64(m*T)))
+	code, _, stderr := call("-in", in, "-out", filepath.Join(dir, "r.h5"), "-method", "tikhonov2", "-noise", "0.01", "-progress", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := regexp.MustCompile(`msg=solving .* units=normalized noise_to_bspm_rms=(\S+)`).FindStringSubmatch(stderr)
+	if got == nil {
+		t.Fatalf("no solving line with units and noise_to_bspm_rms in %s", stderr)
+	}
+	if r, err := strconv.ParseFloat(got[1], 64); err != nil || math.Abs(r-want) > 1e-9*want {
+		t.Errorf("noise_to_bspm_rms %s, want %g", got[1], want)
+	}
 }
