@@ -263,12 +263,7 @@ func (b *builder) load(rec *record) (*runData, error) {
 	}
 	path := b.c.Run
 	if path == "" {
-		path = f.Attrs["input"]
-		if _, err := os.Stat(path); err != nil && !filepath.IsAbs(path) {
-			if alt := filepath.Join(filepath.Dir(rec.file), path); fileExists(alt) {
-				path = alt
-			}
-		}
+		path = inputRun(rec.file, f.Attrs["input"])
 	}
 	if path == "" {
 		r.noRun = "the result names no run file (give -run)"
@@ -296,6 +291,19 @@ func (b *builder) load(rec *record) (*runData, error) {
 		r.prob, r.scene = p, b.scenes[path]
 	}
 	return r, nil
+}
+
+// inputRun resolves a result's input attribute, the run file as the job
+// was given it: as written (relative to the folder the job ran in, which
+// this one often is), else relative to the result's folder (a result
+// written beside its run file and read from elsewhere).
+func inputRun(result, input string) string {
+	if _, err := os.Stat(input); err != nil && input != "" && !filepath.IsAbs(input) {
+		if alt := filepath.Join(filepath.Dir(result), input); fileExists(alt) {
+			return alt
+		}
+	}
+	return input
 }
 
 func fileExists(path string) bool {

@@ -119,7 +119,7 @@ func exportVTK(c *config, log *slog.Logger) error {
 	}
 	runPath := c.Run
 	if runPath == "" {
-		if runPath = res.Attrs["input"]; runPath == "" {
+		if runPath = inputRun(c.Result, res.Attrs["input"]); runPath == "" {
 			return cli.BadInputf("-result %s names no input run file: give -run run.h5", c.Result)
 		}
 	}

@@ -128,6 +128,27 @@ func TestVTKMode(t *testing.T) {
 	}
 }
 
+// TestVTKModeRunBesideResult: a result whose input attribute is relative
+// to the folder its job ran in ("run.h5", job run beside it) is found from
+// another folder through the result's own, as HTML mode finds it.
+func TestVTKModeRunBesideResult(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(tinyRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "run.h5"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	result, _ := writeReconstruction(t, dir, "run.h5")
+	if _, err := os.Stat("run.h5"); err == nil {
+		t.Fatal("run.h5 in the test's working folder: the case needs it absent")
+	}
+	if code, _, errs := call("-vtk", filepath.Join(dir, "maps"), "-result", result, "-frames", "0"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
 // TestVTKModeRefuses: a result without an input attribute and no -run, a
 // run file of another mesh, and frames beyond the recording are bad input.
 func TestVTKModeRefuses(t *testing.T) {
