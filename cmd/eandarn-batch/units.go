@@ -12,9 +12,11 @@ import (
 // file in mV or uV it trains on the data mapped into the model's normalized
 // units by an affine link estimated from a Tikhonov-2 reconstruction with
 // the default λ rule, and writes the reconstruction back in the file's
-// units; on normalized data it is the method itself.
+// units; on normalized data it is the method itself. The baseline's
+// warnings (its λ rules) go to log, marked as the baseline's, at the job's
+// -log-level.
 func pinnUnits(m inverse.Method, log *slog.Logger) (inverse.Method, error) {
-	base, err := reg.NewTikhonov(2, reg.Options{})
+	base, err := reg.NewTikhonov(2, reg.Options{Logger: log.With("step", "units link baseline (tikhonov2)")})
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,11 @@ func TestPinnUnitsRule(t *testing.T) {
 	if !strings.Contains(stderr, "assumes action-potential-like signals") {
 		t.Errorf("no warning about the AP prior in the log: %q", stderr)
 	}
+	// The baseline's own warning (GCV at the grid's end on this toy) goes
+	// to the job's log, marked, not to Go's default logger past -log-level.
+	if !strings.Contains(stderr, `level=WARN msg="GCV has its minimum at the smallest λ`) || !strings.Contains(stderr, `step="units link baseline (tikhonov2)"`) {
+		t.Errorf("the baseline's warning is not in the job's log: %q", stderr)
+	}
 	tik, _ := reg.NewTikhonov(2, reg.Options{})
 	base, err := tik.Solve(context.Background(), p)
 	if err != nil {
