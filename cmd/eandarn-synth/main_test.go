@@ -229,13 +229,27 @@ func TestBadInput(t *testing.T) {
 // mm: 0.19 mm across) is refused with the units named as the cause, not a
 // smaller -dt or a -refine of kilometres; the same size is a warning in an
 // import. -pace apex on a heart of the user's warns that the apex is a
-// guess (on ECGSim and the Utah heart it lies on the base); a node index,
-// or a heart-sized mesh, warns of nothing.
+// guess (on ECGSim and the Utah heart it lies on the base); a -pace x,y,z
+// that lies on the heart only read in -mesh-units (ECGSim's node 25 in
+// metres paced node 96) warns that the point is in mm; a node index, a
+// point in mm or a heart-sized mesh warns of nothing.
 func TestUnitsAndApexHints(t *testing.T) {
 	dir := t.TempDir()
 	base := smallCase(t, dir) // 20 mm sphere in an 80 mm one, -pace 0
 	with := func(kv ...string) []string { return withFlags(base, kv...) }
 	imp := importCase(t, dir)
+	// A 2 cm sphere 1.5 cm off the torso's centre: node 0 in cm read as mm
+	// lies near the centre, closest to another node.
+	shifted := geometry.Icosphere(2, 2)
+	for i := range shifted.Nodes {
+		shifted.Nodes[i][0] += 1.5
+	}
+	cmHeart := filepath.Join(dir, "cmheart.h5")
+	clitest.WriteMesh(t, cmHeart, shifted)
+	cmPoint := func(f float64) string { // node 0 of cmHeart in cm, times f
+		x := shifted.Nodes[0]
+		return fmt.Sprintf("%g,%g,%g", f*x[0], f*x[1], f*x[2])
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -252,6 +266,10 @@ func TestUnitsAndApexHints(t *testing.T) {
 		{"apex of the user's heart", with("-pace", "apex"), 0,
 			[]string{`level=WARN msg="-pace apex on a heart of your own`, "pace=52 x_mm="}, ""},
 		{"node index", base, 0, nil, "level=WARN"},
+		// The heart written in cm; node 0 given in cm instead of mm.
+		{"pacing point in the mesh's units", with("-heart", cmHeart, "-torso", writeScaled(t, dir, 8), "-mesh-units", "cm", "-pace", cmPoint(1)), 0,
+			[]string{`level=WARN msg="-pace x,y,z: the point is in mm`, "read in -mesh-units cm it would be 0 mm from node 0"}, ""},
+		{"pacing point in mm", with("-heart", cmHeart, "-torso", writeScaled(t, dir, 8), "-mesh-units", "cm", "-pace", cmPoint(10)), 0, nil, "level=WARN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := call(append(tc.args, "-out", filepath.Join(t.TempDir(), "run.h5"))...)

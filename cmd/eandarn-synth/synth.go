@@ -72,6 +72,9 @@ type geom struct {
 	// apexGuessed: -pace apex on a heart of the user's, whose apex is
 	// only guessed (geometry.Apex), logged.
 	apexGuessed bool
+	// paceUnitsHint says why a -pace x,y,z looks written in -mesh-units
+	// rather than mm ("" otherwise), logged.
+	paceUnitsHint string
 	// unitsHint says why the heart's size suggests other units ("" when
 	// it is heart-sized), logged and added to the simulation's refusals.
 	unitsHint string
@@ -87,6 +90,9 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	logRepairs(log, g)
 	if g.unitsHint != "" {
 		log.Warn("heart size: " + g.unitsHint)
+	}
+	if g.paceUnitsHint != "" {
+		log.Warn("-pace x,y,z: " + g.paceUnitsHint)
 	}
 	if g.apexGuessed {
 		x := g.heart.Nodes[g.pace]
@@ -319,6 +325,22 @@ func resolveGeometry(p params) (*geom, error) {
 		return nil, cli.BadInputf("-pace %s: %w", p.Pace, err)
 	}
 	g.apexGuessed = pc.Kind == ap.PaceApex && p.Heart != "default"
+	if f := meshScale[p.MeshUnits]; pc.Kind == ap.PacePoint && f != 1 {
+		// The point is in mm; one written in the mesh's units lands on
+		// the heart only once scaled.
+		scaled := ap.Pacing{Kind: ap.PacePoint, Point: pc.Point}
+		for d := range scaled.Point {
+			scaled.Point[d] *= f
+		}
+		dist := func(i int, x [3]float64) float64 {
+			y := g.heart.Nodes[i]
+			return math.Hypot(math.Hypot(y[0]-x[0], y[1]-x[1]), y[2]-x[2])
+		}
+		if j, err := scaled.Site(g.heart, 0); err == nil && j != g.pace && dist(j, scaled.Point) < dist(g.pace, pc.Point) {
+			g.paceUnitsHint = fmt.Sprintf("the point is in mm: it paces node %d, %.3g mm away; read in -mesh-units %s it would be %.3g mm from node %d (give it in mm if that is the site meant)",
+				g.pace, dist(g.pace, pc.Point), p.MeshUnits, dist(j, scaled.Point), j)
+		}
+	}
 	return g, nil
 }
 
