@@ -138,7 +138,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		prob.R = mat.NewDense(m, n, slices.Repeat([]float64{1 / float64(n)}, m*n))
 	}
 	if err := runfile.Validate(c.Out, prob); err != nil {
-		return nil, invalidInput(p, err)
+		return nil, invalidInput(p, ms, err)
 	}
 	if R == nil {
 		t0 := time.Now()
@@ -156,7 +156,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 		// The real BSPM, checked as the stand-in was (an all-zero truth
 		// gives an all-zero BSPM).
 		if err := runfile.Validate(c.Out, prob); err != nil {
-			return nil, invalidInput(p, err)
+			return nil, invalidInput(p, ms, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -175,8 +175,10 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 // invalidInput turns the run-file check's error about a dataset of the
 // file being made into bad input naming the flag and the file it came
 // from (-bspm FILE: want at least 5 frames …), not the output, which does
-// not exist yet; errors about anything else stay as they are.
-func invalidInput(p params, err error) error {
+// not exist yet; errors about anything else stay as they are. ms are the
+// frame times: -time values rounded in the file (1017.25 Hz written to
+// 1 µs) are not uniform, and -rate at their mean rate is the fix.
+func invalidInput(p params, ms []float64, err error) error {
 	var se *runfile.SchemaError
 	if !errors.As(err, &se) {
 		return cli.BadInput(err)
@@ -205,7 +207,11 @@ func invalidInput(p params, err error) error {
 	if !ok || se.Dataset == runfile.Leads && p.Leads == "" {
 		return cli.BadInput(err)
 	}
-	return cli.BadInputf("%s: want %s, got %s (dataset %s of the run file)", flag, se.Want, se.Got, se.Dataset)
+	fix := ""
+	if se.Dataset == runfile.Time && p.TimeFile != "" && len(ms) > 1 {
+		fix = fmt.Sprintf("; if the times are rounded, give -rate %.6g (their mean rate) instead of -time", 1000*float64(len(ms)-1)/(ms[len(ms)-1]-ms[0]))
+	}
+	return cli.BadInputf("%s: want %s, got %s (dataset %s of the run file)%s", flag, se.Want, se.Got, se.Dataset, fix)
 }
 
 // frameTimes returns the T frame times in ms: k·1000/rate, or -time.

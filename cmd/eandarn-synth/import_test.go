@@ -198,6 +198,13 @@ func TestImportBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "t1.csv"), []byte("100\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var rounded strings.Builder // 40 frames at 1017.25 Hz, written to 1 µs
+	for k := 0; k < 40; k++ {
+		fmt.Fprintf(&rounded, "%.3f\n", float64(k)*1000/1017.25)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rounded.csv"), []byte(rounded.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for name, m := range map[string]*mat.Dense{"short.npy": mat.NewDense(40, 40, nil), "r40.npy": mat.NewDense(40, 162, nil),
 		"one.npy": oneFrame, "zero.npy": mat.NewDense(162, 40, nil)} {
 		if err := npy.WriteDense(filepath.Join(dir, name), m); err != nil {
@@ -226,6 +233,7 @@ func TestImportBadInput(t *testing.T) {
 		// The run-file check's findings name the input they came from, not
 		// the run file that was not written (the Utah jacket's one frame).
 		{"one frame", withFlags(without("-truth"), "-bspm", filepath.Join(dir, "one.npy"), "-time", filepath.Join(dir, "t1.csv")), "-bspm " + filepath.Join(dir, "one.npy") + ": want at least 5 frames (columns), got 1"},
+		{"rounded times", with("-time", filepath.Join(dir, "rounded.csv")), "(dataset signals/time of the run file); if the times are rounded, give -rate 1017.2"},
 		{"forward of an all-zero truth", with("-bspm", "forward", "-truth", filepath.Join(dir, "zero.npy")), "-bspm forward (R·truth of -truth " + filepath.Join(dir, "zero.npy") + "): want an entry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
