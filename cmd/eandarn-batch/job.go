@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -106,6 +107,12 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	_, frames := p.BSPM.Dims()
 	log.Info("loaded", "in", c.In, "nodes", n, "leads", m0, "frames", frames, "truth", p.TruthU != nil, "seconds", tm.load)
 
+	// The default -noise is for synthetic data; on a recording it adds
+	// synthetic noise to the measured one unless asked for.
+	if c.Noise > 0 && !slices.Contains(c.given, "noise") && p.Attrs["units"] != "normalized" && p.Attrs["bspm"] == "" {
+		log.Warn("adding the default -noise to a measured recording, on top of its own noise: give -noise 0 to solve it as recorded",
+			"noise", c.Noise, "units", p.Attrs["units"])
+	}
 	// -noise is in the file's units: its ratio to the signal's size tells
 	// what it means (0.05 is 10% of the default dataset's rms, 1e-4 of the
 	// Utah sock's in uV).

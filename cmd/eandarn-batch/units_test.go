@@ -97,3 +97,42 @@ func TestPinnUnitsRule(t *testing.T) {
 		t.Errorf("mean reconstruction %g mV, want it in mV around the link's range %g…%g mV", mean, want.Offset, want.Offset+want.Scale)
 	}
 }
+
+// TestDefaultNoiseOnRecording: the default -noise on a measured recording
+// (mV or uV, signals not made as R·truth) warns that synthetic noise goes on
+// top of the measured; given on purpose, on synthetic data or on R·truth it
+// does not.
+func TestDefaultNoiseOnRecording(t *testing.T) {
+	dir := t.TempDir()
+	forward := mvProblem("")
+	forward.Attrs["bspm"] = "R·truth (-bspm forward)"
+	files := map[string]*inverse.Problem{"recording.h5": mvProblem(""), "normalized.h5": tinyProblem(), "forward.h5": forward}
+	for name, p := range files {
+		if err := runfile.Save(filepath.Join(dir, name), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const warning = "adding the default -noise to a measured recording"
+	for _, tc := range []struct {
+		name, in string
+		extra    []string
+		warn     bool
+	}{
+		{"recording, default noise", "recording.h5", nil, true},
+		{"recording, noise given", "recording.h5", []string{"-noise", "0.01"}, false},
+		{"recording, no noise", "recording.h5", []string{"-noise", "0"}, false},
+		{"synthetic", "normalized.h5", nil, false},
+		{"R·truth import", "forward.h5", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-in", filepath.Join(dir, tc.in), "-out", filepath.Join(t.TempDir(), "r.h5"), "-method", "tikhonov2", "-log-level", "warn"}, tc.extra...)
+			code, _, stderr := call(args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if got := strings.Contains(stderr, warning); got != tc.warn {
+				t.Errorf("warning %v, want %v: %s", got, tc.warn, stderr)
+			}
+		})
+	}
+}
