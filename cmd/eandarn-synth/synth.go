@@ -352,12 +352,7 @@ var heartSizeMM = [2]float64{20, 500}
 
 // diagonal returns the diagonal of m's axis-aligned bounding box.
 func diagonal(m *mesh.Mesh) float64 {
-	lo, hi := m.Nodes[0], m.Nodes[0]
-	for _, x := range m.Nodes {
-		for d := range 3 {
-			lo[d], hi[d] = min(lo[d], x[d]), max(hi[d], x[d])
-		}
-	}
+	lo, hi := m.Bounds()
 	return math.Hypot(math.Hypot(hi[0]-lo[0], hi[1]-lo[1]), hi[2]-lo[2])
 }
 

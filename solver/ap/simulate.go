@@ -89,7 +89,7 @@ func (pc Pacing) Site(heart *mesh.Mesh, n int) (int, error) {
 		// A point in a cavity or a little off the surface is paced at its
 		// nearest node; one well outside the heart's bounding box is a
 		// mistake (other units, another frame of reference), not a site.
-		lo, hi := bounds(heart.Nodes)
+		lo, hi := heart.Bounds()
 		diag := math.Sqrt(dist2(lo, hi))
 		if out := outside(pc.Point, lo, hi); out > farOutside*diag {
 			return 0, fmt.Errorf("ap: pacing point (%g, %g, %g) mm lies %.3g mm outside the heart's bounding box [%g, %g]×[%g, %g]×[%g, %g] mm (its nearest node %d is %.3g mm away); want a point on or near the heart",
@@ -103,18 +103,6 @@ func (pc Pacing) Site(heart *mesh.Mesh, n int) (int, error) {
 // farOutside is how far, as a fraction of the diagonal of the heart's
 // bounding box, a pacing point may lie outside that box.
 const farOutside = 0.1
-
-// bounds returns the corners of the axis-aligned bounding box of nodes.
-func bounds(nodes [][3]float64) (lo, hi [3]float64) {
-	lo = [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
-	hi = [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
-	for _, x := range nodes {
-		for d := range 3 {
-			lo[d], hi[d] = math.Min(lo[d], x[d]), math.Max(hi[d], x[d])
-		}
-	}
-	return lo, hi
-}
 
 // outside returns the distance from p to the box [lo, hi] (0 inside).
 func outside(p, lo, hi [3]float64) float64 {

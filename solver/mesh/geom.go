@@ -140,3 +140,15 @@ func unit(a [3]float64) [3]float64 {
 func cross(a, b [3]float64) [3]float64 {
 	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
 }
+
+// Bounds returns the corners of the axis-aligned bounding box of m's nodes.
+func (m *Mesh) Bounds() (lo, hi [3]float64) {
+	lo = [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
+	hi = [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+	for _, x := range m.Nodes {
+		for d := range 3 {
+			lo[d], hi[d] = math.Min(lo[d], x[d]), math.Max(hi[d], x[d])
+		}
+	}
+	return lo, hi
+}
