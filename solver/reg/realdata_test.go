@@ -106,8 +106,8 @@ func TestMeasuredQRS(t *testing.T) {
 		t.Fatal(err)
 	}
 	sv := st.Values
-	t.Logf("STRE: λs %.3g λt %.3g w %g, scale %.3g, GCV's ‖U‖ %.3g× the Tikhonov one (rejected %g), range %.1f× the measured one",
-		sv["lambda_s"], sv["lambda_t"], sv["window"], sv["lambda_tikhonov"], sv["gcv_norm_ratio"], sv["gcv_rejected"], span(st.U)/measured)
+	t.Logf("STRE: λs %.3g λt %.3g w %g, scale %.3g, ‖U‖ of GML's minimum %.3g× the Tikhonov one, of GCV's %.3g× (rejected %g), range %.1f× the measured one",
+		sv["lambda_s"], sv["lambda_t"], sv["window"], sv["lambda_tikhonov"], sv["gml_norm_ratio"], sv["gcv_norm_ratio"], sv["rejected"], span(st.U)/measured)
 	if sv["lambda_tikhonov"] != v["lambda"] {
 		t.Errorf("STRE grids centred on λ %.3g, not on the default Tikhonov λ %.3g", sv["lambda_tikhonov"], v["lambda"])
 	}

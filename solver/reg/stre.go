@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/kernels"
@@ -31,25 +33,37 @@ import (
 // solved in closed form with A = RᵀR + λs²LᵀL = Q diag(a) Qᵀ (one symmetric
 // eigen-decomposition in space per λs) and M_w = P diag(μ) Pᵀ (one in time
 // per w): U = Q [ (Qᵀ Rᵀ Y P)_ij / (a_i + 2λt² μ_j) ] Pᵀ. For fixed (λs, w)
-// every λt costs one m x n x T product (for the GCV residual).
+// every λt costs one m x n x T product (for the residual) and O(nT)
+// logarithms (for GML's determinant).
 //
-// (λs, λt, w) minimize the GCV function
+// (λs, λt, w) minimize, by default, the generalized maximum-likelihood
+// (GML) function of the Gaussian model the penalty defines (evaluator.gml;
+// Wahba 1985):
+//
+//	M = mT log(yᵀ(I − H)y / (mT)) − log det⁺(I − H),
+//
+// and with Select "gcv" the GCV function
 //
 //	G = (‖Y − RU‖_F² / (mT)) / (1 − tr H / (mT))²,  tr H = Σ_ij ‖R q_i‖² / (a_i + 2λt² μ_j),
 //
-// H being the influence matrix of the whole recording (mT x mT). With
+// H being the influence matrix of the whole recording (mT x mT). Both are
+// computed at every grid point and recorded. GML is the default because
+// GCV is flat in λs far below its statistical resolution and takes λt
+// about 3 times the RE-optimal one (README "Which λ rule, and why"):
+// on three pacing sites of the Utah heart it drifted to the λs grid's end,
+// where STRE is worse than Tikhonov-2, while GML's λs stays put. With
 // Select "guarded" (the default) the minimum is taken over the points
 // whose reconstruction is at most GuardNormRatio times the Tikhonov one
 // (same L, same rule), the check the Tikhonov rule applies against the
-// L-curve: on measured data GCV fits modelling error with a temporal term
-// as readily as without one.
+// L-curve: on measured data a criterion fits modelling error with a
+// temporal term as readily as without one.
 type STRE struct {
 	opts Options
 }
 
 // NewSTRE returns STRE with the given options (LambdaS, LambdaT, Window
-// fixed when non-zero; the others chosen by GCV, guarded by default: Select
-// must be empty, "guarded" or "gcv").
+// fixed when non-zero; the others chosen by guarded GML by default, or by
+// plain GCV: Select must be empty, "guarded" or "gcv").
 func NewSTRE(opts Options) (*STRE, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -84,11 +98,12 @@ func (s *STRE) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result, 
 // temporal term takes over part of the smoothing, so λs reaches further
 // down than up; λt spans the range where 2λt²μ_j crosses the spatial
 // eigenvalues a_i that matter. The λs grid is searched exhaustively, not by
-// descent: GCV is not unimodal in λs (on the small problem of
+// descent: the criteria need not be unimodal in λs (GCV is not (on the small problem of
 // TestSTREAutomatic it has local minima at 10⁻²λ₂, RE 0.83, and at λ₂,
 // RE 0.19, the latter global). On the default dataset GCV is very flat in
 // λs (relative spread 1e-5 over two decades) with its minimum near
-// 10^-1.3 λ₂, inside the grid.
+// 10^-1.3 λ₂, inside the grid; GML's minimum lies near 10^-1.25 λ₂ on every
+// case of the study (README).
 var (
 	streSpaceDecades = [2]float64{-2, 0}
 	streTimeDecades  = [2]float64{-2.5, 1.5}
@@ -97,13 +112,15 @@ var (
 // SolveSTRE solves the STRE problem for Y (m x T) with spatial operator l
 // (n x n). Free parameters are searched exhaustively on grids around λ₂
 // (see streSpaceDecades), then the best λt is refined by golden section.
-// Result.Values: lambda_s, lambda_t, window, gcv, residual_norm,
-// noise_estimate, lambda_tikhonov (the scale λ₂), lambda_s_gcv,
-// lambda_t_gcv, window_gcv (the plain GCV minimum on the grid),
-// gcv_norm_ratio (its ‖U‖ over the Tikhonov reconstruction's), gcv_rejected,
-// and every value of the Tikhonov choice prefixed tikhonov_ (its λ by every
-// rule, lambda_disagreement, ...). Result.Series: lambda_s_grid,
-// lambda_t_grid, window_grid, and gcv and solution_norm over the grid,
+// Result.Values: lambda_s, lambda_t, window, gcv and gml (at the pick),
+// residual_norm, noise_estimate, lambda_tikhonov (the scale λ₂),
+// lambda_s_gcv, lambda_t_gcv, window_gcv and lambda_s_gml, lambda_t_gml,
+// window_gml (each criterion's plain minimum on the grid), gcv_norm_ratio
+// and gml_norm_ratio (their ‖U‖ over the Tikhonov reconstruction's),
+// rejected (1 when the guard replaced the rule's minimum), and every value
+// of the Tikhonov choice prefixed tikhonov_ (its λ by every rule,
+// lambda_disagreement, ...). Result.Series: lambda_s_grid, lambda_t_grid,
+// window_grid, and gcv, gml and solution_norm over the grid,
 // flattened in the order [λs][w][λt] (NaN where a window does not fit T).
 func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, opts Options) (*inverse.Result, error) {
 	o, err := opts.withDefaults()
@@ -163,7 +180,13 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 
 	rtr := &mat.Dense{}
 	var ltl *mat.SymDense
-	if err := await(ctx, func() error { rtr.Mul(r.T(), r); ltl = gram(l); return nil }); err != nil {
+	var ell []float64
+	if err := await(ctx, func() (err error) {
+		rtr.Mul(r.T(), r)
+		ltl = gram(l)
+		ell, err = nullClipped(ltl)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	times := make([]*timeFactor, len(windows))
@@ -176,26 +199,33 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		}
 	}
 
-	// The sweep: GCV and the solution norm ‖U‖_F = ‖Ũ‖_F (Q, P orthogonal)
-	// at every grid point, flattened [λs][w][λt]; NaN where the window does
-	// not fit. The guard's size limit is known before the sweep, so the
-	// GCV minimum over all points and over the admissible ones are tracked
-	// as it goes, each with its factors.
+	// The sweep: GCV, GML and the solution norm ‖U‖_F = ‖Ũ‖_F (Q, P
+	// orthogonal) at every grid point, flattened [λs][w][λt]; NaN where the
+	// window does not fit. The guard's size limit is known before the
+	// sweep, so the minima of each criterion over all points and the rule's
+	// over the admissible ones are tracked as it goes, each with its
+	// factors.
 	size := len(lsGrid) * len(windows) * len(ltGrid)
-	gcvGrid, normGrid := make([]float64, size), make([]float64, size)
+	gcvGrid, gmlGrid, normGrid := make([]float64, size), make([]float64, size), make([]float64, size)
 	for i := range gcvGrid {
-		gcvGrid[i], normGrid[i] = math.NaN(), math.NaN()
+		gcvGrid[i], gmlGrid[i], normGrid[i] = math.NaN(), math.NaN(), math.NaN()
 	}
 	var limit float64 // 0: no guard
 	if o.Select == SelectGuarded && refNorm > 0 {
 		limit = GuardNormRatio * refNorm
+	}
+	// The rule's criterion: GML for "guarded", GCV for "gcv".
+	crit, critName := gmlGrid, "GML"
+	if o.Select == SelectGCV {
+		crit, critName = gcvGrid, "GCV"
 	}
 	type point struct {
 		index int
 		sp    *spaceFactor
 		tm    *timeFactor
 	}
-	all, admissible := point{index: -1}, point{index: -1}
+	allGCV, allGML, admissible := point{index: -1}, point{index: -1}, point{index: -1}
+	lower := func(grid []float64, k int, p point) bool { return p.index < 0 || grid[k] < grid[p.index] }
 	// The n x n eigen-decompositions run serially inside gonum, while the
 	// (w, λt) sweeps are parallel matrix products: a producer goroutine
 	// factorizes the next λs while the current one is swept.
@@ -222,12 +252,12 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 	})
 	rep := progress.FromContext(ctx)
 	swept := func(is, iw int) { // one update per (λs, w): its λt sweep, done or skipped
-		best := math.Inf(1) // the GCV of the point the search would take so far
+		best := math.Inf(1) // the criterion of the point the search would take so far
 		if admissible.index >= 0 {
-			best = gcvGrid[admissible.index]
+			best = crit[admissible.index]
 		}
 		rep.Report(progress.Update{Stage: "stre search", Done: int64((is*len(windows) + iw + 1) * len(ltGrid)),
-			Total: int64(len(gcvGrid)), Unit: "point", Values: []progress.Value{{Name: "best_gcv", Value: best}}})
+			Total: int64(len(gcvGrid)), Unit: "point", Values: []progress.Value{{Name: "best_" + strings.ToLower(critName), Value: best}}})
 	}
 	for is := range lsGrid {
 		// Waiting on ctx too: one factorization takes seconds and cannot
@@ -257,23 +287,31 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 				continue
 			}
 			base := (is*len(windows) + iw) * len(ltGrid)
-			ev := newEvaluator(f.sp, tm)
+			ev := newEvaluator(f.sp, tm, ell)
 			for it, lt := range ltGrid {
 				k := base + it
-				gcvGrid[k], _ = ev.gcv(lt)
+				gcvGrid[k], gmlGrid[k], _ = ev.criteria(lt)
 				normGrid[k] = mat.Norm(ev.ut, 2)
-				if all.index < 0 || gcvGrid[k] < gcvGrid[all.index] {
-					all = point{k, f.sp, tm}
+				here := point{k, f.sp, tm}
+				if lower(gcvGrid, k, allGCV) {
+					allGCV = here
 				}
-				if (limit == 0 || normGrid[k] <= limit) && (admissible.index < 0 || gcvGrid[k] < gcvGrid[admissible.index]) {
-					admissible = point{k, f.sp, tm}
+				if lower(gmlGrid, k, allGML) {
+					allGML = here
+				}
+				if (limit == 0 || normGrid[k] <= limit) && lower(crit, k, admissible) {
+					admissible = here
 				}
 			}
 			swept(is, iw)
 		}
 	}
-	if all.index < 0 {
+	if allGCV.index < 0 {
 		return nil, inverse.InputError(fmt.Errorf("reg: STRE: no window in %v fits %d frames", windows, tf))
+	}
+	all := allGML
+	if o.Select == SelectGCV {
+		all = allGCV
 	}
 	pick, rejected := all, false
 	if limit > 0 && normGrid[all.index] > limit {
@@ -284,46 +322,58 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		}
 	}
 	is, iw, it := pick.index/(len(windows)*len(ltGrid)), (pick.index/len(ltGrid))%len(windows), pick.index%len(ltGrid)
-	ev := newEvaluator(pick.sp, pick.tm)
+	ev := newEvaluator(pick.sp, pick.tm, ell)
+	criterion := func(x float64) float64 {
+		g, ml, _ := ev.criteria(x)
+		if o.Select == SelectGCV {
+			return g
+		}
+		return ml
+	}
 	lt := ltGrid[it]
 	if len(ltGrid) > 1 {
 		a, b := bracket(ltGrid, it)
-		// 1e-3 in log λt: GCV is flat at its minimum, finer is wasted work.
-		refined := goldenMin(func(x float64) float64 { g, _ := ev.gcv(x); return g }, a, b, 1e-3)
+		// 1e-3 in log λt: both criteria are flat at their minimum, finer is
+		// wasted work.
+		refined := goldenMin(criterion, a, b, 1e-3)
 		// The refinement stays inside the guard's size limit.
-		if ev.gcv(refined); !rejected || mat.Norm(ev.ut, 2) <= limit {
+		if criterion(refined); !rejected || mat.Norm(ev.ut, 2) <= limit {
 			lt = refined
 		}
 	}
-	g, res2 := ev.gcv(lt)
+	g, ml, res2 := ev.criteria(lt)
 
+	at := func(p point) (ls, w, lt float64) {
+		return lsGrid[p.index/(len(windows)*len(ltGrid))], float64(windows[(p.index/len(ltGrid))%len(windows)]), ltGrid[p.index%len(ltGrid)]
+	}
 	values := map[string]float64{
 		"lambda_s":        lsGrid[is],
 		"lambda_t":        lt,
 		"window":          float64(windows[iw]),
 		"gcv":             g,
+		"gml":             ml,
 		"residual_norm":   math.Sqrt(res2),
 		"lambda_tikhonov": scale,
 		"noise_estimate":  NoiseEstimate(y),
 	}
 	if size > 1 {
-		values["lambda_s_gcv"] = lsGrid[all.index/(len(windows)*len(ltGrid))]
-		values["window_gcv"] = float64(windows[(all.index/len(ltGrid))%len(windows)])
-		values["lambda_t_gcv"] = ltGrid[all.index%len(ltGrid)]
+		values["lambda_s_gcv"], values["window_gcv"], values["lambda_t_gcv"] = at(allGCV)
+		values["lambda_s_gml"], values["window_gml"], values["lambda_t_gml"] = at(allGML)
 	}
 	if refNorm > 0 {
-		values["gcv_norm_ratio"] = normGrid[all.index] / refNorm
-		values["gcv_rejected"] = 0
+		values["gcv_norm_ratio"] = normGrid[allGCV.index] / refNorm
+		values["gml_norm_ratio"] = normGrid[allGML.index] / refNorm
+		values["rejected"] = 0
 		if rejected {
-			values["gcv_rejected"] = 1
+			values["rejected"] = 1
 		}
 	}
 	for k, v := range tik {
 		values["tikhonov_"+k] = v
 	}
 	if rejected {
-		o.logger().Warn("STRE: GCV's (λs, λt, w) rejected: its reconstruction is much larger than the Tikhonov one, so GCV fitted correlated noise or modelling error; searching below the size limit",
-			"norm_ratio", values["gcv_norm_ratio"], "limit", GuardNormRatio)
+		o.logger().Warn("STRE: the "+critName+" minimum's (λs, λt, w) rejected: its reconstruction is much larger than the Tikhonov one, so it fitted correlated noise or modelling error; searching below the size limit",
+			"norm_ratio", normGrid[all.index]/refNorm, "limit", GuardNormRatio)
 	}
 
 	wf := make([]float64, len(windows))
@@ -338,6 +388,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 			"lambda_t_grid": ltGrid,
 			"window_grid":   wf,
 			"gcv":           gcvGrid,
+			"gml":           gmlGrid,
 			"solution_norm": normGrid,
 		},
 		Config: map[string]any{
@@ -351,6 +402,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 			"lambda_s_decades":   slices.Clone(streSpaceDecades[:]),
 			"lambda_t_decades":   slices.Clone(streTimeDecades[:]),
 			"select":             o.Select,
+			"criterion":          strings.ToLower(critName),
 			"guard_norm_ratio":   GuardNormRatio,
 		},
 	}, nil
@@ -385,6 +437,7 @@ func decadeGrid(scale float64, d [2]float64, size int) []float64 {
 // spaceFactor is A = RᵀR + λs²LᵀL = Q diag(a) Qᵀ with Ω = RQ and the
 // squared column norms ‖R q_i‖² that enter tr H.
 type spaceFactor struct {
+	ls       float64
 	q, omega *mat.Dense
 	a, rq2   []float64
 }
@@ -401,7 +454,7 @@ func newSpaceFactor(r, rtr *mat.Dense, ltl *mat.SymDense, ls float64) (*spaceFac
 	if ok := eig.Factorize(a, true); !ok {
 		return nil, fmt.Errorf("reg: STRE: eigen-decomposition of RᵀR + λs²LᵀL (λs %g) did not converge", ls)
 	}
-	sp := &spaceFactor{q: &mat.Dense{}, omega: &mat.Dense{}, a: eig.Values(nil)}
+	sp := &spaceFactor{ls: ls, q: &mat.Dense{}, omega: &mat.Dense{}, a: eig.Values(nil)}
 	eig.VectorsTo(sp.q)
 	sp.omega.Mul(r, sp.q)
 	sp.rq2 = make([]float64, n)
@@ -440,9 +493,7 @@ func newTimeFactor(y *mat.Dense, w int) (*timeFactor, error) {
 	}
 	tm := &timeFactor{p: &mat.Dense{}, yp: &mat.Dense{}, mu: eig.Values(nil)}
 	eig.VectorsTo(tm.p)
-	for j, v := range tm.mu { // M_w is PSD: clip rounding below zero
-		tm.mu[j] = math.Max(v, 0)
-	}
+	tm.mu = nullClippedValues(tm.mu)
 	tm.yp.Mul(y, tm.p)
 	return tm, nil
 }
@@ -451,17 +502,18 @@ func newTimeFactor(y *mat.Dense, w int) (*timeFactor, error) {
 type evaluator struct {
 	sp   *spaceFactor
 	tm   *timeFactor
+	ell  []float64  // eigenvalues of LᵀL, those of its null space set to 0
 	shat *mat.Dense // Qᵀ Rᵀ Y P, n x T
 	ut   *mat.Dense // Ũ buffer
-	fit  *mat.Dense // Ω Ũ buffer
+	fit  *mat.Dense // YP − Ω Ũ buffer
 }
 
-func newEvaluator(sp *spaceFactor, tm *timeFactor) *evaluator {
+func newEvaluator(sp *spaceFactor, tm *timeFactor, ell []float64) *evaluator {
 	shat := &mat.Dense{}
 	shat.Mul(sp.omega.T(), tm.yp)
 	n, tf := shat.Dims()
 	m, _ := sp.omega.Dims()
-	return &evaluator{sp: sp, tm: tm, shat: shat, ut: mat.NewDense(n, tf, nil), fit: mat.NewDense(m, tf, nil)}
+	return &evaluator{sp: sp, tm: tm, ell: ell, shat: shat, ut: mat.NewDense(n, tf, nil), fit: mat.NewDense(m, tf, nil)}
 }
 
 // coefficients fills ut with Ũ_ij = Ŝ_ij / (a_i + 2λt² μ_j) and returns tr H.
@@ -481,16 +533,55 @@ func (e *evaluator) coefficients(lt float64) float64 {
 	return tr
 }
 
-// gcv returns G(λt) and the squared residual ‖Y − RU‖_F² (= ‖YP − ΩŨ‖_F²,
-// P orthogonal).
-func (e *evaluator) gcv(lt float64) (float64, float64) {
+// criteria returns, for λt, the GCV function G, the GML function M (see
+// gml) and the squared residual ‖Y − RU‖_F² (= ‖YP − ΩŨ‖_F², P
+// orthogonal).
+func (e *evaluator) criteria(lt float64) (g, ml, res2 float64) {
 	tr := e.coefficients(lt)
 	e.fit.Mul(e.sp.omega, e.ut)
 	e.fit.Sub(e.tm.yp, e.fit)
-	res2 := math.Pow(mat.Norm(e.fit, 2), 2)
+	res2 = math.Pow(mat.Norm(e.fit, 2), 2)
 	m, tf := e.fit.Dims()
 	mt := float64(m * tf)
-	return res2 / mt / math.Pow(1-tr/mt, 2), res2
+	// yᵀ(I − H)y = ⟨Y, Y − RU⟩_F = ⟨YP, YP − ΩŨ⟩_F.
+	var quad float64
+	yp, fit := e.tm.yp.RawMatrix(), e.fit.RawMatrix()
+	for i := 0; i < m; i++ {
+		quad += floats.Dot(yp.Data[i*yp.Stride:i*yp.Stride+tf], fit.Data[i*fit.Stride:i*fit.Stride+tf])
+	}
+	return res2 / mt / math.Pow(1-tr/mt, 2), e.gml(lt, quad, mt), res2
+}
+
+// gml returns the generalized maximum-likelihood function (Wahba 1985) of
+// the STRE prior, −2 log p(Y) with the noise variance profiled out, up to a
+// constant:
+//
+//	M = N log(yᵀ(I − H)y / N) − log det⁺(I − H),  N = mT,
+//
+// for y = vec Y = R u + e, e ~ N(0, σ²I), u ~ N(0, σ² B⁻¹) with the STRE
+// penalty B = λs² LᵀL ⊗ I + 2λt² I ⊗ M_w. Then y ~ N(0, σ²(I − H)⁻¹) and,
+// by the determinant lemma, det(I − H) = det B / det(RᵀR ⊗ I + B) =
+// Π_kj (λs² ℓ_k + 2λt² μ_j) / Π_ij (a_i + 2λt² μ_j) (ℓ_k the eigenvalues of
+// LᵀL; B and RᵀR ⊗ I + B are diagonal in the bases that diagonalize LᵀL,
+// A and M_w). The pairs where B vanishes (a constant in space and time
+// when L annihilates constants) are the prior's improper directions, left
+// out of det⁺ as in GML: their factor in det(RᵀR ⊗ I + B) tends to a
+// constant, which does not depend on (λs, λt, w).
+func (e *evaluator) gml(lt, quad, mt float64) float64 {
+	c := 2 * lt * lt
+	ls2 := e.sp.ls * e.sp.ls
+	var logdet float64
+	for _, mu := range e.tm.mu {
+		for _, l := range e.ell {
+			if b := ls2*l + c*mu; b > 0 {
+				logdet += math.Log(b)
+			}
+		}
+		for _, a := range e.sp.a {
+			logdet -= math.Log(a + c*mu)
+		}
+	}
+	return mt*math.Log(quad/mt) - logdet
 }
 
 // solution returns U = Q Ũ Pᵀ for λt.
@@ -499,4 +590,27 @@ func (e *evaluator) solution(lt float64) *mat.Dense {
 	u := &mat.Dense{}
 	u.Product(e.sp.q, e.ut, e.tm.p.T())
 	return u
+}
+
+// nullClipped returns the eigenvalues of the PSD matrix s with those of its
+// null space (below 1e-10 of the largest: rounding) set to exactly 0, which
+// the GML determinant leaves out.
+func nullClipped(s *mat.SymDense) ([]float64, error) {
+	var eig mat.EigenSym
+	if ok := eig.Factorize(s, false); !ok {
+		return nil, fmt.Errorf("reg: STRE: eigenvalues of LᵀL did not converge")
+	}
+	return nullClippedValues(eig.Values(nil)), nil
+}
+
+// nullClippedValues sets the values below 1e-10 of the largest to 0, in
+// place (PSD eigenvalues: the rest is rounding around a null space).
+func nullClippedValues(v []float64) []float64 {
+	top := slices.Max(v)
+	for i, x := range v {
+		if x < 1e-10*top {
+			v[i] = 0
+		}
+	}
+	return v
 }

@@ -98,28 +98,12 @@ func TestSTREMatchesConjugateGradients(t *testing.T) {
 	}
 }
 
-// TestSTREGCVMatchesInfluenceMatrix checks the closed-form trace and
-// residual against the explicit mT x mT influence matrix of the stacked
-// system (I_T ⊗ (RᵀR + λs²LᵀL) + 2λt² M_w ⊗ I_n) vec U = vec RᵀY.
-func TestSTREGCVMatchesInfluenceMatrix(t *testing.T) {
-	const m, n, tf, w, ls, lt = 12, 15, 6, 2, 0.2, 0.1
-	r, _, y := smallProblem(m, n, tf, 1e-2, 7)
-	l := pathOperator(t, 2, n)
-	var rtr mat.Dense
-	rtr.Mul(r.T(), r)
-	sp, err := newSpaceFactor(r, &rtr, gram(l), ls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := newTimeFactor(y, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := newEvaluator(sp, tm)
-	_, res2 := ev.gcv(lt)
-	tr := ev.coefficients(lt)
-
-	// Explicit: column j of the big operator is G applied to the unit U.
+// explicitInfluence returns the mT x mT influence matrix H of the stacked
+// STRE system (I_T ⊗ (RᵀR + λs²LᵀL) + 2λt² M_w ⊗ I_n) vec U = vec RᵀY,
+// column by column from streGradient, and vec Y.
+func explicitInfluence(t *testing.T, r *mat.Dense, l *sparse.CSR, y *mat.Dense, ls, lt float64, w int) (*mat.Dense, *mat.VecDense) {
+	m, n := r.Dims()
+	_, tf := y.Dims()
 	big := mat.NewDense(n*tf, n*tf, nil)
 	ld := l.Dense()
 	for k := 0; k < n*tf; k++ {
@@ -143,15 +127,79 @@ func TestSTREGCVMatchesInfluenceMatrix(t *testing.T) {
 	for q := 0; q < m*tf; q++ {
 		vecY.SetVec(q, y.At(q%m, q/m))
 	}
-	var fit mat.VecDense
-	fit.MulVec(&h, vecY)
-	fit.SubVec(vecY, &fit)
-	wantRes2 := mat.Dot(&fit, &fit)
-	if got, want := tr, mat.Trace(&h); math.Abs(got-want) > 1e-9*want {
-		t.Errorf("tr H %.12g, explicit %.12g", got, want)
+	return &h, vecY
+}
+
+// TestSTRECriteriaMatchInfluenceMatrix checks the closed-form trace,
+// residual and GML function against the explicit influence matrix: GML's
+// yᵀ(I − H)y and log det⁺(I − H) (the product of the non-zero eigenvalues;
+// it differs from the closed form by a constant, log det(ZᵀRᵀRZ) for Z
+// the prior's null space, so differences between two parameter points are
+// compared).
+func TestSTRECriteriaMatchInfluenceMatrix(t *testing.T) {
+	const m, n, tf, w = 12, 15, 6, 2
+	r, _, y := smallProblem(m, n, tf, 1e-2, 7)
+	l := pathOperator(t, 2, n)
+	var rtr mat.Dense
+	rtr.Mul(r.T(), r)
+	ltl := gram(l)
+	ell, err := nullClipped(ltl)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if math.Abs(res2-wantRes2) > 1e-9*wantRes2 {
-		t.Errorf("residual² %.12g, explicit %.12g", res2, wantRes2)
+	tm, err := newTimeFactor(y, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gmls, explicit []float64
+	for _, p := range []struct{ ls, lt float64 }{{0.2, 0.1}, {0.05, 0.4}} {
+		sp, err := newSpaceFactor(r, &rtr, ltl, p.ls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := newEvaluator(sp, tm, ell)
+		_, ml, res2 := ev.criteria(p.lt)
+		tr := ev.coefficients(p.lt)
+
+		h, vecY := explicitInfluence(t, r, l, y, p.ls, p.lt, w)
+		var fit mat.VecDense
+		fit.MulVec(h, vecY)
+		fit.SubVec(vecY, &fit)
+		wantRes2 := mat.Dot(&fit, &fit)
+		if got, want := tr, mat.Trace(h); math.Abs(got-want) > 1e-9*want {
+			t.Errorf("(λs %g, λt %g): tr H %.12g, explicit %.12g", p.ls, p.lt, got, want)
+		}
+		if math.Abs(res2-wantRes2) > 1e-9*wantRes2 {
+			t.Errorf("(λs %g, λt %g): residual² %.12g, explicit %.12g", p.ls, p.lt, res2, wantRes2)
+		}
+		// I − H is symmetric; its zero eigenvalues are the prior's null
+		// space seen through R.
+		ih := mat.NewSymDense(m*tf, nil)
+		for i := 0; i < m*tf; i++ {
+			for j := i; j < m*tf; j++ {
+				d := -(h.At(i, j) + h.At(j, i)) / 2
+				if i == j {
+					d++
+				}
+				ih.SetSym(i, j, d)
+			}
+		}
+		var eig mat.EigenSym
+		if !eig.Factorize(ih, false) {
+			t.Fatal("eigenvalues of I − H")
+		}
+		var logdet float64
+		for _, v := range eig.Values(nil) {
+			if v > 1e-9 {
+				logdet += math.Log(v)
+			}
+		}
+		nt := float64(m * tf)
+		gmls = append(gmls, ml)
+		explicit = append(explicit, nt*math.Log(mat.Dot(vecY, &fit)/nt)-logdet)
+	}
+	if got, want := gmls[1]-gmls[0], explicit[1]-explicit[0]; math.Abs(got-want) > 1e-7*math.Max(math.Abs(want), 1) {
+		t.Errorf("GML difference between the points %.10g, explicit %.10g", got, want)
 	}
 }
 
@@ -169,9 +217,10 @@ func TestWindowLaplacian(t *testing.T) {
 	}
 }
 
-// TestSTREAutomatic checks the GCV search: the pick is the grid optimum
-// (refined in λt), the grid is reported, and on a problem smooth in time
-// STRE beats Tikhonov with the same L, both by GCV.
+// TestSTREAutomatic checks the default search: the pick is the grid's GML
+// optimum (refined in λt), both criteria's grids are reported, and on a
+// problem smooth in time STRE beats Tikhonov with the same L (by its
+// default rule).
 func TestSTREAutomatic(t *testing.T) {
 	const m, n, tf, sigma = 30, 40, 40, 3e-2
 	r, u, y := smallProblem(m, n, tf, sigma, 8)
@@ -185,17 +234,27 @@ func TestSTREAutomatic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := st.Series["gcv"]
-	if want := 7 * 4 * 10; len(g) != want {
-		t.Fatalf("gcv grid has %d values, want %d", len(g), want)
+	for _, crit := range []string{"gcv", "gml"} {
+		g := st.Series[crit]
+		if want := 7 * 4 * 10; len(g) != want {
+			t.Fatalf("%s grid has %d values, want %d", crit, len(g), want)
+		}
+		for k, v := range g {
+			if fits := (k/10)%4 != 3; fits == math.IsNaN(v) {
+				t.Errorf("grid entry %d: %s %g (window %d of 4, NaN expected only for the window longer than T)", k, crit, v, (k/10)%4)
+			}
+		}
 	}
-	for k, v := range g {
-		if fits := (k/10)%4 != 3; fits == math.IsNaN(v) {
-			t.Errorf("grid entry %d: GCV %g (window %d of 4, NaN expected only for the window longer than T)", k, v, (k/10)%4)
+	// The rule (guarded GML; the guard does not bind here) picks the GML
+	// minimum of the grid, refined in λt, so no grid point is lower.
+	for _, v := range st.Series["gml"] {
+		if v < st.Values["gml"]-1e-9*math.Abs(st.Values["gml"]) {
+			t.Errorf("grid GML %.10g below the pick's %.10g", v, st.Values["gml"])
 		}
-		if v < st.Values["gcv"]*(1-1e-12) {
-			t.Errorf("grid GCV %.6g below the pick's %.6g", v, st.Values["gcv"])
-		}
+	}
+	if st.Values["rejected"] != 0 || st.Values["lambda_s"] != st.Values["lambda_s_gml"] || st.Values["window"] != st.Values["window_gml"] {
+		t.Errorf("the pick (λs %g, w %g, rejected %g) is not GML's grid minimum (λs %g, w %g)",
+			st.Values["lambda_s"], st.Values["window"], st.Values["rejected"], st.Values["lambda_s_gml"], st.Values["window_gml"])
 	}
 	reS, reT := relDiff(st.U, u), relDiff(tk.U, u)
 	t.Logf("STRE RE %.4f (λs %.3g λt %.3g w %g), Tikhonov-L RE %.4f (λ %.3g)",
