@@ -239,6 +239,9 @@ func (c *config) validateHTML(times, nodes string) error {
 		out = filepath.Join(c.HTML, out)
 	} else {
 		c.files = splitList(c.HTML)
+		if len(c.files) == 0 {
+			return cli.BadInputf("-html %q: want a folder of result files or a comma-separated list of them", c.HTML)
+		}
 		for _, f := range c.files {
 			if st, err := os.Stat(f); err != nil || st.IsDir() {
 				return cli.BadInputf("-html %s: %s is not a folder or a result file", c.HTML, f)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -366,7 +367,7 @@ func craftCheckpoint(w *work, edit func(c *ck)) {
 
 // TestCorpus runs every case and asserts the refusal contract.
 func TestCorpus(t *testing.T) {
-	for _, c := range append(corpus(), degenerateCases()...) {
+	for _, c := range slices.Concat(corpus(), degenerateCases(), operatorCases()) {
 		t.Run(fmt.Sprintf("%02d_%s", c.defect, c.name), func(t *testing.T) {
 			w := newWork(t)
 			args := c.setup(w)
