@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/io/resultfile"
 )
@@ -60,6 +62,21 @@ func listResults(dir string) ([]string, error) {
 		files = append(files, path)
 	}
 	return files, nil
+}
+
+// reconstruction returns reconstruction/u of the result file f read from
+// path, refusing a file without one (not an eandarn-batch result) and one
+// whose reconstruction (u, an ensemble's u_std, the time axis) holds a
+// value that is not finite: drawn or exported, it would look like a map.
+func reconstruction(f *resultfile.File, path string) (*mat.Dense, error) {
+	u, ok := f.Matrices["reconstruction/u"].(*mat.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: no reconstruction/u (not an eandarn result file?)", path)
+	}
+	if err := f.Finite("reconstruction/u", "reconstruction/u_std", "reconstruction/time"); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return u, nil
 }
 
 // readRecord reads the scalars and attributes of one result file. A file

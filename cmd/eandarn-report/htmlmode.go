@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/io/atomicfile"
 	"github.com/eandarn/eandarn/io/heartmap"
@@ -252,9 +250,9 @@ func (b *builder) load(rec *record) (*runData, error) {
 	if err != nil {
 		return nil, cli.BadInputf("-html: %w", err)
 	}
-	u, ok := f.Matrices["reconstruction/u"].(*mat.Dense)
-	if !ok {
-		return nil, cli.BadInputf("-html: %s: no reconstruction/u (not an eandarn result file?)", rec.file)
+	u, err := reconstruction(f, rec.file)
+	if err != nil {
+		return nil, cli.BadInputf("-html: %w", err)
 	}
 	_, T := u.Dims()
 	r := &runData{rec: rec, res: f, u: u, time: f.Vectors["reconstruction/time"], label: b.label(rec)}

@@ -113,9 +113,9 @@ func exportVTK(c *config, log *slog.Logger) error {
 	if err != nil {
 		return cli.BadInputf("-result: %w", err)
 	}
-	u, ok := res.Matrices["reconstruction/u"].(*mat.Dense)
-	if !ok {
-		return cli.BadInputf("-result %s: no reconstruction/u (not an eandarn result file?)", c.Result)
+	u, err := reconstruction(res, c.Result)
+	if err != nil {
+		return cli.BadInputf("-result %w", err)
 	}
 	runPath := c.Run
 	if runPath == "" {

@@ -241,6 +241,38 @@ func Read(name string) (*File, error) {
 	return r, nil
 }
 
+// Finite checks that the datasets paths of r (a File Read returned) hold
+// only finite values, skipping a path r does not have, and names the first
+// value that is not: a reader that draws or exports a reconstruction needs
+// numbers, and eandarn-batch never writes a NaN there, so one comes from a
+// file made or edited elsewhere.
+func (r *File) Finite(paths ...string) error {
+	bad := func(p string, x float64, at string) error {
+		return fmt.Errorf("dataset %s: want finite values, got %v at [%s]", p, x, at)
+	}
+	for _, p := range paths {
+		if m, ok := r.Matrices[p]; ok {
+			rows, cols := m.Dims()
+			for i := range rows {
+				for j := range cols {
+					if x := m.At(i, j); math.IsNaN(x) || math.IsInf(x, 0) {
+						return bad(p, x, fmt.Sprintf("%d,%d", i, j))
+					}
+				}
+			}
+		}
+		for i, x := range r.Vectors[p] {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return bad(p, x, fmt.Sprint(i))
+			}
+		}
+		if x, ok := r.Scalars[p]; ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			return fmt.Errorf("dataset %s: want a finite value, got %v", p, x)
+		}
+	}
+	return nil
+}
+
 // Differ returns the dataset paths among paths whose contents differ bit for
 // bit between a and b. A dataset present in one file and absent from the
 // other differs, and so does a path absent from both, so that a misspelt

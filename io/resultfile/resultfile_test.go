@@ -1,6 +1,7 @@
 package resultfile
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -147,5 +148,26 @@ func TestDiffer(t *testing.T) {
 		if got := Differ(a, b, tc.paths...); !slices.Equal(got, tc.want) {
 			t.Errorf("Differ(%v) = %v, want %v", tc.paths, got, tc.want)
 		}
+	}
+}
+
+func TestFinite(t *testing.T) {
+	r := sample()
+	for _, tc := range []struct {
+		paths []string
+		want  string // "" for no error
+	}{
+		{[]string{"reconstruction/u", "selection/gcv", "metrics/re", "no/such"}, ""},
+		{[]string{"reconstruction/u", "metrics/re_frame"}, "dataset metrics/re_frame: want finite values, got +Inf at [2]"},
+		{[]string{"metrics/cc"}, "dataset metrics/cc: want a finite value, got NaN"},
+	} {
+		err := r.Finite(tc.paths...)
+		if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+			t.Errorf("Finite(%v) = %v, want %q", tc.paths, err, tc.want)
+		}
+	}
+	r.Matrices["reconstruction/u"].(*mat.Dense).Set(1, 2, math.Inf(-1))
+	if err := r.Finite("reconstruction/u"); fmt.Sprint(err) != "dataset reconstruction/u: want finite values, got -Inf at [1,2]" {
+		t.Errorf("Finite(reconstruction/u) = %v", err)
 	}
 }

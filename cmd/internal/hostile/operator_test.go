@@ -1,5 +1,13 @@
 package hostile
 
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/eandarn/eandarn/io/resultfile"
+)
+
 // This file holds the classes of a third audit: operator mistakes and
 // result files that the second program of a pipeline reads. Each failed on
 // the code before its fix (as its comment says).
@@ -11,5 +19,30 @@ func operatorCases() []hostileCase {
 		// A raw panic (index out of range), exit status 1.
 		{name: "report_html_empty_list", prog: "report", want: `-html ",": want a folder of result files or a comma-separated list of them`,
 			setup: func(w *work) []string { return args("-html", ",") }},
+		// Heart maps of a NaN written with exit status 0 (exit 1 when
+		// the NaN fell in an exported frame).
+		{name: "report_vtk_reconstruction_NaN", prog: "report", want: "r.h5: dataset reconstruction/u: want finite values, got NaN at [3,7]",
+			setup: func(w *work) []string {
+				nanResult(w, "r.h5")
+				return args("-vtk", "maps", "-result", "r.h5", "-run", "run.h5")
+			}},
+		// Figures of a NaN, exit status 0.
+		{name: "report_html_reconstruction_NaN", prog: "report", want: "r.h5: dataset reconstruction/u: want finite values, got NaN at [3,7]",
+			setup: func(w *work) []string {
+				nanResult(w, "r.h5")
+				return args("-html", "r.h5", "-run", "run.h5", "-out", "report.html", "-log-level", "warn")
+			}},
 	}
+}
+
+// nanResult writes a result file at name whose reconstruction holds a NaN
+// at [3,7] (eandarn-batch never writes one: made or edited elsewhere).
+func nanResult(w *work, name string) {
+	resultFile(w.t, w.path(name), "run.h5")
+	f, err := resultfile.Read(w.path(name))
+	must(w.t, err)
+	u := mat.DenseCopyOf(f.Matrices["reconstruction/u"])
+	u.Set(3, 7, math.NaN())
+	f.Matrices["reconstruction/u"] = u
+	must(w.t, resultfile.Save(w.path(name), f))
 }
