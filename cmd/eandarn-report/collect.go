@@ -239,18 +239,30 @@ func groupKeys(recs []*record) []string {
 	return keys
 }
 
-// checkKeys refuses -by keys that no record has.
-func checkKeys(recs []*record, by []string) error {
-	have := map[string]bool{}
+// checkKeys refuses -by keys and -values names that no record has: a
+// mistyped name would otherwise group nothing or add a column of dashes.
+func checkKeys(recs []*record, by, values []string) error {
+	have, scalars := map[string]bool{}, map[string]bool{}
 	for _, r := range recs {
 		for k := range r.keys {
 			have[k] = true
+		}
+		for p := range r.scalars {
+			if name, ok := strings.CutPrefix(p, "values/"); ok {
+				scalars[name] = true
+			}
 		}
 	}
 	for _, k := range by {
 		if !have[k] {
 			all := slices.Sorted(maps.Keys(have))
 			return cli.BadInputf("-by %s: no result file has this key; keys: %s", k, strings.Join(all, ", "))
+		}
+	}
+	for _, v := range values {
+		if !scalars[v] {
+			all := slices.Sorted(maps.Keys(scalars))
+			return cli.BadInputf("-values %s: no result file has values/%s; values: %s", v, v, strings.Join(all, ", "))
 		}
 	}
 	return nil

@@ -385,11 +385,12 @@ func (t *table) writeCSV(w io.Writer) error {
 // tabulate groups recs by -by (else the keys that vary) into the table of
 // the files of src, skipped of them unreadable.
 func tabulate(c *config, recs []*record, skipped int, src string) (*table, error) {
+	if err := checkKeys(recs, c.By, c.Values); err != nil {
+		return nil, err
+	}
 	keys := c.By
 	if keys == nil {
 		keys = groupKeys(recs)
-	} else if err := checkKeys(recs, keys); err != nil {
-		return nil, err
 	}
 	t := build(recs, keys, c.Values, c.BadInitRatio)
 	t.files, t.skipped, t.dir = len(recs)+skipped, skipped, src

@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"math"
+	"os"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -31,6 +32,13 @@ func operatorCases() []hostileCase {
 			setup: func(w *work) []string {
 				nanResult(w, "r.h5")
 				return args("-html", "r.h5", "-run", "run.h5", "-out", "report.html", "-log-level", "warn")
+			}},
+		// A mistyped name gave a column of dashes, exit status 0.
+		{name: "report_values_unknown", prog: "report", want: "-values lamda: no result file has values/lamda",
+			setup: func(w *work) []string {
+				must(w.t, os.Mkdir(w.path("results"), 0o755))
+				resultFile(w.t, w.path("results/r.h5"), "run.h5")
+				return args("-in", "results", "-values", "lamda")
 			}},
 	}
 }
