@@ -126,6 +126,13 @@ func parseArgs(args []string, stdout io.Writer) (*config, bool, error) {
 
 func (c *config) validate() error {
 	p := &c.Params
+	// The names go into the run file, whose check would refuse them only
+	// when it is saved, after the BEM and the simulation.
+	if p.RegionNames != "" {
+		if err := runfile.CheckRegionNames(strings.Split(p.RegionNames, ",")); err != nil {
+			return cli.BadInputf("-region-names %q: %w", p.RegionNames, err)
+		}
+	}
 	if p.BSPM != "" {
 		return c.validateImport()
 	}

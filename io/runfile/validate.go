@@ -219,15 +219,8 @@ func checkRegions(fileOf func(string) string, bad func(ds, want, got string) err
 	case len(p.RegionNames) == 0:
 		return badAttr("a JSON array naming the regions of "+Region, "missing")
 	}
-	seen := map[string]bool{}
-	for k, name := range p.RegionNames {
-		switch {
-		case !validRegionName(name):
-			return badAttr("names of letters, digits, '_', '-' and '.'", fmt.Sprintf("%q at [%d]", name, k))
-		case seen[name]:
-			return badAttr("distinct names", fmt.Sprintf("%q twice", name))
-		}
-		seen[name] = true
+	if want, got := regionNamesDefect(p.RegionNames); want != "" {
+		return badAttr(want, got)
 	}
 	for i, r := range p.Region {
 		if r < 0 || r >= len(p.RegionNames) {
@@ -235,6 +228,33 @@ func checkRegions(fileOf func(string) string, bad func(ds, want, got string) err
 		}
 	}
 	return nil
+}
+
+// CheckRegionNames checks names of regions as a run file's attribute
+// region_names must be: distinct, and each usable as a path
+// (validRegionName). eandarn-synth checks -region-names with it before any
+// work.
+func CheckRegionNames(names []string) error {
+	if want, got := regionNamesDefect(names); want != "" {
+		return fmt.Errorf("want %s, got %s", want, got)
+	}
+	return nil
+}
+
+// regionNamesDefect returns what CheckRegionNames wants and what it got
+// instead; "" when the names are sound.
+func regionNamesDefect(names []string) (want, got string) {
+	seen := map[string]bool{}
+	for k, name := range names {
+		switch {
+		case !validRegionName(name):
+			return "names of letters, digits, '_', '-' and '.'", fmt.Sprintf("%q at [%d]", name, k)
+		case seen[name]:
+			return "distinct names", fmt.Sprintf("%q twice", name)
+		}
+		seen[name] = true
+	}
+	return "", ""
 }
 
 // validRegionName reports whether name is a non-empty run of letters,

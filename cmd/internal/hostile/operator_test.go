@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/resultfile"
 )
 
@@ -39,6 +40,17 @@ func operatorCases() []hostileCase {
 				must(w.t, os.Mkdir(w.path("results"), 0o755))
 				resultFile(w.t, w.path("results/r.h5"), "run.h5")
 				return args("-in", "results", "-values", "lamda")
+			}},
+		// Refused only when the run file was saved, after the BEM and
+		// the simulation, with exit status 1.
+		{name: "synth_region_names_invalid", prog: "synth", want: `-region-names "lv,rv/epi": want names of letters, digits, '_', '-' and '.', got "rv/epi" at [1]`,
+			setup: func(w *work) []string {
+				labels := make([]int, 162)
+				for i := range labels {
+					labels[i] = i % 2
+				}
+				must(w.t, npy.WriteIntVector(w.path("labels.npy"), labels))
+				return append(smallMeshes(w), "-regions", "labels.npy", "-region-names", "lv,rv/epi", "-out", "res.h5")
 			}},
 	}
 }
