@@ -310,8 +310,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("pinn: eps delta %g: want a finite value ≥ 0 (0: the paper's raw ε)", c.EpsDelta)
 	case c.Boundary && c.Laplacian == ND && (!(c.NormalStep > 0) || math.IsInf(c.NormalStep, 0)):
 		return fmt.Errorf("pinn: normal step %g: want a finite value > 0", c.NormalStep)
-	case !(c.BadInitRatio >= 0):
-		return fmt.Errorf("pinn: bad-initialization ratio %g: want ≥ 0", c.BadInitRatio)
+	case !(c.BadInitRatio >= 0) || math.IsInf(c.BadInitRatio, 0):
+		// Finite, as every setting: the configuration is recorded and
+		// hashed as JSON, which has no Inf.
+		return fmt.Errorf("pinn: bad-initialization ratio %g: want a finite value ≥ 0", c.BadInitRatio)
 	case c.MaxRetries < 0:
 		return fmt.Errorf("pinn: max retries %d: want ≥ 0", c.MaxRetries)
 	}

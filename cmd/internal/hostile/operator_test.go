@@ -52,6 +52,12 @@ func operatorCases() []hostileCase {
 				must(w.t, npy.WriteIntVector(w.path("labels.npy"), labels))
 				return append(smallMeshes(w), "-regions", "labels.npy", "-region-names", "lv,rv/epi", "-out", "res.h5")
 			}},
+		// Trained, then a raw panic (the configuration's JSON failed on
+		// the +Inf, leaving a nil map), exit status 1.
+		{name: "bad_init_ratio_Inf", prog: "batch", want: "bad-initialization ratio +Inf: want a finite value ≥ 0",
+			setup: func(w *work) []string {
+				return append(append([]string{"-in", "run.h5", "-out", "res.h5"}, pinnArgs...), "-bad-init-ratio", "Inf")
+			}},
 	}
 }
 
