@@ -226,12 +226,14 @@ func checkDeclared(src source, s spec, shape []int, numeric bool, err error) err
 		return bad(want, "unreadable: "+err.Error(), err)
 	case !numeric:
 		return bad(want, "elements that are not numbers", nil)
+	case len(shape) == 0:
+		return bad(want, "a scalar", nil)
 	case len(shape) != s.rank:
 		return bad(want, "shape "+shapeString(shape), nil)
 	case s.cols > 0 && shape[1] != s.cols:
 		return bad(fmt.Sprintf("Kx%d (%s)", s.cols, s.what), shapeString(shape), nil)
 	case s.rank == 2 && (shape[0] == 0 || shape[1] == 0):
-		return bad("a non-empty "+want, shapeString(shape), nil)
+		return bad("a non-empty "+strings.TrimPrefix(want, "a "), shapeString(shape), nil)
 	}
 	return nil
 }

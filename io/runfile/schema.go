@@ -160,9 +160,6 @@ func (s spec) want() string {
 }
 
 func shapeString(shape []int) string {
-	if len(shape) == 0 {
-		return "a scalar"
-	}
 	s := make([]string, len(shape))
 	for i, d := range shape {
 		s[i] = fmt.Sprint(d)

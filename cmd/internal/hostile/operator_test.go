@@ -8,11 +8,13 @@ import (
 
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/resultfile"
+	"github.com/eandarn/eandarn/io/runfile"
 )
 
-// This file holds the classes of a third audit: operator mistakes and
-// result files that the second program of a pipeline reads. Each failed on
-// the code before its fix (as its comment says).
+// This file holds the classes of a third audit: operator mistakes, result
+// files that the second program of a pipeline reads, and refusals whose
+// line did not say plainly what was wrong. Each failed on the code before
+// its fix (as its comment says).
 
 // operatorCases are the refusals of the third audit; TestCorpus runs them
 // with the others.
@@ -57,6 +59,18 @@ func operatorCases() []hostileCase {
 		{name: "bad_init_ratio_Inf", prog: "batch", want: "bad-initialization ratio +Inf: want a finite value ≥ 0",
 			setup: func(w *work) []string {
 				return append(append([]string{"-in", "run.h5", "-out", "res.h5"}, pinnArgs...), "-bad-init-ratio", "Inf")
+			}},
+		// Garbled messages: "want a non-empty a 2-D float dataset",
+		// "got shape a scalar".
+		{name: "R_no_columns", prog: "batch", want: "run/forward/R.npy: dataset forward/R: want a non-empty 2-D float dataset (leads x heart nodes), got 42x0",
+			setup: func(w *work) []string {
+				w.npyDense(runfile.Forward, mat.NewDense(42, 1, nil).Slice(0, 42, 0, 0))
+				return args("-in", "run", "-out", "res.h5", "-method", "tikhonov2")
+			}},
+		{name: "time_scalar", prog: "batch", want: "run/signals/time.npy: dataset signals/time: want a 1-D float dataset (frames), got a scalar",
+			setup: func(w *work) []string {
+				writeNpy(w.t, w.path("run/"+runfile.Time+".npy"), 0.5)
+				return args("-in", "run", "-out", "res.h5", "-method", "tikhonov2")
 			}},
 	}
 }
