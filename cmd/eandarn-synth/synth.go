@@ -268,6 +268,9 @@ func resolveGeometry(p params) (*geom, error) {
 		g.repeats["heart"] = g.heart.DropRepeats()
 	}
 	g.addFiles("-heart", files)
+	if err := runfile.CheckCoordinates(g.heart); err != nil {
+		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
+	}
 	if err := orient(g, "heart", g.heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	}
@@ -304,6 +307,9 @@ func resolveGeometry(p params) (*geom, error) {
 		g.addFiles("-leads", files)
 	}
 	if g.torso != nil {
+		if err := runfile.CheckCoordinates(g.torso); err != nil {
+			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
+		}
 		if err := orient(g, "torso", g.torso); err != nil {
 			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 		}

@@ -335,8 +335,8 @@ const flatTol = 1e-9
 // reconstructed), and not flat (a closed surface with zero volume has no
 // outside). The error names the first defect.
 func CheckHeart(m *mesh.Mesh) error {
-	if err := checkCoordinates(m); err != nil {
-		return fmt.Errorf("want %s, got %s", err.want, err.got)
+	if err := CheckCoordinates(m); err != nil {
+		return err
 	}
 	rep, err := m.Validate()
 	if err != nil {
@@ -382,6 +382,17 @@ const maxCoordinate = 1e100
 
 // coordError is a bad coordinate, as want and got of a SchemaError.
 type coordError struct{ want, got string }
+
+// CheckCoordinates checks the node coordinates of a mesh as a run file's
+// must be (checkCoordinates). eandarn-synth checks its meshes with it
+// before anything else computes with them: their areas and volumes would
+// overflow first, into a misleading message.
+func CheckCoordinates(m *mesh.Mesh) error {
+	if err := checkCoordinates(m); err != nil {
+		return fmt.Errorf("want %s, got %s", err.want, err.got)
+	}
+	return nil
+}
 
 // checkCoordinates checks that every node coordinate of m is finite and of
 // magnitude at most maxCoordinate.

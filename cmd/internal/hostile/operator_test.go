@@ -6,9 +6,12 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/cmd/internal/clitest"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/resultfile"
 	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/geometry"
+	"github.com/eandarn/eandarn/solver/mesh"
 )
 
 // This file holds the classes of a third audit: operator mistakes, result
@@ -72,7 +75,29 @@ func operatorCases() []hostileCase {
 				writeNpy(w.t, w.path("run/"+runfile.Time+".npy"), 0.5)
 				return args("-in", "run", "-out", "res.h5", "-method", "tikhonov2")
 			}},
+		// "degenerate triangle: …: zero area (2A = +Inf, longest edge² =
+		// +Inf)": the winding check ran before the coordinate check.
+		{name: "synth_heart_coordinates_1e200", prog: "synth", want: "-heart big.h5: want coordinates of magnitude at most 1e+100 (volumes must stay finite), got",
+			setup: func(w *work) []string {
+				clitest.WriteMesh(w.t, w.path("big.h5"), scaled(geometry.Icosphere(2, 20), 1e199))
+				return append(smallMeshes(w), "-heart", "big.h5", "-out", "res.h5")
+			}},
+		{name: "synth_torso_coordinates_1e200", prog: "synth", want: "-torso big.h5: want coordinates of magnitude at most 1e+100 (volumes must stay finite), got",
+			setup: func(w *work) []string {
+				clitest.WriteMesh(w.t, w.path("big.h5"), scaled(geometry.Icosphere(2, 80), 1e199))
+				return append(smallMeshes(w), "-torso", "big.h5", "-out", "res.h5")
+			}},
 	}
+}
+
+// scaled returns m with every coordinate multiplied by f.
+func scaled(m *mesh.Mesh, f float64) *mesh.Mesh {
+	for i := range m.Nodes {
+		for d := range m.Nodes[i] {
+			m.Nodes[i][d] *= f
+		}
+	}
+	return m
 }
 
 // nanResult writes a result file at name whose reconstruction holds a NaN
