@@ -435,7 +435,7 @@ func TestBadRunFiles(t *testing.T) {
 					p.Heart.Nodes[i][0] *= 1e110
 				}
 			},
-			want: "{file}: dataset geometry/heart/nodes: want coordinates of magnitude at most 1e+100 (volumes must stay finite), got ", prefix: true},
+			want: "{file}: dataset geometry/heart/nodes: want coordinates of magnitude at most 1e+75 (areas and volumes must stay finite), got ", prefix: true},
 		{name: "heart of two separate surfaces", ds: HeartTris,
 			edit: func(p *inverse.Problem) {
 				n := len(p.Heart.Nodes)

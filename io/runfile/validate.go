@@ -375,10 +375,12 @@ const (
 	minMagnitude = 1e-150
 )
 
-// maxCoordinate bounds node coordinates: volumes are sums of cubes of
-// coordinates (the flatness check of the heart, the BEM), and 1e100³ is
-// still far from overflow.
-const maxCoordinate = 1e100
+// maxCoordinate bounds node coordinates: areas are norms of cross
+// products, computed through their squares (fourth powers of coordinates:
+// the degenerate-triangle and flatness checks, the Laplacians, the BEM),
+// and volumes sums of cubes; edges of 1e75 keep both far from overflow
+// (at 1e100 the areas of a sphere overflowed and it was called flat).
+const maxCoordinate = 1e75
 
 // coordError is a bad coordinate, as want and got of a SchemaError.
 type coordError struct{ want, got string }
@@ -403,7 +405,7 @@ func checkCoordinates(m *mesh.Mesh) *coordError {
 				return &coordError{"finite values", fmt.Sprintf("%v at [%d,%d]", x, i, k)}
 			}
 			if math.Abs(x) > maxCoordinate {
-				return &coordError{fmt.Sprintf("coordinates of magnitude at most %g (volumes must stay finite)", maxCoordinate), fmt.Sprintf("%v at [%d,%d]", x, i, k)}
+				return &coordError{fmt.Sprintf("coordinates of magnitude at most %g (areas and volumes must stay finite)", maxCoordinate), fmt.Sprintf("%v at [%d,%d]", x, i, k)}
 			}
 		}
 	}

@@ -77,15 +77,26 @@ func operatorCases() []hostileCase {
 			}},
 		// "degenerate triangle: …: zero area (2A = +Inf, longest edge² =
 		// +Inf)": the winding check ran before the coordinate check.
-		{name: "synth_heart_coordinates_1e200", prog: "synth", want: "-heart big.h5: want coordinates of magnitude at most 1e+100 (volumes must stay finite), got",
+		{name: "synth_heart_coordinates_1e200", prog: "synth", want: "-heart big.h5: want coordinates of magnitude at most 1e+75 (areas and volumes must stay finite), got",
 			setup: func(w *work) []string {
 				clitest.WriteMesh(w.t, w.path("big.h5"), scaled(geometry.Icosphere(2, 20), 1e199))
 				return append(smallMeshes(w), "-heart", "big.h5", "-out", "res.h5")
 			}},
-		{name: "synth_torso_coordinates_1e200", prog: "synth", want: "-torso big.h5: want coordinates of magnitude at most 1e+100 (volumes must stay finite), got",
+		{name: "synth_torso_coordinates_1e200", prog: "synth", want: "-torso big.h5: want coordinates of magnitude at most 1e+75 (areas and volumes must stay finite), got",
 			setup: func(w *work) []string {
 				clitest.WriteMesh(w.t, w.path("big.h5"), scaled(geometry.Icosphere(2, 80), 1e199))
 				return append(smallMeshes(w), "-torso", "big.h5", "-out", "res.h5")
+			}},
+		// Under the old bound (1e100), areas (squares of cross products,
+		// so fourth powers of coordinates) overflowed: "flat surface:
+		// encloses volume 2.93e+274 for area +Inf".
+		{name: "heart_coordinates_1e90", prog: "batch", want: "run/geometry/heart/nodes.npy: dataset geometry/heart/nodes: want coordinates of magnitude at most 1e+75 (areas and volumes must stay finite), got",
+			setup: func(w *work) []string {
+				var nodes mat.Dense
+				nodes0, _ := clitest.MeshArrays(w.p.Heart)
+				nodes.Scale(1e90, nodes0)
+				w.npyDense(runfile.HeartNodes, &nodes)
+				return args("-in", "run", "-out", "res.h5", "-method", "tikhonov2")
 			}},
 	}
 }

@@ -105,7 +105,7 @@ func degenerateCases() []hostileCase {
 				must(w.t, npy.WriteVector(w.path("run/"+runfile.Time+".npy"), tm))
 				return npyRun("eandarn", "-epochs", "1", "-width", "4")
 			}},
-		{name: "heart_coordinates_1e120", prog: "batch", want: "coordinates of magnitude at most 1e+100",
+		{name: "heart_coordinates_1e120", prog: "batch", want: "coordinates of magnitude at most 1e+75",
 			setup: func(w *work) []string {
 				var nodes mat.Dense
 				nodes0, _ := clitest.MeshArrays(w.p.Heart)
