@@ -65,20 +65,30 @@ const ActivationSmoothing = 0.8
 // any method's output in any units and on reconstructions whose amplitude
 // is off; applying the same function to the truth makes the comparison
 // consistent. A node without any slope in the direction of pol (constant,
-// or monotone the other way) gets NaN. time must be strictly increasing
-// with T = columns of u ≥ 2.
+// or monotone the other way) gets NaN, and so does every node when the
+// smoothing is far wider than the recording (its 4σ truncation more than
+// twice the recording's span, as on a time axis not in the units of
+// smooth: a step of 5e-11 would make the kernel 1.3e11 frames long, more
+// memory than any machine has): blurred that much, no deflection marks an
+// activation. time must be strictly increasing with T = columns of u ≥ 2.
 func ActivationTimes(u mat.Matrix, time []float64, pol Polarity, smooth float64) []float64 {
 	n, T := u.Dims()
 	if len(time) != T || T < 2 {
 		panic(mat.ErrShape)
 	}
+	act := make([]float64, n)
+	kern, ok := gaussian(time, smooth)
+	if !ok {
+		for i := range act {
+			act[i] = math.NaN()
+		}
+		return act
+	}
 	mid := make([]float64, T-1)
 	for k := range mid {
 		mid[k] = (time[k] + time[k+1]) / 2
 	}
-	kern := gaussian(time, smooth)
 	s := float64(pol)
-	act := make([]float64, n)
 	row, sm, g := make([]float64, T), make([]float64, T), make([]float64, T-1)
 	for i := range act {
 		for k := range row {
@@ -115,13 +125,18 @@ type smoother struct {
 
 // gaussian returns the smoother of standard deviation sigma (in the units
 // of t) truncated at 4σ, on the mean frame spacing of t (exact for the
-// uniform axes of run files); the identity for sigma ≤ 0.
-func gaussian(t []float64, sigma float64) smoother {
+// uniform axes of run files); the identity for sigma ≤ 0. It returns false
+// when the kernel's radius would exceed twice the recording's T frames.
+func gaussian(t []float64, sigma float64) (smoother, bool) {
 	if !(sigma > 0) || len(t) < 2 {
-		return smoother{w: []float64{1}}
+		return smoother{w: []float64{1}}, true
 	}
 	tau := (t[len(t)-1] - t[0]) / float64(len(t)-1)
-	r := int(4 * sigma / tau * (1 + 1e-9))
+	radius := 4 * sigma / tau * (1 + 1e-9)
+	if !(radius <= 2*float64(len(t))) {
+		return smoother{}, false
+	}
+	r := int(radius)
 	w := make([]float64, 2*r+1)
 	var sum float64
 	for j := range w {
@@ -132,7 +147,7 @@ func gaussian(t []float64, sigma float64) smoother {
 	for j := range w {
 		w[j] /= sum
 	}
-	return smoother{w: w, r: r}
+	return smoother{w: w, r: r}, true
 }
 
 // apply writes the smoothed x into dst.

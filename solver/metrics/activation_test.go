@@ -69,6 +69,26 @@ func TestActivationTimesSigmoids(t *testing.T) {
 			t.Errorf("node %d (constant or rising only): downstroke at %g, want NaN", i, x)
 		}
 	}
+	// A smoothing far wider than the recording (the 20-unit one smoothed by
+	// 0.8 units of an axis whose step is 1e-11 units, as if it were not in
+	// the smoothing's units) marks no activation, instead of asking for a
+	// kernel of 3.2e11 frames; up to twice the recording's span, it does.
+	tiny := make([]float64, len(time))
+	for k := range tiny {
+		tiny[k] = 1e-10 * time[k]
+	}
+	for i, x := range metrics.ActivationTimes(u, tiny, metrics.Upstroke, metrics.ActivationSmoothing) {
+		if !math.IsNaN(x) {
+			t.Errorf("node %d: activates at %g under a smoothing 1.6e10 times the recording, want NaN", i, x)
+		}
+	}
+	span := time[len(time)-1] - time[0]
+	for _, w := range []float64{0.49 * span, 0.51 * span} {
+		got := metrics.ActivationTimes(u, time, metrics.Upstroke, w)
+		if defined := !math.IsNaN(got[0]); defined != (w < span/2) {
+			t.Errorf("smoothing σ = %.3g of a %.3g-unit recording: activation defined %v, want %v", w, span, defined, w < span/2)
+		}
+	}
 }
 
 // On simulated action potentials (the default heart paced at the apex,

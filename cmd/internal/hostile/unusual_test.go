@@ -185,8 +185,9 @@ func bigHeart(sub int) *inverse.Problem {
 // are the same numbers as the corpus' run file, to the same
 // reconstruction bit for bit. Each failed before its fix (refused as
 // "never fully written", an unknown units value, non-uniform times, an
-// unsupported dtype, too few frames for the mini-batch, or a folder "not
-// writable").
+// unsupported dtype, too few frames for the mini-batch, a folder "not
+// writable", or, on a time step of 5e-11, the Go runtime out of memory in
+// the activation-time smoothing, with a stack trace).
 func TestUnusualValid(t *testing.T) {
 	base := newWork(t)
 	if o := run(t, base.dir, "eandarn-batch", "-in", "run.h5", "-out", "base.h5", "-method", "tikhonov2", "-log-level", "warn"); o.code != 0 {
@@ -231,6 +232,14 @@ func TestUnusualValid(t *testing.T) {
 				tm[i] = float32(1000 + 0.1*float64(i))
 			}
 			writeNpy(w.t, w.path("run/"+runfile.Time+".npy"), tm)
+			return tikhonov("run")
+		}, true},
+		{"time_step_5e-11", func(w *work) []string {
+			tm := slices.Clone(w.p.Time)
+			for i := range tm {
+				tm[i] *= 1e-10
+			}
+			must(w.t, npy.WriteVector(w.path("run/"+runfile.Time+".npy"), tm))
 			return tikhonov("run")
 		}, true},
 		{"five_frames_pinn_defaults", func(w *work) []string {
