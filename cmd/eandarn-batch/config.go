@@ -151,6 +151,11 @@ func (c *config) validate() error {
 		if err != nil {
 			return cli.BadInput(err)
 		}
+		// The method's own checks too (pinn.New), so that a sweep refuses
+		// a task's PINN settings before anything is created.
+		if _, err := pinn.New(c.Method, s.Config, s.Run); err != nil {
+			return cli.BadInputf("method %s: %w", c.Method, err)
+		}
 	}
 	if c.Lambda != "auto" {
 		x, err := strconv.ParseFloat(c.Lambda, 64)

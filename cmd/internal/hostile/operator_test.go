@@ -98,6 +98,15 @@ func operatorCases() []hostileCase {
 				w.npyDense(runfile.HeartNodes, &nodes)
 				return args("-in", "run", "-out", "res.h5", "-method", "tikhonov2")
 			}},
+		// The spec check ran eandarn-batch's flag checks but not the PINN
+		// method's own: out/logs and out/checkpoints were made, and every
+		// task failed (with -sbatch, every Slurm job would have).
+		{name: "sweep_pinn_setting_invalid", prog: "batch", want: "sweep s.toml: task 0 (seed=1): method eandarn: pinn: learning rates -1 → 0.001: want finite values > 0",
+			setup: func(w *work) []string {
+				spec := "name = \"s\"\ninput = \"run.h5\"\noutput = \"out\"\n[fixed]\nmethod = \"eandarn\"\nlr = -1\n[[axis]]\nname = \"seed\"\nvalues = [1, 2]\n"
+				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
+				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
+			}},
 	}
 }
 
