@@ -151,8 +151,12 @@ func (c *config) validate() error {
 		if err != nil {
 			return cli.BadInput(err)
 		}
-		// The method's own checks too (pinn.New), so that a sweep refuses
-		// a task's PINN settings before anything is created.
+		// The network's size against the memory budget and the method's
+		// own checks (pinn.New) too, so that a sweep refuses a task's PINN
+		// settings before anything is created.
+		if err := checkNetworkMemory(s.Config); err != nil {
+			return cli.BadInputf("method %s: %w", c.Method, err)
+		}
 		if _, err := pinn.New(c.Method, s.Config, s.Run); err != nil {
 			return cli.BadInputf("method %s: %w", c.Method, err)
 		}

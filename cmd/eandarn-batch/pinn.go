@@ -264,14 +264,11 @@ func resolveDevice(device, precision string) (gpu.Choice, error) {
 }
 
 // pinnMethod builds a PINN method: its configuration and run settings
-// (pinnOptionsOf), checked against the memory budget, the seed, the logger,
-// the device and the resume decision.
+// (pinnOptionsOf; config.validate checked them and the network's size), the
+// seed, the logger, the device and the resume decision.
 func pinnMethod(c *config, log *slog.Logger) (inverse.Method, error) {
 	s, err := pinnOptionsOf(c)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkNetworkMemory(s.Config); err != nil {
 		return nil, err
 	}
 	s.Seed = c.Seed

@@ -107,6 +107,12 @@ func operatorCases() []hostileCase {
 				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
 				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
 			}},
+		{name: "sweep_network_over_budget", prog: "batch", want: "sweep s.toml: task 0 (seed=1): method eandarn: network of -layers 10 -width 100000000",
+			setup: func(w *work) []string {
+				spec := "name = \"s\"\ninput = \"run.h5\"\noutput = \"out\"\n[fixed]\nmethod = \"eandarn\"\nwidth = 100000000\n[[axis]]\nname = \"seed\"\nvalues = [1, 2]\n"
+				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
+				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
+			}},
 	}
 }
 
