@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -169,7 +170,7 @@ func (c *config) validate() error {
 		return cli.BadInputf("-frames %d -tend %g -dt %g: %w", p.Frames, p.TEnd, p.Dt, err)
 	}
 	if c.Out != "" {
-		return cli.CheckOutput(c.Out)
+		return checkOut(c.Out)
 	}
 	return nil
 }
@@ -199,5 +200,20 @@ func (c *config) validateImport() error {
 	case meshScale[p.MeshUnits] == 0:
 		return cli.BadInputf("-mesh-units %q: want mm, cm or m", p.MeshUnits)
 	}
-	return cli.CheckOutput(c.Out)
+	return checkOut(c.Out)
+}
+
+// checkOut checks -out before any file is read: an .h5 output must be a
+// file name (cli.CheckOutput); a folder of .npy files a new name or a run
+// folder this program wrote, the only folder runfile.Save replaces. The
+// rest (a file where the folder would go, the parent's writability) is
+// checked with the inputs, before the BEM.
+func checkOut(out string) error {
+	if runfile.IsHDF5Path(out) {
+		return cli.CheckOutput(out)
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() && !runfile.IsRunDir(out) {
+		return cli.BadInputf("-out %s: exists and is not a run folder this program wrote (no %s); not replacing it", out, runfile.AttrsFile)
+	}
+	return nil
 }

@@ -395,13 +395,16 @@ func Save(path string, p *inverse.Problem) error {
 			return errors.Join(err, f.Close())
 		})
 	}
-	isRunDir := func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, AttrsFile))
-		return err == nil
-	}
-	return atomicfile.WriteDir(path, isRunDir, func(tmp string) error {
+	return atomicfile.WriteDir(path, IsRunDir, func(tmp string) error {
 		return put(npySink(tmp), p)
 	})
+}
+
+// IsRunDir reports whether dir is a run folder (it holds AttrsFile): the
+// only existing folder Save replaces with a folder of .npy files.
+func IsRunDir(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, AttrsFile))
+	return err == nil
 }
 
 // put writes every dataset and attribute of p to s.

@@ -3,6 +3,8 @@ package hostile
 import (
 	"math"
 	"os"
+	"strings"
+	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -113,6 +115,33 @@ func operatorCases() []hostileCase {
 				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
 				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
 			}},
+		// Refused, but as "output keepdir is a folder, want a file name",
+		// though a folder is what a .npy output is.
+		{name: "synth_out_folder_not_a_run", prog: "synth", want: "-out keepdir: exists and is not a run folder this program wrote (no attrs.json); not replacing it",
+			setup: func(w *work) []string {
+				must(w.t, os.Mkdir(w.path("keepdir"), 0o755))
+				keep(w.t, w.path("keepdir/notes.txt"))
+				return append(smallMeshes(w), "-out", "keepdir")
+			}},
+	}
+}
+
+// TestSynthRewritesItsRunFolder: eandarn-synth run again with a folder of
+// .npy files as -out replaces the run folder it wrote, as it replaces an
+// .h5 output (it was refused: "output run2 is a folder, want a file
+// name").
+func TestSynthRewritesItsRunFolder(t *testing.T) {
+	w := newWork(t)
+	for _, seed := range []string{"1", "2"} {
+		a := append(smallMeshes(w), "-out", "run2", "-seed", seed, "-log-level", "warn")
+		if o := run(t, w.dir, "eandarn-synth", a...); o.code != 0 {
+			t.Fatalf("-seed %s: exit %d: %s", seed, o.code, o.stderr)
+		}
+	}
+	b, err := os.ReadFile(w.path("run2/attrs.json"))
+	must(t, err)
+	if !strings.Contains(string(b), `"seed": "2"`) {
+		t.Errorf("run2/attrs.json after the second run: %s, want seed 2", b)
 	}
 }
 
