@@ -65,9 +65,11 @@ func listResults(dir string) ([]string, error) {
 }
 
 // reconstruction returns reconstruction/u of the result file f read from
-// path, refusing a file without one (not an eandarn-batch result) and one
+// path, refusing a file without one (not an eandarn-batch result), one
 // whose reconstruction (u, an ensemble's u_std, the time axis) holds a
-// value that is not finite: drawn or exported, it would look like a map.
+// value that is not finite (drawn or exported, it would look like a map),
+// and one whose time axis does not increase (activation times and a
+// ParaView series need it to).
 func reconstruction(f *resultfile.File, path string) (*mat.Dense, error) {
 	u, ok := f.Matrices["reconstruction/u"].(*mat.Dense)
 	if !ok {
@@ -75,6 +77,12 @@ func reconstruction(f *resultfile.File, path string) (*mat.Dense, error) {
 	}
 	if err := f.Finite("reconstruction/u", "reconstruction/u_std", "reconstruction/time"); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	t := f.Vectors["reconstruction/time"]
+	for k := 1; k < len(t); k++ {
+		if !(t[k] > t[k-1]) {
+			return nil, fmt.Errorf("%s: dataset reconstruction/time: want strictly increasing times, got t[%d] = %v after t[%d] = %v", path, k, t[k], k-1, t[k-1])
+		}
 	}
 	return u, nil
 }

@@ -3,6 +3,7 @@ package hostile
 import (
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,6 +40,13 @@ func operatorCases() []hostileCase {
 		{name: "report_html_reconstruction_NaN", prog: "report", want: "r.h5: dataset reconstruction/u: want finite values, got NaN at [3,7]",
 			setup: func(w *work) []string {
 				nanResult(w, "r.h5")
+				return args("-html", "r.h5", "-run", "run.h5", "-out", "report.html", "-log-level", "warn")
+			}},
+		// A raw panic (makeslice: len out of range, in the activation
+		// times' smoothing), exit status 1.
+		{name: "report_html_time_decreasing", prog: "report", want: "r.h5: dataset reconstruction/time: want strictly increasing times, got t[1] = 9 after t[0] = 9.5",
+			setup: func(w *work) []string {
+				editResult(w, "r.h5", func(f *resultfile.File) { slices.Reverse(f.Vectors["reconstruction/time"]) })
 				return args("-html", "r.h5", "-run", "run.h5", "-out", "report.html", "-log-level", "warn")
 			}},
 		// A mistyped name gave a column of dashes, exit status 0.
@@ -158,11 +166,18 @@ func scaled(m *mesh.Mesh, f float64) *mesh.Mesh {
 // nanResult writes a result file at name whose reconstruction holds a NaN
 // at [3,7] (eandarn-batch never writes one: made or edited elsewhere).
 func nanResult(w *work, name string) {
+	editResult(w, name, func(f *resultfile.File) {
+		u := mat.DenseCopyOf(f.Matrices["reconstruction/u"])
+		u.Set(3, 7, math.NaN())
+		f.Matrices["reconstruction/u"] = u
+	})
+}
+
+// editResult writes the corpus' result file at name, edited by edit.
+func editResult(w *work, name string, edit func(f *resultfile.File)) {
 	resultFile(w.t, w.path(name), "run.h5")
 	f, err := resultfile.Read(w.path(name))
 	must(w.t, err)
-	u := mat.DenseCopyOf(f.Matrices["reconstruction/u"])
-	u.Set(3, 7, math.NaN())
-	f.Matrices["reconstruction/u"] = u
+	edit(f)
 	must(w.t, resultfile.Save(w.path(name), f))
 }
