@@ -570,18 +570,51 @@ func (e *evaluator) criteria(lt float64) (g, ml, res2 float64) {
 func (e *evaluator) gml(lt, quad, mt float64) float64 {
 	c := 2 * lt * lt
 	ls2 := e.sp.ls * e.sp.ls
-	var logdet float64
+	var det, inv logProduct
 	for _, mu := range e.tm.mu {
 		for _, l := range e.ell {
 			if b := ls2*l + c*mu; b > 0 {
-				logdet += math.Log(b)
+				det.mul(b)
 			}
 		}
 		for _, a := range e.sp.a {
-			logdet -= math.Log(a + c*mu)
+			inv.mul(a + c*mu)
 		}
 	}
-	return mt*math.Log(quad/mt) - logdet
+	return mt*math.Log(quad/mt) - det.log() + inv.log()
+}
+
+// logProduct accumulates log Π x_i for positive x_i with one logarithm at
+// the end instead of one per factor (GML's determinant has 2nT factors per
+// grid point): the running product is renormalized by its binary exponent
+// when it leaves [2⁻⁵⁰⁰, 2⁵⁰⁰], and a factor outside that range is logged
+// on its own, so nothing overflows or underflows.
+type logProduct struct {
+	p   float64 // running product, 0 meaning 1 (the zero value is empty)
+	exp int     // binary exponent taken out of p
+	sum float64 // logarithms of the factors taken on their own
+}
+
+func (a *logProduct) mul(x float64) {
+	if x < 0x1p-500 || x > 0x1p500 {
+		a.sum += math.Log(x)
+		return
+	}
+	if a.p == 0 {
+		a.p = 1
+	}
+	a.p *= x
+	if a.p < 0x1p-500 || a.p > 0x1p500 {
+		f, e := math.Frexp(a.p)
+		a.p, a.exp = f, a.exp+e
+	}
+}
+
+func (a *logProduct) log() float64 {
+	if a.p == 0 {
+		return a.sum
+	}
+	return a.sum + math.Log(a.p) + float64(a.exp)*math.Ln2
 }
 
 // solution returns U = Q Ũ Pᵀ for λt.

@@ -3,6 +3,7 @@ package reg
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -289,5 +290,35 @@ func TestSTREErrors(t *testing.T) {
 	}
 	if _, err := NewSTRE(Options{Select: SelectLCurve}); err == nil {
 		t.Error("STRE with the L-curve rule: no error")
+	}
+}
+
+// TestLogProduct checks the one-logarithm product against the sum of
+// logarithms, with factors that would overflow or underflow a plain
+// product and factors outside the renormalization range.
+func TestLogProduct(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct {
+		name    string
+		factors func(i int) float64
+		n       int
+	}{
+		{"empty", nil, 0},
+		{"one", func(int) float64 { return 7 }, 1},
+		{"large", func(int) float64 { return 1e10 * (1 + rnd.Float64()) }, 5000},
+		{"small", func(int) float64 { return 1e-10 * (1 + rnd.Float64()) }, 5000},
+		{"extremes", func(i int) float64 { return []float64{1e-300, 1e300, 3, 1e-170, 1e170}[i%5] }, 1000},
+		{"spread", func(int) float64 { return math.Exp(200 * (rnd.Float64() - 0.5)) }, 5000},
+	} {
+		var a logProduct
+		var want float64
+		for i := 0; i < c.n; i++ {
+			x := c.factors(i)
+			a.mul(x)
+			want += math.Log(x)
+		}
+		if got := a.log(); math.Abs(got-want) > 1e-12*math.Max(math.Abs(want), 1) {
+			t.Errorf("%s: log product %.15g, sum of logs %.15g", c.name, got, want)
+		}
 	}
 }
