@@ -158,19 +158,7 @@ func ecgsimCase(tb testing.TB) *accuracyCase {
 // (the mesh is fine enough for the wave unrefined); Y = R U.
 func utahCase(tb testing.TB, pace int) *accuracyCase {
 	tb.Helper()
-	dir := shareddata.Dir(tb, "utah_torso_tank_heart337")
-	heart, err := csvmesh.Load(filepath.Join(dir, "heart_closed_nodes.csv"), filepath.Join(dir, "heart_closed_faces.csv"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tank, err := csvmesh.Load(filepath.Join(dir, "tank_closed_nodes.csv"), filepath.Join(dir, "tank_closed_faces.csv"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	leads, err := csvmesh.ReadIndices(filepath.Join(dir, "jacket_electrode_node_index.csv"), len(tank.Nodes))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	heart, tank, leads, _ := loadHeart337(tb)
 	cfg := ap.DefaultConfig()
 	cfg.Stim.Pacing = ap.Pacing{Kind: ap.PaceNode, Node: pace}
 	sim, err := synth.Simulate(heart, cfg, synth.Options{})
