@@ -159,6 +159,9 @@ func TestBadInput(t *testing.T) {
 		{"time budget on STRE", []string{"-in", good, "-method", "stre", "-time-budget", "5m"}, "-time-budget does not apply to stre"},
 		{"negative time budget", []string{"-in", good, "-method", "eandarn", "-time-budget", "-1m"}, "-time-budget -1m0s: want a duration ≥ 0"},
 		{"time budget without unit", []string{"-in", good, "-method", "eandarn", "-time-budget", "600"}, "-time-budget"},
+		// A budget no epoch fits in wrote the untrained network with exit 0.
+		{"time budget shorter than an epoch", []string{"-in", good, "-method", "eandarn", "-time-budget", "1ns", "-log-level", "warn"}, "the time budget ended before the first epoch finished"},
+		{"time budget shorter than an epoch, ensemble", []string{"-in", good, "-method", "epdl-nd", "-time-budget", "1ms", "-ensemble", "2", "-log-level", "warn"}, "ensemble member 0 of 2"},
 		{"negative lr horizon", []string{"-in", good, "-method", "eandarn", "-lr-horizon", "-2"}, "lr horizon -2"},
 		// Weights whose squares overflow: λ = 1e308 gave the λ → ∞ limit
 		// with exit 0, -lambda-s 1e308 exit 1 (an eigen-decomposition of Inf).

@@ -2,7 +2,11 @@ package pinn
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -131,11 +135,15 @@ func TestTimeBudget(t *testing.T) {
 	}
 	sameRun(t, "budget larger than the run", r, solve(plain(t, t.TempDir(), 3, 0)))
 
-	// A budget spent inside epoch 0 ends cleanly with the initial network.
+	// A budget spent inside epoch 0 leaves an untrained network: refused as
+	// an input error, and no checkpoint is written.
 	m = budgeted(t, t.TempDir(), 3*time.Second, nil)
-	r = solve(m)
-	if r.Values["epochs"] != 0 || r.Values["steps"] != 0 || r.Values["budget_ended"] != 1 {
-		t.Errorf("budget spent in epoch 0: epochs %v, steps %v, budget_ended %v; want 0, 0, 1", r.Values["epochs"], r.Values["steps"], r.Values["budget_ended"])
+	m.Run.Checkpoint = filepath.Join(t.TempDir(), "short.ckpt")
+	if r, err := m.Solve(context.Background(), p); !errors.Is(err, ErrBudgetTooShort) || !errors.Is(err, inverse.ErrInput) {
+		t.Errorf("budget spent in epoch 0: result %v, error %v; want ErrBudgetTooShort, an input error", r != nil, err)
+	}
+	if _, err := os.Stat(m.Run.Checkpoint); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("budget spent in epoch 0 wrote a checkpoint (stat: %v)", err)
 	}
 }
 

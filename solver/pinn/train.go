@@ -22,6 +22,11 @@ var ErrInterrupted = errors.New("training interrupted")
 // Config.MaxRetries rollbacks with halved learning rates.
 var ErrNonFinite = errors.New("non-finite loss")
 
+// ErrBudgetTooShort is returned (an input error) when the time budget
+// (Run.Deadline) ends training before its first epoch is done: an
+// untrained network is no reconstruction, so nothing is written.
+var ErrBudgetTooShort = errors.New("the time budget ended before the first epoch finished; give a longer budget")
+
 // adamConfig holds Adam's hyperparameters (Kingma & Ba 2015 and PyTorch
 // defaults: the paper does not give them); LR is set per step.
 var adamConfig = kernels.AdamConfig{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
@@ -195,6 +200,7 @@ func (tr *trainer) train(ctx context.Context) error {
 		tr.good = tr.st.clone()
 	}
 	K := cap(tr.pending)
+	trainStart := tr.clock()
 epochs:
 	for tr.st.Epoch < tr.epochs() {
 		st := tr.st
@@ -258,6 +264,16 @@ epochs:
 		if whole {
 			tr.timeEpoch(tr.clock().Sub(begin))
 		}
+	}
+	if tr.budget.ended && tr.st.Epoch == 0 {
+		// An untrained network is no reconstruction: a budget this short
+		// is the operator's mistake (a Slurm limit meant in minutes, say),
+		// so it is refused, not written with exit status 0.
+		left := tr.run.Deadline.Sub(trainStart).Round(time.Millisecond)
+		if left <= 0 {
+			return inverse.InputError(fmt.Errorf("%w: it was spent %v before training began (by loading and setup)", ErrBudgetTooShort, -left))
+		}
+		return inverse.InputError(fmt.Errorf("%w: %v were left when training began", ErrBudgetTooShort, left))
 	}
 	return tr.checkpoint()
 }
