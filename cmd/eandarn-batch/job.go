@@ -109,7 +109,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 
 	// The default -noise is for synthetic data; on a recording it adds
 	// synthetic noise to the measured one unless asked for.
-	if c.Noise > 0 && !slices.Contains(c.given, "noise") && p.Attrs["units"] != "normalized" && p.Attrs["bspm"] == "" {
+	if c.Noise > 0 && !slices.Contains(c.given, "noise") && p.Attrs["units"] != "normalized" && p.Attrs[runfile.BSPMAttr] == "" {
 		log.Warn("adding the default -noise to a measured recording, on top of its own noise: give -noise 0 to solve it as recorded",
 			"noise", c.Noise, "units", p.Attrs["units"])
 	}
@@ -118,8 +118,15 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	// Utah sock's in uV).
 	rms := mat.Norm(p.BSPM, 2) / math.Sqrt(float64(m0*frames))
 	p.BSPM = inverse.AddNoise(p.BSPM, c.Noise, c.Seed)
+	// R times the truth with nothing added (and no known noise): the λ
+	// rules keep GCV where it finds no regularization needed.
+	p.Exact = runfile.ExactBSPM(p.Attrs) && c.Noise == 0 && c.Sigma == 0
 	if err := runfile.CheckData(c.In, runfile.BSPM, p.BSPM); err != nil {
 		return nil, cli.BadInputf("-noise %g: the noisy BSPM is unusable: %w", c.Noise, err)
+	}
+	if c.Noise > rms {
+		log.Warn("-noise is larger than the BSPM's rms: the noise drowns the signal (-noise is in the file's units)",
+			"noise", c.Noise, "bspm_rms", rms, "units", p.Attrs["units"])
 	}
 	// A signal that came while the file was read (which cannot be
 	// interrupted) stops the job here, before the solve starts.
@@ -129,7 +136,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 
 	t0 = time.Now()
 	log.Info("solving", "method", c.Method, "noise", c.Noise, "sigma", c.Sigma, "seed", c.Seed,
-		"units", p.Attrs["units"], "noise_to_bspm_rms", c.Noise/rms)
+		"units", p.Attrs["units"], "noise_to_bspm_rms", c.Noise/rms, "exact_data", p.Exact)
 	res, err := m.Solve(ctx, p)
 	tm.solve = time.Since(t0).Seconds()
 	switch {

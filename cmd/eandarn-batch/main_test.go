@@ -364,7 +364,7 @@ func TestResumeOtherConfigRefused(t *testing.T) {
 // TestNoiseInFileUnits: -noise is a std in the run file's units, so the
 // solving line says which units and what the noise is next to the signal
 // (σ / rms of the clean BSPM): 0.05 is 10% of a normalized dataset's rms
-// but 1e-4 of the Utah sock's in uV.
+// but 1e-4 of the Utah sock's in uV; a noise larger than the signal warns.
 func TestNoiseInFileUnits(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "run.h5")
@@ -382,5 +382,55 @@ func TestNoiseInFileUnits(t *testing.T) {
 	}
 	if r, err := strconv.ParseFloat(got[1], 64); err != nil || math.Abs(r-want) > 1e-9*want {
 		t.Errorf("noise_to_bspm_rms %s, want %g", got[1], want)
+	}
+	const drowns = "-noise is larger than the BSPM's rms"
+	if strings.Contains(stderr, drowns) {
+		t.Errorf("σ %.2g of the rms: warned %q", want, drowns)
+	}
+	// A noise above the signal's rms (here 1/want times the σ above) warns.
+	code, _, stderr = call("-in", in, "-out", filepath.Join(dir, "r2.h5"), "-method", "tikhonov2", "-noise", strconv.FormatFloat(0.02/want, 'g', -1, 64), "-progress", "0")
+	if code != 0 || !strings.Contains(stderr, "level=WARN msg=\""+drowns) {
+		t.Errorf("noise twice the rms: exit %d, no warning %q in:\n%s", code, drowns, stderr)
+	}
+}
+
+// TestExactData: a run file whose BSPM is R times the truth (the bspm
+// attribute eandarn-synth writes), solved without noise, is exact data:
+// the λ rules keep GCV's λ (values/exact_data 1). Adding noise, giving the
+// data's noise level, or a file that does not say so makes it ordinary.
+func TestExactData(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, attr string
+		args       []string
+		exact      float64
+	}{
+		{"simulation, no noise", runfile.BSPMExactSim, []string{"-noise", "0"}, 1},
+		{"import of R·truth, no noise", runfile.BSPMExactImport, []string{"-noise", "0"}, 1},
+		{"simulation, noise added", runfile.BSPMExactSim, []string{"-noise", "0.01"}, 0},
+		{"simulation, known noise", runfile.BSPMExactSim, []string{"-noise", "0", "-sigma", "0.01"}, 0},
+		{"no attribute", "", []string{"-noise", "0"}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := tinyProblem()
+			if c.attr != "" {
+				p.Attrs[runfile.BSPMAttr] = c.attr
+			}
+			in := filepath.Join(t.TempDir(), "run.h5")
+			if err := runfile.Save(in, p); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := call(append([]string{"-in", in, "-out", filepath.Join(dir, c.name+".h5"), "-method", "tikhonov2", "-log-level", "warn"}, c.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var s struct{ Values map[string]float64 }
+			if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+				t.Fatal(err)
+			}
+			if v := s.Values; v["exact_data"] != c.exact || c.exact == 1 && v["lambda"] != v["lambda_gcv"] {
+				t.Errorf("exact_data %v (want %v), λ %.3g, GCV's %.3g", v["exact_data"], c.exact, v["lambda"], v["lambda_gcv"])
+			}
+		})
 	}
 }

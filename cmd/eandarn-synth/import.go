@@ -152,7 +152,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	}
 	if fromTruth {
 		Y.Mul(prob.R, truth)
-		attrs["bspm"] = "R·truth (-bspm forward)"
+		attrs[runfile.BSPMAttr] = runfile.BSPMExactImport
 		// The real BSPM, checked as the stand-in was (an all-zero truth
 		// gives an all-zero BSPM).
 		if err := runfile.Validate(c.Out, prob); err != nil {

@@ -575,6 +575,7 @@ func provenance(p params, key string, sim *synth.Simulation) map[string]string {
 	num := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	return map[string]string{
 		"generator":          prog,
+		runfile.BSPMAttr:     runfile.BSPMExactSim,
 		"version":            cli.BuildVersion(),
 		"units":              "normalized",
 		"parameters":         string(b),

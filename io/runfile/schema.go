@@ -69,6 +69,28 @@ var KnownUnits = []string{"normalized", "mV", "uV"}
 // attribute.
 var KnownPotentials = []string{inverse.Extracellular, inverse.Transmembrane}
 
+// BSPMAttr is the optional root attribute saying how signals/bspm was
+// made; eandarn-synth writes BSPMExactSim for a simulation and
+// BSPMExactImport for an import with -bspm forward, both exactly R times
+// the heart potential.
+const (
+	BSPMAttr        = "bspm"
+	BSPMExactSim    = "R·u (simulation)"
+	BSPMExactImport = "R·truth (-bspm forward)"
+)
+
+// ExactBSPM reports whether the attributes say that signals/bspm is
+// exactly forward/R times a heart potential (BSPMAttr, or a simulation by
+// eandarn-synth from before that attribute): data with no noise or model
+// error until a job adds noise (inverse.Problem.Exact).
+func ExactBSPM(attrs map[string]string) bool {
+	switch attrs[BSPMAttr] {
+	case BSPMExactSim, BSPMExactImport:
+		return true
+	}
+	return attrs[BSPMAttr] == "" && attrs["generator"] == "eandarn-synth"
+}
+
 // MinFrames is the least number of time frames a run file may hold: the
 // temporal derivative stencil of Eq. 17–18 spans 5 frames.
 const MinFrames = 5

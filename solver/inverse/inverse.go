@@ -40,6 +40,12 @@ type Problem struct {
 	TruthV *mat.Dense // n x T true recovery variable v; nil when unknown
 
 	Attrs map[string]string // units and provenance attributes of the run file
+
+	// Exact reports that BSPM is R times a heart-surface potential with
+	// nothing added: a simulation or an import with -bspm forward, solved
+	// without noise (runfile.ExactBSPM). The λ rules rely on it: with no
+	// data error, GCV's minimum at the smallest λ of its grid is right.
+	Exact bool
 }
 
 // Kinds of heart-surface potential (the run file's "potential" attribute).

@@ -22,6 +22,21 @@ var ErrInterrupted = errors.New("training interrupted")
 // Config.MaxRetries rollbacks with halved learning rates.
 var ErrNonFinite = errors.New("non-finite loss")
 
+// ErrDataScale is returned (an input error) when the data term outweighs
+// the physics term at the initial weights by more than 1/minInitRatio:
+// the data are then on another scale than the model's normalized u (a
+// BSPM in µV in a file that says normalized, an R with a gain of 1e30),
+// the physics would be ignored, and in float32 the data gradient
+// overflows.
+var ErrDataScale = errors.New("the data are far off the model's scale")
+
+// minInitRatio is the smallest λ·L_EP/L_D at the initial weights that is
+// trained. Files on the model's scale start near 5e-3 (eandarn on the
+// default dataset and on the ECGSim ventricles) or 6 (the EP-DL variants
+// there), the raw ε's bad initializations above 10; a BSPM 1000 times too
+// large divides the ratio by 1e6.
+const minInitRatio = 1e-9
+
 // ErrBudgetTooShort is returned (an input error) when the time budget
 // (Run.Deadline) ends training before its first epoch is done: an
 // untrained network is no reconstruction, so nothing is written.
@@ -194,6 +209,11 @@ func (tr *trainer) train(ctx context.Context) error {
 		}
 		tr.st.Ratio0, tr.st.HaveRatio0 = r, true
 		tr.log.Info("initial loss ratio", "ratio0", r, "bad_init", r > cfg.BadInitRatio)
+		if r < minInitRatio { // NaN (non-finite data or a pole) is left to the training's own checks
+			return inverse.InputError(fmt.Errorf("%w: λ·L_EP/L_D = %.3g at the initial weights (below %g): "+
+				"the BSPM and R are not on the scale of normalized potentials (u from 0 to 1); check the run file's units "+
+				"(mV or uV with potential=transmembrane get the units link) and R's scale", ErrDataScale, r, minInitRatio))
+		}
 	}
 	tr.sync()
 	if tr.good == nil {

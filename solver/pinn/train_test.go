@@ -210,3 +210,40 @@ func flipEdge(t *testing.T, m *mesh.Mesh) *mesh.Mesh {
 	t.Fatal("no neighbour across the first edge of triangle 0")
 	return nil
 }
+
+// TestDataScale: data far off the model's normalized scale (R and the BSPM
+// both 1e30 times larger, which overflowed float32's data gradient and
+// ended in ErrNonFinite, exit status 1; or a BSPM 1e4 times too large
+// for R) are refused before training as an input error, in either
+// precision; a common factor of 10 (a realistic transfer gain) trains.
+func TestDataScale(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		r, y      float64 // factors on R and the BSPM
+		precision string
+		refused   bool
+	}{
+		{"as is", 1, 1, "float32", false},
+		{"R and BSPM × 10", 10, 10, "float32", false},
+		{"R and BSPM × 1e30", 1e30, 1e30, "float32", true},
+		{"R and BSPM × 1e30, float64", 1e30, 1e30, "float64", true},
+		{"BSPM × 1e4", 1, 1e4, "float32", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := tinyProblem(11, 24)
+			p.R.Scale(c.r, p.R)
+			p.BSPM.Scale(c.y, p.BSPM)
+			m := smallMethod(t, "eandarn", t.TempDir())
+			m.Config.Precision = c.precision
+			r, err := m.Solve(context.Background(), p)
+			switch {
+			case c.refused && !(errors.Is(err, ErrDataScale) && errors.Is(err, inverse.ErrInput)):
+				t.Errorf("got %v, want ErrDataScale as an input error", err)
+			case !c.refused && err != nil:
+				t.Errorf("refused: %v", err)
+			case !c.refused && !(r.Values["ratio0"] >= minInitRatio):
+				t.Errorf("ratio0 %g trained", r.Values["ratio0"])
+			}
+		})
+	}
+}

@@ -63,6 +63,10 @@ func choose(f *stdForm, s *spectrum, c, y *mat.Dense, o Options) (*choice, error
 		"lambda_rgcv":    lrgcv,
 		"corners":        float64(len(cs)),
 		"noise_estimate": NoiseEstimate(y),
+		"exact_data":     0,
+	}
+	if o.ExactData {
+		values["exact_data"] = 1
 	}
 	rules := []float64{lgcv, lrgcv}
 	var lcurve float64
@@ -113,7 +117,7 @@ func choose(f *stdForm, s *spectrum, c, y *mat.Dense, o Options) (*choice, error
 		ratio := mat.Norm(solve(lgcv), 2) / mat.Norm(solve(lcurve), 2)
 		values["gcv_norm_ratio"] = ratio
 		values["gcv_rejected"] = 0
-		if ratio > GuardNormRatio || atEnd && ratio > 1 {
+		if !o.ExactData && (ratio > GuardNormRatio || atEnd && ratio > 1) {
 			guarded = lcurve
 			values["gcv_rejected"] = 1
 		}
@@ -163,22 +167,35 @@ func choose(f *stdForm, s *spectrum, c, y *mat.Dense, o Options) (*choice, error
 			"lcurve_corner_curvature": ck,
 		},
 	}
-	ch.warn(o.logger())
+	ch.warn(o.logger(), o)
 	return ch, nil
 }
 
-// warn logs what a user of measured data must know about the choice.
-func (ch *choice) warn(log *slog.Logger) {
+// warn logs what a user of measured data must know about the choice made
+// with options o: the guard's rejection when the guarded rule chose, GCV
+// barely regularizing, the rules' disagreement (not on exact data, where
+// GCV rightly sits at the grid's end).
+func (ch *choice) warn(log *slog.Logger, o Options) {
 	v := ch.values
-	switch {
-	case v["gcv_rejected"] == 1 && v["gcv_at_grid_end"] == 1:
-		log.Warn("GCV's λ rejected: GCV has its minimum at the smallest λ of the grid (1e-12 of the largest singular value), so it fits the data's error with almost no regularization; using the L-curve corner's λ",
-			"lambda_gcv", v["lambda_gcv"], "lambda_lcurve", v["lambda_lcurve"], "norm_ratio", v["gcv_norm_ratio"])
-	case v["gcv_rejected"] == 1:
-		log.Warn("GCV's λ rejected: its reconstruction is much larger than the L-curve corner's, so GCV fitted correlated noise or modelling error; using the corner's λ",
-			"lambda_gcv", v["lambda_gcv"], "lambda_lcurve", v["lambda_lcurve"], "norm_ratio", v["gcv_norm_ratio"], "limit", GuardNormRatio)
-	case v["gcv_at_grid_end"] == 1 && v["lambda"] == v["lambda_gcv"]:
-		log.Warn("GCV has its minimum at the smallest λ of the grid and no L-curve corner lies above it: the reconstruction is barely regularized; check series/gcv and series/lcurve_*, or fix -lambda",
+	keptAtEnd := v["gcv_at_grid_end"] == 1 && v["lambda"] == v["lambda_gcv"]
+	if o.ExactData {
+		if keptAtEnd {
+			log.Info("exact data (R times a heart potential, no noise added): GCV's minimum at the smallest λ of the grid kept",
+				"lambda", v["lambda"])
+		}
+		return
+	}
+	if o.Select == SelectGuarded && o.Lambda == 0 && v["gcv_rejected"] == 1 {
+		if v["gcv_at_grid_end"] == 1 {
+			log.Warn("GCV's λ rejected: GCV has its minimum at the smallest λ of the grid (1e-12 of the largest singular value), so it fits the data's error with almost no regularization; using the L-curve corner's λ",
+				"lambda_gcv", v["lambda_gcv"], "lambda_lcurve", v["lambda_lcurve"], "norm_ratio", v["gcv_norm_ratio"])
+		} else {
+			log.Warn("GCV's λ rejected: its reconstruction is much larger than the L-curve corner's, so GCV fitted correlated noise or modelling error; using the corner's λ",
+				"lambda_gcv", v["lambda_gcv"], "lambda_lcurve", v["lambda_lcurve"], "norm_ratio", v["gcv_norm_ratio"], "limit", GuardNormRatio)
+		}
+	}
+	if keptAtEnd {
+		log.Warn("GCV has its minimum at the smallest λ of the grid and its λ was kept: the reconstruction is barely regularized; check series/gcv and series/lcurve_*, or fix -lambda",
 			"lambda", v["lambda"])
 	}
 	if d := v["lambda_disagreement"]; d > DisagreementFactor {

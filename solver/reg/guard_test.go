@@ -261,3 +261,42 @@ func TestGuardIllConditioned(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardExactData: data that are exactly R times the truth (sphereCase,
+// no noise). GCV's minimum is at the grid's smallest λ with a
+// reconstruction larger than the corner's, so without knowing the data
+// exact the default rejects it and the corner over-smooths; told
+// (Options.ExactData, inverse.Problem.Exact for Tikhonov's Solve) it keeps
+// GCV's λ, far more accurate here, records exact_data and warns of nothing.
+func TestGuardExactData(t *testing.T) {
+	heart, _, r, u, y := sphereCase(t)
+	l := mesh.Laplacian(heart)
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, nil))
+	def, err := SolveTikhonov(context.Background(), r, l, y, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tik, err := NewTikhonov(2, Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := tik.Solve(context.Background(), &inverse.Problem{Heart: heart, R: r, BSPM: y, Exact: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, reDef, reExact := exact.Values, relDiff(def.U, u), relDiff(exact.U, u)
+	t.Logf("default λ %.3g RE %.4f (rejected %v, ratio %.3g); exact λ %.3g RE %.4f", def.Values["lambda"], reDef,
+		def.Values["gcv_rejected"], def.Values["gcv_norm_ratio"], v["lambda"], reExact)
+	switch {
+	case def.Values["gcv_at_grid_end"] != 1 || def.Values["gcv_rejected"] != 1 || def.Values["exact_data"] != 0:
+		t.Errorf("default: at grid end %v, rejected %v, exact_data %v: the case no longer shows the guard rejecting exact data",
+			def.Values["gcv_at_grid_end"], def.Values["gcv_rejected"], def.Values["exact_data"])
+	case v["exact_data"] != 1 || v["gcv_rejected"] != 0 || v["lambda"] != v["lambda_gcv"]:
+		t.Errorf("exact: exact_data %v, rejected %v, λ %.3g (GCV's %.3g)", v["exact_data"], v["gcv_rejected"], v["lambda"], v["lambda_gcv"])
+	case !(reExact < reDef/3):
+		t.Errorf("exact: RE %.4f, not well below the corner's %.4f", reExact, reDef)
+	case strings.Contains(buf.String(), "level=WARN"):
+		t.Errorf("exact data warned:\n%s", buf.String())
+	}
+}

@@ -46,6 +46,12 @@ type Options struct {
 	// CornerFraction is the curvature fraction of the "lcurve" rule
 	// (default 0.5; 1 gives the classical maximum-curvature corner).
 	CornerFraction float64
+	// ExactData says that the data are R times a heart potential with no
+	// noise or model error (inverse.Problem.Exact): the guarded rule then
+	// keeps GCV's λ, at the grid's end too (there is no data error for it
+	// to fit), and the disagreement of the rules, expected then, does not
+	// warn.
+	ExactData bool
 	// Sigma is the noise standard deviation of the BSPM, known to the user
 	// (not estimated): the discrepancy principle needs it; 0 = unknown.
 	Sigma float64

@@ -64,7 +64,9 @@ func (t *Tikhonov) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Resu
 	if err != nil {
 		return nil, err
 	}
-	res, err := SolveTikhonov(ctx, p.R, gamma, p.BSPM, t.opts)
+	o := t.opts
+	o.ExactData = o.ExactData || p.Exact
+	res, err := SolveTikhonov(ctx, p.R, gamma, p.BSPM, o)
 	if err != nil {
 		return nil, fmt.Errorf("tikhonov%d: %w", t.order, err)
 	}
