@@ -160,7 +160,9 @@ bench-epoch: dataset
 # then bench-time-to-accuracy (below, about 18 min); then the realistic-anatomy suite on the ECGSim ventricles of ../shared/data
 # (cmd/eandarn-batch TestAccuracyRealistic; skipped with a message without
 # the data; hours in full: EANDARN_SUITE_SITES, _NOISE, _SEEDS, _METHODS,
-# _ENSEMBLE, _PINN and _OUT choose a subset, README "Realistic anatomy").
+# _ENSEMBLE, _PINN and _OUT choose a subset, README "Realistic anatomy"),
+# and on the Utah torso-tank heart (TestAccuracyRealisticUtah: 3 pacing
+# sites, σ 0.05, the seeds of EANDARN_SUITE_SEEDS; about 30 minutes).
 accuracy:
 	EANDARN_ACCURACY=1 $(GO) test -run 'Accuracy|BadInitRates' -v -timeout 3h ./solver/...
 	$(MAKE) bench-time-to-accuracy

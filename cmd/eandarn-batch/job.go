@@ -109,7 +109,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 
 	// The default -noise is for synthetic data; on a recording it adds
 	// synthetic noise to the measured one unless asked for.
-	if c.Noise > 0 && !slices.Contains(c.given, "noise") && p.Attrs["units"] != "normalized" && p.Attrs[runfile.BSPMAttr] == "" {
+	if c.Noise > 0 && !slices.Contains(c.given, "noise") && p.Attrs["units"] != "normalized" && !runfile.ExactBSPM(p.Attrs) {
 		log.Warn("adding the default -noise to a measured recording, on top of its own noise: give -noise 0 to solve it as recorded",
 			"noise", c.Noise, "units", p.Attrs["units"])
 	}
