@@ -18,6 +18,15 @@ type spectrum struct {
 	m, k, t      int
 }
 
+// underflows reports whether σ², the square of a generalized singular
+// value, is zero or subnormal: such a direction counts as outside the
+// range of R. Its filter factor φ = σ²/(σ²+λ²) is zero (or loses all
+// precision) at every λ of the grid (≥ 1e-12 σ_max), while β²/σ² is +Inf
+// or imprecise, so φ²·β²/σ² would be 0·Inf = NaN: an R of rank 1 (singular
+// values 3e3, 8e-13, …, 2e-189) made the L-curve, the seminorm and the
+// L-curve rule NaN, written with exit status 0.
+func underflows(s2 float64) bool { return s2 < 0x1p-1022 }
+
 // curves evaluates, at one λ, with filter factors φ_i = σ_i²/(σ_i²+λ²):
 //
 //	res²  = ‖Y − R U_λ‖_F² = Σ (1−φ_i)² β_i² + δ²
@@ -29,11 +38,11 @@ func (s *spectrum) curves(lambda float64) (res2, semi2, dof, dSemi float64) {
 	res2 = s.delta2
 	dof = float64(s.m - s.k)
 	for i, sg := range s.sigma {
-		if sg == 0 {
+		s2 := sg * sg
+		if underflows(s2) {
 			res2 += s.beta2[i]
 			continue
 		}
-		s2 := sg * sg
 		phi := s2 / (s2 + l2)
 		res2 += (1 - phi) * (1 - phi) * s.beta2[i]
 		x2 := s.beta2[i] / s2
@@ -71,10 +80,10 @@ func (s *spectrum) curvature(lambda float64) float64 {
 	var d2 float64
 	l2 := lambda * lambda
 	for i, sg := range s.sigma {
-		if sg == 0 {
+		s2 := sg * sg
+		if underflows(s2) {
 			continue
 		}
-		s2 := sg * sg
 		phi := s2 / (s2 + l2)
 		p1 := -2 * phi * (1 - phi) / lambda
 		p2 := 2 * phi * (1 - phi) * (3 - 4*phi) / l2
