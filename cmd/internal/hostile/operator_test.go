@@ -1,6 +1,7 @@
 package hostile
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -112,17 +113,9 @@ func operatorCases() []hostileCase {
 		// method's own: out/logs and out/checkpoints were made, and every
 		// task failed (with -sbatch, every Slurm job would have).
 		{name: "sweep_pinn_setting_invalid", prog: "batch", want: "sweep s.toml: task 0 (seed=1): method eandarn: pinn: learning rates -1 → 0.001: want finite values > 0",
-			setup: func(w *work) []string {
-				spec := "name = \"s\"\ninput = \"run.h5\"\noutput = \"out\"\n[fixed]\nmethod = \"eandarn\"\nlr = -1\n[[axis]]\nname = \"seed\"\nvalues = [1, 2]\n"
-				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
-				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
-			}},
+			setup: func(w *work) []string { return w.sweepSpec("run.h5", "out", "method = \"eandarn\"\nlr = -1") }},
 		{name: "sweep_network_over_budget", prog: "batch", want: "sweep s.toml: task 0 (seed=1): method eandarn: network of -layers 10 -width 100000000",
-			setup: func(w *work) []string {
-				spec := "name = \"s\"\ninput = \"run.h5\"\noutput = \"out\"\n[fixed]\nmethod = \"eandarn\"\nwidth = 100000000\n[[axis]]\nname = \"seed\"\nvalues = [1, 2]\n"
-				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
-				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
-			}},
+			setup: func(w *work) []string { return w.sweepSpec("run.h5", "out", "method = \"eandarn\"\nwidth = 100000000") }},
 		// Refused, but as "output keepdir is a folder, want a file name",
 		// though a folder is what a .npy output is.
 		{name: "synth_out_folder_not_a_run", prog: "synth", want: "-out keepdir: exists and is not a run folder this program wrote (no attrs.json); not replacing it",
@@ -180,4 +173,13 @@ func editResult(w *work, name string, edit func(f *resultfile.File)) {
 	must(w.t, err)
 	edit(f)
 	must(w.t, resultfile.Save(w.path(name), f))
+}
+
+// sweepSpec writes the sweep spec s.toml (name s, the input and output
+// folder given, the [fixed] table's TOML lines fixed and an axis of seeds
+// 1 and 2) and returns the arguments that run the whole sweep locally.
+func (w *work) sweepSpec(input, output, fixed string) []string {
+	spec := fmt.Sprintf("name = \"s\"\ninput = %q\noutput = %q\n[fixed]\n%s\n[[axis]]\nname = \"seed\"\nvalues = [1, 2]\n", input, output, fixed)
+	must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
+	return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
 }

@@ -131,11 +131,7 @@ func degenerateCases() []hostileCase {
 				return args("-in", "run.h5", "-out", "res.h5", "-method", "tikhonov2", "-lambda", "1e308")
 			}},
 		{name: "sweep_output_inside_npy_input", prog: "batch", want: "lies inside the input folder",
-			setup: func(w *work) []string {
-				spec := "name = \"s\"\ninput = \"run\"\noutput = \"run/res\"\n[fixed]\nmethod = \"tikhonov2\"\n[[axis]]\nname = \"seed\"\nvalues = [1, 2]\n"
-				must(w.t, os.WriteFile(w.path("s.toml"), []byte(spec), 0o644))
-				return args("-sweep", "s.toml", "-task", "all", "-log-level", "warn")
-			}},
+			setup: func(w *work) []string { return w.sweepSpec("run", "run/res", "method = \"tikhonov2\"") }},
 		{name: "synth_leads_2d", prog: "synth", want: "want one integer per line (a vector), got shape [2 2]",
 			setup: func(w *work) []string {
 				must(w.t, npy.WriteInts(w.path("leads.npy"), 2, 2, []int{0, 1, 2, 3}))
