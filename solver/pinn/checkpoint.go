@@ -4,6 +4,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 
@@ -166,6 +167,42 @@ func (s *state) check(cfg *Config, T, nsteps, blocks int, good bool) error {
 	}
 	if err := new(rand.PCG).UnmarshalBinary(s.RNG); err != nil {
 		return bad("random generator state: %v", err)
+	}
+	// Numbers a run never records: a rollback keeps non-finite losses out
+	// of the history, Adam's second moments are squares and the losses
+	// sums of squares. A damaged checkpoint holding them went on to write
+	// its NaN loss, NaN ARN α or infinite ratio0 into the result, with
+	// exit status 0 (and an infinite ratio0 counted as a bad
+	// initialization), or trained from NaN weights after a rollback.
+	for _, v := range []struct {
+		name   string
+		x      []float64
+		nonneg bool
+	}{
+		{"network weights", s.Params, false}, {"Adam first moments", s.M, false}, {"Adam second moments", s.V, true},
+		{"data-loss history", s.LossData, true}, {"EP-loss history", s.LossEP, true},
+		{"RE-monitor history", s.REMonitor, true}, // +Inf where the truth is zero
+		{"epoch loss sums", []float64{s.EpLD, s.EpLEP}, true},
+	} {
+		want := "finite values"
+		if v.nonneg {
+			want += " ≥ 0"
+		}
+		for i, x := range v.x {
+			if math.IsNaN(x) || (v.nonneg && x < 0) || (math.IsInf(x, 0) && v.name != "RE-monitor history") {
+				return bad("%s: want %s, got %v at [%d]", v.name, want, x, i)
+			}
+		}
+	}
+	for e, a := range s.Alpha {
+		for i, x := range a {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return bad("ARN α at epoch %d: want finite values, got %v at [%d]", e, x, i)
+			}
+		}
+	}
+	if s.HaveRatio0 && !(s.Ratio0 >= 0 && !math.IsInf(s.Ratio0, 0)) {
+		return bad("initial loss ratio %v: want a finite value ≥ 0", s.Ratio0)
 	}
 	if s.Good != nil {
 		if err := s.Good.check(cfg, T, nsteps, blocks, true); err != nil {
