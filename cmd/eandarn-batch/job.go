@@ -80,7 +80,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	// Before any work: no output may destroy the input or another output,
 	// and every output's folder must be writable now, not after the solve.
 	if err := cli.CheckFiles([]cli.File{{Flag: "-in", Path: c.In}},
-		[]cli.File{{Flag: "-out", Path: c.Out}, {Flag: "-checkpoint", Path: c.Pinn["checkpoint"]}}); err != nil {
+		append([]cli.File{{Flag: "-out", Path: c.Out}}, checkpointFiles(c)...)); err != nil {
 		return nil, err
 	}
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eandarn/eandarn/cmd/internal/cli"
 	"github.com/eandarn/eandarn/cmd/internal/gpu"
 	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/kernels"
@@ -359,4 +360,25 @@ func checkNetworkMemory(cfg pinn.Config) error {
 	}
 	var t inputs.Tally
 	return t.AddBytes(what, per)
+}
+
+// checkpointFiles are the checkpoint files a job writes, as outputs for
+// cli.CheckFiles: -checkpoint P itself, or, with -ensemble K ≥ 2, the
+// members' files P.member0 … P.member<K−1> (pinn.MemberPath), which are
+// what such a job writes (P is never written). Checking P alone let a
+// member's checkpoint replace the input (-in x.member1 -checkpoint x) or
+// the result (-out x.member1), and the next write of either replace the
+// other, with exit status 0. K is the validated -ensemble (the method was
+// built before the files are checked).
+func checkpointFiles(c *config) []cli.File {
+	p := c.Pinn["checkpoint"]
+	k, err := strconv.Atoi(c.Pinn["ensemble"])
+	if p == "" || err != nil || k < 2 {
+		return []cli.File{{Flag: "-checkpoint", Path: p}}
+	}
+	files := make([]cli.File, k)
+	for i := range files {
+		files[i] = cli.File{Flag: fmt.Sprintf("ensemble member %d's checkpoint", i), Path: pinn.MemberPath(p, i)}
+	}
+	return files
 }
