@@ -203,6 +203,11 @@ func parse(data []byte, path string, known func(flag string) bool) (*Spec, error
 		return nil, err
 	}
 	s.n = n
+	for _, a := range s.Axes { // after the count: a huge axis is refused as such
+		if err := s.checkDistinct(a); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.Slurm.check(path); err != nil {
 		return nil, err
 	}
@@ -315,6 +320,30 @@ func (s *Spec) checkAxis(i int, a Axis, known func(string) bool, seen map[string
 	}
 	for k := range set {
 		seen[k] = true
+	}
+	return nil
+}
+
+// checkDistinct refuses an axis that lists one value twice (as the flags
+// see it: 1 and 1.0 are both -seed 1): its tasks would run the same flags
+// to the same result, and eandarn-report would count the copies as
+// independent runs, shrinking the spread it reports (values = [1, 2, 2]
+// was three seeds with exit status 0).
+func (s *Spec) checkDistinct(a Axis) error {
+	first := make(map[string]int, len(a.Values))
+	for i, v := range a.Values {
+		key := format(v)
+		if t, ok := v.(map[string]any); ok {
+			var b strings.Builder
+			for _, k := range slices.Sorted(maps.Keys(t)) {
+				fmt.Fprintf(&b, "%s=%s ", k, format(t[k]))
+			}
+			key = strings.TrimSpace(b.String())
+		}
+		if j, dup := first[key]; dup {
+			return specErrorf("sweep %s: axis %q: value %q at [%d] and [%d]: want distinct values (a repeat would run the same task twice)", s.path, a.Name, key, j, i)
+		}
+		first[key] = i
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -190,6 +191,8 @@ func TestMalformedSpecs(t *testing.T) {
 		{"grouped mixed", "input='r.h5'\noutput='o'\n[[axis]]\nname='net'\nvalues=[{layers=4}, 3]\n", "non-empty tables only"},
 		{"labels", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nlabels=['a']\nvalues=[1, 2]\n", "1 labels for 2 values"},
 		{"array value", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[[1, 2]]\n", "want strings, numbers"},
+		{"repeated value", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1, 2, 1.0]\n", `axis "seed": value "1" at [0] and [2]: want distinct values`},
+		{"repeated table", "input='r.h5'\noutput='o'\n[[axis]]\nname='net'\nvalues=[{layers=4, width=5}, {width=5, layers=4}]\n", `value "layers=4 width=5" at [0] and [1]`},
 		{"name with a command", "name=\"x\\ntouch F\"\ninput='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n", `name "x\ntouch F": want 1 to 64 letters`},
 		{"name with a slash", "name='../x'\ninput='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n", `name "../x"`},
 		{"time with a command", "input='r.h5'\noutput='o'\n[[axis]]\nname='seed'\nvalues=[1]\n[slurm]\ntime=\"01:00:00\\ntouch F\"\n", `[slurm] time "01:00:00\ntouch F": want minutes`},
@@ -363,7 +366,7 @@ func TestSpecFiles(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("input='r.h5'\noutput='o'\n")
 	for _, name := range []string{"seed", "noise"} {
-		fmt.Fprintf(&b, "[[axis]]\nname='%s'\nvalues=[%s0]\n", name, strings.Repeat("0,", 316-1))
+		fmt.Fprintf(&b, "[[axis]]\nname='%s'\nvalues=[%s]\n", name, seq(316))
 	}
 	s, err := Load(writeSpec(t, b.String()), known)
 	if err != nil || s.Len() != 316*316 {
@@ -375,9 +378,18 @@ func TestSpecFiles(t *testing.T) {
 		name string
 		n    int
 	}{{"seed", 100}, {"noise", MaxTasks / 100}} {
-		fmt.Fprintf(&b, "[[axis]]\nname='%s'\nvalues=[%s0]\n", a.name, strings.Repeat("0,", a.n-1))
+		fmt.Fprintf(&b, "[[axis]]\nname='%s'\nvalues=[%s]\n", a.name, seq(a.n))
 	}
 	if s, err := Load(writeSpec(t, b.String()), known); err != nil || s.Len() != MaxTasks {
 		t.Fatalf("MaxTasks tasks: %v", err)
 	}
+}
+
+// seq returns "0,1,…,n−1": an axis of n distinct values.
+func seq(n int) string {
+	v := make([]string, n)
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return strings.Join(v, ",")
 }
