@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"log/slog"
 	"strconv"
 
 	"github.com/eandarn/eandarn/io/resultfile"
@@ -100,5 +101,26 @@ func (c *clinical) summarize(s *summary, p *inverse.Problem) {
 	s.Regions = make(map[string]regionSummary, len(c.regions))
 	for k, r := range c.regions {
 		s.Regions[p.RegionNames[k]] = regionSummary{Nodes: r.Nodes, RE: finite(r.RE), CC: finite(r.CC)}
+	}
+}
+
+// warnEmptyRegions warns of each named region that labels no node: its RE
+// and CC will be null. The run file allows it (eandarn-synth's vote of a
+// node's triangles can leave a face region without nodes), but a user who
+// reads the per-region table should know why.
+func warnEmptyRegions(log *slog.Logger, p *inverse.Problem) {
+	if p.Region == nil {
+		return
+	}
+	count := make([]int, len(p.RegionNames))
+	for _, k := range p.Region {
+		if k >= 0 && k < len(count) {
+			count[k]++
+		}
+	}
+	for k, c := range count {
+		if c == 0 {
+			log.Warn("a region labels no node: its RE and CC will be null", "region", p.RegionNames[k], "label", k)
+		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 // writes the reconstruction's activation map, the truth's, their
 // correlation, mean absolute error and localization error, and RE/CC per
 // region, each equal to solver/metrics recomputed from the written
-// reconstruction; the JSON line carries the same numbers. Without truth
+// reconstruction; the JSON line carries the same numbers. A named region
+// that labels no node gets null RE and CC and a warning. Without truth
 // only the activation map is written.
 func TestClinicalMetrics(t *testing.T) {
 	dir := t.TempDir()
@@ -79,6 +80,22 @@ func TestClinicalMetrics(t *testing.T) {
 		t.Errorf("attributes activation %q, region_names %q", r.Attrs["activation"], r.Attrs["region_names"])
 	}
 	t.Logf("%s", stdout)
+	if strings.Contains(stderr, "labels no node") {
+		t.Errorf("both regions have nodes, yet: %s", stderr)
+	}
+
+	// A named region without nodes: null RE and CC, and a warning.
+	p.RegionNames = append(p.RegionNames, "septum")
+	if err := runfile.Save(in, p); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = call("-in", in, "-out", out, "-method", "tikhonov2", "-log-level", "warn")
+	if err := json.Unmarshal([]byte(stdout), &s); code != 0 || err != nil {
+		t.Fatalf("empty region: exit %d (%v): %s", code, err, stderr)
+	}
+	if js := s.Regions["septum"]; js.RE != nil || js.Nodes != 0 || !strings.Contains(stderr, "a region labels no node") || !strings.Contains(stderr, "region=septum") {
+		t.Errorf("empty region: JSON %+v, stderr %q", js, stderr)
+	}
 
 	// Without truth: the activation map only.
 	p.TruthU, p.TruthV = nil, nil

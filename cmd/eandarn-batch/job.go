@@ -106,6 +106,7 @@ func execute(ctx context.Context, c *config, log *slog.Logger) (*summary, error)
 	m0, n := p.R.Dims()
 	_, frames := p.BSPM.Dims()
 	log.Info("loaded", "in", c.In, "nodes", n, "leads", m0, "frames", frames, "truth", p.TruthU != nil, "seconds", tm.load)
+	warnEmptyRegions(log, p)
 
 	// The default -noise is for synthetic data; on a recording it adds
 	// synthetic noise to the measured one unless asked for.

@@ -50,7 +50,8 @@ type Options struct {
 	// noise or model error (inverse.Problem.Exact): the guarded rule then
 	// keeps GCV's λ, at the grid's end too (there is no data error for it
 	// to fit), and the disagreement of the rules, expected then, does not
-	// warn.
+	// warn. STRE keeps the guarded λ as its grids' scale even then (see
+	// SolveSTRE).
 	ExactData bool
 	// Sigma is the noise standard deviation of the BSPM, known to the user
 	// (not estimated): the discrepancy principle needs it; 0 = unknown.
