@@ -67,7 +67,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Float64Var(&c.Sigma, "sigma", 0, "known std of the noise already in the BSPM (measured data), for the discrepancy principle; adds nothing (0 = unknown)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the noise (PCG) and of any randomized method")
 	fs.StringVar(&c.Lambda, "lambda", "auto", "Tikhonov λ: a positive number, or auto to choose it by -select (the PINN methods weight their EP loss by -ep-lambda)")
-	fs.StringVar(&c.Select, "select", reg.SelectGuarded, "how auto chooses λ: "+strings.Join(reg.Selectors, ", ")+" (discrepancy uses σ = √(sigma² + noise²))")
+	fs.StringVar(&c.Select, "select", reg.SelectGuarded, "how auto chooses λ: "+strings.Join(reg.Selectors, ", ")+" (guarded: GCV unless its reconstruction is far larger than the L-curve corner's, kept on exact data: a run file whose BSPM is R times the heart potential, -noise 0; discrepancy uses σ = √(sigma² + noise²))")
 	fs.Float64Var(&c.LambdaS, "lambda-s", 0, "STRE spatial weight λs (> 0), or 0 to choose it by -select")
 	fs.Float64Var(&c.LambdaT, "lambda-t", 0, "STRE temporal weight λt (> 0), or 0 to choose it by -select")
 	fs.IntVar(&c.Window, "window", 0, "STRE temporal half-window w (≥ 1 frames), or 0 to choose it by -select")
