@@ -62,7 +62,7 @@ type params struct {
 // importOnly those of an import, refused without -bspm.
 var (
 	synthOnly  = []string{"cache", "pace", "frames", "tend", "dt", "laplacian", "refine", "min-activated", "seed"}
-	importOnly = []string{"units", "potential", "rate", "time", "truth", "forward"}
+	importOnly = []string{"units", "potential", "rate", "time", "truth"}
 )
 
 // meshScale converts the -mesh-units of mesh files to mm.
@@ -93,7 +93,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Float64Var(&p.Rate, "rate", 0, "import: sampling rate in Hz (this or -time)")
 	fs.StringVar(&p.TimeFile, "time", "", "import: frame times in ms, one per frame (.csv, .npy or FILE.h5[:DATASET], default dataset time); converted to AP units")
 	fs.StringVar(&p.Truth, "truth", "", "import: measured heart-surface potentials, heart nodes x frames, same units (optional; metrics only)")
-	fs.StringVar(&p.Forward, "forward", "", "import: transfer matrix, leads x heart nodes, instead of computing it by BEM from -torso (then -torso is optional)")
+	fs.StringVar(&p.Forward, "forward", "", "transfer matrix, leads x heart nodes (.csv, .npy or FILE.h5[:DATASET], default dataset R), instead of computing it by BEM from -torso: for a simulation or an import; -torso is then optional (without it the run file has no torso geometry)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
 	cli.AddMemoryFlag(fs)
 	cli.ProgressFlag(fs, &c.Progress)

@@ -63,24 +63,14 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	if err := cli.CheckFiles(g.files, []cli.File{{Flag: "-out", Path: c.Out, Dir: !runfile.IsHDF5Path(c.Out)}}); err != nil {
 		return nil, err
 	}
-	var R *mat.Dense
-	m := len(g.leads) // leads of the torso, or (no torso) the rows of -forward
-	if p.Forward != "" {
-		var err error
-		if R, err = readMatrix(p.Forward, "R", -1, n, "leads x heart nodes"); err != nil {
-			return nil, cli.BadInputf("-forward %s: %w", p.Forward, err)
-		}
-		if rows, _ := R.Dims(); g.torso == nil {
-			m = rows
-		} else if rows != m {
-			return nil, cli.BadInputf("-forward %s: %d rows, but the torso has %d leads: want one row per lead", p.Forward, rows, m)
-		}
+	R, m, err := readForward(p, g)
+	if err != nil {
+		return nil, err
 	}
 	// With -bspm forward the body-surface signals are R·truth (made after R),
 	// so the frame count comes from the truth.
 	fromTruth := p.BSPM == bspmForward
 	var Y, truth *mat.Dense
-	var err error
 	T := -1
 	if !fromTruth {
 		if Y, err = readMatrix(p.BSPM, "bspm", m, -1, "leads x frames"); err != nil {
@@ -108,11 +98,6 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	ms, err := frameTimes(p, T)
 	if err != nil {
 		return nil, err
-	}
-	if R != nil {
-		if err := allFinite(R); err != nil {
-			return nil, cli.BadInputf("-forward %s: %w", p.Forward, err)
-		}
 	}
 	tAP := make([]float64, T)
 	for k, t := range ms {
@@ -236,6 +221,30 @@ func frameTimes(p params, T int) ([]float64, error) {
 		}
 	}
 	return v, nil
+}
+
+// readForward reads the transfer matrix of -forward (nil, and the torso's
+// lead count, without it): leads x heart nodes, finite, one row per lead of
+// a -torso given with it. It returns R and the number of leads m (with no
+// torso, the rows of R). Every failure is bad input.
+func readForward(p params, g *geom) (*mat.Dense, int, error) {
+	m := len(g.leads)
+	if p.Forward == "" {
+		return nil, m, nil
+	}
+	R, err := readMatrix(p.Forward, "R", -1, len(g.heart.Nodes), "leads x heart nodes")
+	if err == nil {
+		err = allFinite(R)
+	}
+	if err != nil {
+		return nil, 0, cli.BadInputf("-forward %s: %w", p.Forward, err)
+	}
+	if rows, _ := R.Dims(); g.torso == nil {
+		m = rows
+	} else if rows != m {
+		return nil, 0, cli.BadInputf("-forward %s: %d rows, but the torso has %d leads: want one row per lead", p.Forward, rows, m)
+	}
+	return R, m, nil
 }
 
 // allFinite returns an error naming the first non-finite entry of a.

@@ -5,7 +5,8 @@
 // potentials Y = R U. It writes one complete run file (geometry, R, clean
 // BSPM, time, truth u and v, provenance) atomically. Noise is not added here:
 // eandarn-batch adds it (-noise σ -seed N), so one dataset serves a noise
-// sweep.
+// sweep. -forward R replaces the BEM by a transfer matrix of the user's
+// (then the torso geometry is optional).
 //
 // With -cache DIR instead of -out, the file is DIR/<name>-<key>.h5, where
 // key hashes every generation parameter, the meshes and the version; an

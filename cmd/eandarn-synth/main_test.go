@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -451,4 +452,138 @@ func TestECGSimVentricles(t *testing.T) {
 		}
 	}
 	t.Logf("%s; attributes activated_fraction %s, activation_span %s", stdout, p.Attrs["activated_fraction"], p.Attrs["activation_span"])
+}
+
+// TestSimulateGivenForward: -forward R in a simulation replaces the BEM.
+// On the small case, R taken from a BEM run gives that run's BSPM bit for
+// bit, without torso geometry unless -torso is given (then one row per
+// lead is required), attribute forward "given" (the BEM run's "bem"), and
+// a key that changes with R's values; a non-finite or wrong-shaped R is
+// refused. On the real data in ../shared/data: ECGSim's ventricles with
+// their own transmembrane-potential transfer matrix (300 thorax leads) and
+// the FwdInv heart with its 114-lead matrix make datasets Y = R·u in which
+// every node activates.
+func TestSimulateGivenForward(t *testing.T) {
+	dir := t.TempDir()
+	base := smallCase(t, dir)
+	bem := filepath.Join(dir, "bem.h5")
+	if code, _, stderr := call(append(base, "-out", bem)...); code != 0 {
+		t.Fatalf("BEM run: exit %d: %s", code, stderr)
+	}
+	a, err := runfile.Load(bem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, n := a.R.Dims()
+	rPath := filepath.Join(dir, "R.npy")
+	if err := npy.WriteDense(rPath, a.R); err != nil {
+		t.Fatal(err)
+	}
+	noTorso := withFlags(base, "-torso", "default", "-forward", rPath)
+	given := filepath.Join(dir, "given.h5")
+	code, stdout, stderr := call(append(noTorso, "-out", given)...)
+	if code != 0 {
+		t.Fatalf("-forward: exit %d: %s", code, stderr)
+	}
+	b, err := runfile.Load(given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	if !mat.Equal(b.BSPM, a.BSPM) || !mat.Equal(b.R, a.R) || b.Torso != nil || b.Leads != nil || s.Leads != m ||
+		b.Attrs["forward"] != "given" || a.Attrs["forward"] != "bem" || b.Attrs["bspm"] != runfile.BSPMExactSim {
+		t.Errorf("-forward: BSPM or R differ from the BEM run's, or torso %v, leads %d (summary %d), forward %q (BEM run %q), bspm %q",
+			b.Torso != nil, len(b.Leads), s.Leads, b.Attrs["forward"], a.Attrs["forward"], b.Attrs["bspm"])
+	}
+	withTorso := filepath.Join(dir, "with-torso.h5")
+	if code, _, stderr := call(append(withFlags(base, "-forward", rPath), "-out", withTorso)...); code != 0 {
+		t.Fatalf("-forward with -torso: exit %d: %s", code, stderr)
+	}
+	if c, err := runfile.Load(withTorso); err != nil || c.Torso == nil || len(c.Leads) != m || !mat.Equal(c.BSPM, a.BSPM) {
+		t.Errorf("-forward with -torso: %v; want the torso, %d leads and the BEM run's BSPM", err, m)
+	}
+
+	// The cache key hashes R's values: the same path edited in place is
+	// a new dataset.
+	cache := filepath.Join(dir, "cache")
+	key := func() string {
+		t.Helper()
+		code, stdout, stderr := call(append(noTorso, "-cache", cache)...)
+		var s summary
+		if code != 0 || json.Unmarshal([]byte(stdout), &s) != nil {
+			t.Fatalf("-cache: exit %d: %s", code, stderr)
+		}
+		return s.Key
+	}
+	k1 := key()
+	scaled := mat.DenseCopyOf(a.R)
+	scaled.Scale(2, scaled)
+	if err := npy.WriteDense(rPath, scaled); err != nil {
+		t.Fatal(err)
+	}
+	if k2 := key(); k2 == k1 {
+		t.Errorf("the key %s did not change with R's values", k1)
+	}
+
+	bad := func(name string, rows, cols int, f func([]float64)) string {
+		data := make([]float64, rows*cols)
+		for i := range data {
+			data[i] = 1
+		}
+		if f != nil {
+			f(data)
+		}
+		p := filepath.Join(dir, name+".npy")
+		if err := npy.WriteDense(p, mat.NewDense(rows, cols, data)); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"R not finite", withFlags(noTorso, "-forward", bad("nan", m, n, func(d []float64) { d[7] = math.NaN() })), "want finite values"},
+		{"R of the wrong width", withFlags(noTorso, "-forward", bad("wide", m, n+1, nil)), "-forward"},
+		{"R rows not the torso's leads", withFlags(base, "-forward", bad("short", m-1, n, nil)), "want one row per lead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clitest.RefusalKeepsOutput(t, prog, "run.h5", tc.want, func(out string) (int, string, string) {
+				return call(append(tc.args, "-out", out)...)
+			})
+		})
+	}
+
+	for _, c := range []struct {
+		folder string
+		args   []string
+		leads  int
+	}{
+		{"ecgsim_normal_male", []string{"-heart", "heart", "-forward", "transfer_tmp_to_thorax_wct.csv", "-mesh-units", "m", "-refine", "9", "-pace", "18"}, 300},
+		{"fwdinv_spline_subject1", []string{"-heart", "heart", "-forward", "forward_matrix_114x350.csv", "-pace", "10"}, 114},
+	} {
+		d := shareddata.Dir(t, c.folder)
+		args := slices.Clone(c.args)
+		args[1], args[3] = filepath.Join(d, args[1]), filepath.Join(d, args[3])
+		out := filepath.Join(dir, c.folder+".h5")
+		code, stdout, stderr := call(append(args, "-frames", "101", "-out", out, "-log-level", "warn")...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.folder, code, stderr)
+		}
+		p, err := runfile.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ru mat.Dense
+		ru.Mul(p.R, p.TruthU)
+		if rows, _ := p.BSPM.Dims(); rows != c.leads || !mat.EqualApprox(&ru, p.BSPM, 1e-12) || p.Torso != nil || p.Attrs["activated_fraction"] != "1" {
+			t.Errorf("%s: %d leads (want %d), BSPM = R·u %v, torso %v, activated %s", c.folder, rows, c.leads,
+				mat.EqualApprox(&ru, p.BSPM, 1e-12), p.Torso != nil, p.Attrs["activated_fraction"])
+		}
+		t.Logf("%s: %s", c.folder, stdout)
+	}
 }

@@ -102,11 +102,20 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	if c.Params.BSPM != "" {
 		return importRecording(ctx, c, g, log, start)
 	}
-	key := generationKey(c.Params, g)
-	sum := &summary{Key: key, Nodes: len(g.heart.Nodes), Leads: len(g.leads), Frames: c.Params.Frames,
+	// A given transfer matrix (-forward) replaces the BEM; it is part of
+	// what the key hashes.
+	if c.Params.Forward != "" {
+		g.addFiles("-forward", []string{arrayFile(c.Params.Forward)})
+	}
+	R, m, err := readForward(c.Params, g)
+	if err != nil {
+		return nil, err
+	}
+	key := generationKey(c.Params, g, R)
+	sum := &summary{Key: key, Nodes: len(g.heart.Nodes), Leads: m, Frames: c.Params.Frames,
 		Pace: g.pace, Version: cli.BuildVersion()}
 	sum.Out = c.Out
-	if err := checkMemory(c.Params, g); err != nil {
+	if err := checkMemory(c.Params, g, m, R == nil); err != nil {
 		return nil, err
 	}
 	if c.Cache != "" {
@@ -165,15 +174,20 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		return nil, fmt.Errorf("interrupted: %w", err)
 	}
 
-	t0 = time.Now()
-	// TransferMatrix checks the geometry before assembling: both surfaces
-	// closed, the heart inside the torso, the leads in range. Its errors are
-	// about the geometry the user gave, hence bad input.
-	R, err := forward.TransferMatrix(g.heart, g.torso, g.leads, forward.WithProgress(progress.FromContext(ctx)))
-	if err != nil {
-		return nil, cli.BadInput(err)
+	attrs := provenance(c.Params, key, sim)
+	if R == nil {
+		t0 = time.Now()
+		// TransferMatrix checks the geometry before assembling: both surfaces
+		// closed, the heart inside the torso, the leads in range. Its errors are
+		// about the geometry the user gave, hence bad input.
+		if R, err = forward.TransferMatrix(g.heart, g.torso, g.leads, forward.WithProgress(progress.FromContext(ctx))); err != nil {
+			return nil, cli.BadInput(err)
+		}
+		log.Info("transfer matrix", "leads", m, "nodes", len(g.heart.Nodes), "seconds", time.Since(t0).Seconds())
+	} else {
+		attrs["forward"] = "given"
+		log.Info("transfer matrix given", "forward", c.Params.Forward, "leads", m, "nodes", len(g.heart.Nodes), "torso", g.torso != nil)
 	}
-	log.Info("transfer matrix", "leads", len(g.leads), "nodes", len(g.heart.Nodes), "seconds", time.Since(t0).Seconds())
 
 	var Y mat.Dense
 	Y.Mul(R, sol.U)
@@ -182,7 +196,7 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		R: R, BSPM: &Y, Time: sol.Time,
 		TruthU: sol.U, TruthV: sol.V,
 		Region: g.region, RegionNames: g.regionNames,
-		Attrs: provenance(c.Params, key, sim),
+		Attrs: attrs,
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted: %w", err)
@@ -252,9 +266,9 @@ func checkActivation(c *config, g *geom, sim *synth.Simulation) error {
 }
 
 // resolveGeometry reads or builds the heart and the torso, checks them, and
-// resolves the leads, the pacing node and the region labels. An import
-// (-bspm) with a given transfer matrix and no -torso has no torso (nil) and
-// no pacing node. Every failure is bad input.
+// resolves the leads, the pacing node and the region labels. With a given
+// transfer matrix (-forward) and no -torso there is no torso (nil); an
+// import (-bspm) has no pacing node. Every failure is bad input.
 func resolveGeometry(p params) (*geom, error) {
 	g := &geom{flipped: map[string][2]int{}, repeats: map[string][][2]int{}}
 	var err error
@@ -285,8 +299,9 @@ func resolveGeometry(p params) (*geom, error) {
 	}
 	imported := p.BSPM != ""
 	switch {
-	case p.Torso == "default" && imported:
-		// -forward given (validateImport): no torso geometry.
+	case p.Torso == "default" && (imported || p.Forward != ""):
+		// A given transfer matrix needs none (validateImport: an import
+		// without -forward needs -torso): no torso geometry.
 	case p.Torso == "default":
 		g.torso, g.leads = geometry.Torso(g.heart)
 	default:
@@ -376,11 +391,18 @@ const bemCopies = 4
 
 // checkMemory refuses, before the BEM, a generation whose arrays would not
 // fit the memory budget (-max-memory): the BEM matrices for n heart and N
-// torso nodes, R (m x n), the simulation's u and v on the (refined) heart,
-// and the run file's n x T truth u and v and m x T BSPM: -frames 2000000000
-// would need 35 TB.
-func checkMemory(p params, g *geom) error {
-	n, nt, m, T := len(g.heart.Nodes), len(g.torso.Nodes), len(g.leads), p.Frames
+// torso nodes (when bem), R (m x n), the simulation's u and v on the
+// (refined) heart, and the run file's n x T truth u and v and m x T BSPM:
+// -frames 2000000000 would need 35 TB.
+func checkMemory(p params, g *geom, m int, bem bool) error {
+	n, nt, T := len(g.heart.Nodes), 0, p.Frames
+	if g.torso != nil {
+		nt = len(g.torso.Nodes)
+	}
+	bemSize := n + nt
+	if !bem {
+		bemSize = 0
+	}
 	// Each -refine level quadruples the triangles and about the nodes.
 	nSim := n
 	if e := g.heart.MeanEdgeLength(); p.Refine > 0 && e > p.Refine {
@@ -391,7 +413,7 @@ func checkMemory(p params, g *geom) error {
 		what string
 		dims []int
 	}{
-		{"BEM matrices", []int{bemCopies, n + nt, n + nt}},
+		{"BEM matrices", []int{bemCopies, bemSize, bemSize}},
 		{"simulation u and v", []int{2, nSim, T}},
 		{"transfer matrix R", []int{m, n}},
 		{"truth u and v", []int{2, n, T}},
@@ -529,9 +551,9 @@ func cacheName(p params) string {
 
 // generationKey hashes everything that determines the run file's numbers:
 // the parameters (as JSON), the generator version, and the resolved meshes,
-// leads and pacing node (so a mesh file edited in place gets a new key).
-// 16 hex digits of SHA-256.
-func generationKey(p params, g *geom) string {
+// leads, pacing node and given transfer matrix R (nil: by BEM), so a file
+// edited in place gets a new key. 16 hex digits of SHA-256.
+func generationKey(p params, g *geom, R *mat.Dense) string {
 	h := sha256.New()
 	b, _ := json.Marshal(p)
 	h.Write(b)
@@ -542,6 +564,10 @@ func generationKey(p params, g *geom) string {
 		h.Write(buf[:])
 	}
 	for _, m := range []*mesh.Mesh{g.heart, g.torso} {
+		if m == nil {
+			put(0)
+			continue
+		}
 		put(uint64(len(m.Nodes)))
 		for _, x := range m.Nodes {
 			put(math.Float64bits(x[0]))
@@ -565,6 +591,16 @@ func generationKey(p params, g *geom) string {
 		put(uint64(l))
 	}
 	h.Write([]byte(strings.Join(g.regionNames, ",")))
+	if R != nil {
+		r, c := R.Dims()
+		put(uint64(r))
+		put(uint64(c))
+		for i := range r {
+			for _, x := range R.RawRowView(i) {
+				put(math.Float64bits(x))
+			}
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
@@ -586,5 +622,6 @@ func provenance(p params, key string, sim *synth.Simulation) map[string]string {
 		"sim_nodes":          strconv.Itoa(len(sim.Mesh.Nodes)),
 		"activated_fraction": num(sim.Activation.Fraction()),
 		"activation_span":    num(sim.Activation.First) + " " + num(sim.Activation.Last),
+		"forward":            "bem",
 	}
 }
