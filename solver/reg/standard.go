@@ -17,7 +17,9 @@ import (
 // to the GSVD of (R, Γ) restricted to the data space).
 //
 // Construction, with N the unit constant vector when Γ·1 = 0 (k = 1, the
-// surface gradient and the Eq. 15 Laplacian) and empty otherwise (k = 0):
+// surface gradient and the Eq. 15 Laplacian) and R sees constants, and
+// empty otherwise (k = 0; when R does not see them either, see
+// constantsUnseen, the penalty is ΓᵀΓ + c NNᵀ itself, B̂ below):
 //
 //  1. Split u = N a + w with Nᵀw = 0. For fixed w the unpenalized a fits the
 //     data exactly along q₁ = RN/‖RN‖, a = q₁ᵀ(y − R w)/‖RN‖, and what is
@@ -35,14 +37,17 @@ import (
 // once. The σ_i are the generalized singular values of (Q₂ᵀR, Γ) and enter
 // unsquared, so the sweep is no worse conditioned than the problem itself.
 type stdForm struct {
-	r     *mat.Dense // m x n, the transfer matrix
-	k     int        // dimension of Γ's null space handled (0 or 1)
-	q1    []float64  // unit vector RN/‖RN‖ (k = 1)
-	rn    float64    // ‖RN‖ (k = 1)
-	q2t   *mat.Dense // (m−k) x m, Q₂ᵀ; nil when k = 0 (Q₂ = I)
-	sigma []float64  // generalized singular values, descending
-	vt    *mat.Dense // r x (m−k), Vᵀ
-	x     *mat.Dense // n x r, L⁻ᵀW
+	r *mat.Dense // m x n, the transfer matrix
+	k int        // dimension of Γ's null space handled (0 or 1)
+	// unseen: Γ and R both annihilate constants (constantsUnseen), so the
+	// penalty takes them.
+	unseen bool
+	q1     []float64  // unit vector RN/‖RN‖ (k = 1)
+	rn     float64    // ‖RN‖ (k = 1)
+	q2t    *mat.Dense // (m−k) x m, Q₂ᵀ; nil when k = 0 (Q₂ = I)
+	sigma  []float64  // generalized singular values, descending
+	vt     *mat.Dense // r x (m−k), Vᵀ
+	x      *mat.Dense // n x r, L⁻ᵀW
 }
 
 // nullTol is the relative size below which Γ·1 counts as zero: the mesh
@@ -60,15 +65,11 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 		}
 		b := gram(gamma)
 		if annihilatesConstants(gamma) {
-			f.k = 1
-			c := mat.Trace(b) / float64(n)
-			if c == 0 {
-				return nil, fmt.Errorf("reg: regularization operator is zero")
+			if err := addConstantPenalty(b); err != nil {
+				return nil, err
 			}
-			for i := 0; i < n; i++ {
-				for j := i; j < n; j++ {
-					b.SetSym(i, j, b.At(i, j)+c/float64(n))
-				}
+			if f.unseen = constantsUnseen(r); !f.unseen {
+				f.k = 1
 			}
 		}
 		var chol mat.Cholesky
@@ -92,9 +93,6 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 		rn := mat.NewVecDense(m, nil)
 		rn.MulVec(r, mat.NewVecDense(n, ones))
 		f.rn = rn.Norm(2)
-		if f.rn == 0 {
-			return nil, inverse.InputError(fmt.Errorf("reg: R maps constants to zero, so the constant part of u is undetermined"))
-		}
 		var qr mat.QR
 		qr.Factorize(rn)
 		var q mat.Dense
@@ -160,6 +158,50 @@ func gram(g *sparse.CSR) *mat.SymDense {
 	}
 	return b
 }
+
+// addConstantPenalty adds c NNᵀ to the Gram matrix b = ΓᵀΓ of an operator
+// that annihilates constants, N = 1/√n, c = tr(ΓᵀΓ)/n (the mean of its
+// eigenvalues), making it positive definite on a connected mesh.
+func addConstantPenalty(b *mat.SymDense) error {
+	n := b.SymmetricDim()
+	c := mat.Trace(b) / float64(n)
+	if c == 0 {
+		return fmt.Errorf("reg: regularization operator is zero")
+	}
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			b.SetSym(i, j, b.At(i, j)+c/float64(n))
+		}
+	}
+	return nil
+}
+
+// unseenTol is the fraction of ‖R‖_F below which ‖R N‖ (N = 1/√n) counts as
+// zero: R then does not see a constant heart potential. Transfer matrices
+// with a reference (rows summing to zero) have ‖R N‖ at their rounding and
+// discretization error (ECGSim's transmembrane matrix, referenced to
+// Wilson's central terminal: 6e-8 of ‖R‖_F); those without one (R·1 = 1,
+// the BEM's and FwdInv's) 0.1–1. Between, a constant fitted exactly would
+// carry the noise amplified 10⁴ times or more.
+const unseenTol = 1e-4
+
+// constantsUnseen reports whether ‖R·1/√n‖ ≤ unseenTol ‖R‖_F. With an
+// operator Γ that annihilates constants too (Tikhonov 1 and 2, STRE's L),
+// nothing then determines the constant part of u: unpenalized it was the
+// noise along R·1 divided by ‖R N‖ (on ECGSim's matrix, RE 1e4), so the
+// penalty takes it (c NNᵀ, addConstantPenalty) and the reconstruction has
+// mean ≈ 0 over the nodes in every frame.
+func constantsUnseen(r *mat.Dense) bool {
+	m, n := r.Dims()
+	rn := make([]float64, m)
+	for i := range m {
+		rn[i] = floats.Sum(r.RawRowView(i)) / math.Sqrt(float64(n))
+	}
+	return floats.Norm(rn, 2) <= unseenTol*mat.Norm(r, 2)
+}
+
+// unseenWarning is the log line of constantsUnseen.
+const unseenWarning = "R does not see a constant heart potential (its rows sum to about 0: a transfer matrix with a reference, such as Wilson's central terminal, or from transmembrane potentials) and the regularization operator leaves constants free: the data do not determine u's constant part, so it is penalized (the reconstruction's mean over the nodes is near 0 in every frame; compare shapes, not offsets)"
 
 // annihilatesConstants reports whether Γ·1 = 0 up to rounding.
 func annihilatesConstants(g *sparse.CSR) bool {

@@ -194,13 +194,25 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 	rtr := &mat.Dense{}
 	var ltl *mat.SymDense
 	var ell []float64
+	unseen := annihilatesConstants(l) && constantsUnseen(r)
 	if err := await(ctx, func() (err error) {
 		rtr.Mul(r.T(), r)
 		ltl = gram(l)
+		if unseen {
+			// A constant in space, seen by neither R nor L, would be
+			// free in every frame where M_w leaves it so (the mean over
+			// time): the penalty takes it, as Tikhonov's does.
+			if err := addConstantPenalty(ltl); err != nil {
+				return err
+			}
+		}
 		ell, err = nullClipped(ltl)
 		return err
 	}); err != nil {
 		return nil, err
+	}
+	if unseen {
+		o.logger().Warn(unseenWarning)
 	}
 	times := make([]*timeFactor, len(windows))
 	for i, w := range windows {
@@ -368,6 +380,10 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		"residual_norm":   math.Sqrt(res2),
 		"lambda_tikhonov": scale,
 		"noise_estimate":  NoiseEstimate(y),
+	}
+	values["constants_unseen"] = 0
+	if unseen {
+		values["constants_unseen"] = 1
 	}
 	if size > 1 {
 		values["lambda_s_gcv"], values["window_gcv"], values["lambda_t_gcv"] = at(allGCV)

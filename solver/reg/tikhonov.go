@@ -125,6 +125,11 @@ func SolveTikhonov(ctx context.Context, r *mat.Dense, gamma *sparse.CSR, y *mat.
 		return nil, err
 	}
 	ch.series["singular_values"] = append([]float64(nil), f.sigma...)
+	ch.values["constants_unseen"] = 0
+	if f.unseen {
+		ch.values["constants_unseen"] = 1
+		o.logger().Warn(unseenWarning)
+	}
 	return &inverse.Result{
 		U:      ch.u,
 		Values: ch.values,
