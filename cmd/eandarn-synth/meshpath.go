@@ -9,6 +9,7 @@ import (
 
 	"github.com/eandarn/eandarn/io/csvmesh"
 	"github.com/eandarn/eandarn/io/h5"
+	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/solver/mesh"
 )
@@ -116,24 +117,11 @@ func meshFrom(a arrays, nodesName, trisName string) (*mesh.Mesh, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(shape) != 2 || shape[1] != 3 {
-		return nil, fmt.Errorf("%s: want N x 3 node coordinates, got shape %v", nodesName, shape)
-	}
 	ts, tshape, err := a.ReadInts(trisName)
 	if err != nil {
 		return nil, err
 	}
-	if len(tshape) != 2 || tshape[1] != 3 {
-		return nil, fmt.Errorf("%s: want F x 3 triangle indices, got shape %v", trisName, tshape)
-	}
-	m := &mesh.Mesh{Nodes: make([][3]float64, shape[0]), Tris: make([][3]int, tshape[0])}
-	for i := range m.Nodes {
-		m.Nodes[i] = [3]float64{xs[3*i], xs[3*i+1], xs[3*i+2]}
-	}
-	for i := range m.Tris {
-		m.Tris[i] = [3]int{ts[3*i], ts[3*i+1], ts[3*i+2]}
-	}
-	return m, nil
+	return csvmesh.FromArrays(xs, shape, ts, tshape, nodesName, trisName)
 }
 
 // readLeads reads 0-based torso node indices of the leads from a .npy file,
@@ -147,15 +135,15 @@ func readLeads(path string, n int) ([]int, []string, error) {
 	if len(leads) == 0 {
 		return nil, nil, errors.New("no lead indices")
 	}
-	seen := make(map[int]bool, len(leads))
+	if e := inputs.BadIndex(leads, n); e != nil {
+		return nil, nil, fmt.Errorf("lead %d is torso node %d, want 0..%d (0-based)%s", e.At, e.Got, n-1, e.Hint())
+	}
+	seen := make(map[int]int, len(leads))
 	for i, l := range leads {
-		switch {
-		case l < 0 || l >= n:
-			return nil, nil, fmt.Errorf("lead %d is torso node %d, want 0..%d", i, l, n-1)
-		case seen[l]:
-			return nil, nil, fmt.Errorf("lead %d repeats torso node %d", i, l)
+		if j, ok := seen[l]; ok {
+			return nil, nil, fmt.Errorf("lead %d repeats torso node %d (lead %d): want distinct nodes", i, l, j)
 		}
-		seen[l] = true
+		seen[l] = i
 	}
 	return leads, []string{arrayFile(path)}, nil
 }

@@ -4,8 +4,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/io/shareddata"
 )
@@ -152,5 +155,111 @@ func TestBadFiles(t *testing.T) {
 	}
 	if m, err := Load(write("bomn.csv", "\ufeff0,0,0\n1,0,0\n0,1,0\n0,0,1\n"), faces); err != nil || m.Nodes[0] != [3]float64{} {
 		t.Errorf("nodes with a byte-order mark: %v %v", m, err)
+	}
+}
+
+// TestVariants: the forms other tools write of one table (MATLAB,
+// np.savetxt, spreadsheets, Fortran) read as the plain comma-separated
+// file does, value for value; what could mean two things is refused with
+// a hint saying what the file looks like.
+func TestVariants(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	want, err := ReadMatrix(write("plain.csv", "1.5,-2,300\n0.25,4e-3,6\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, text string }{
+		{"semicolons", "1.5;-2;300\n0.25;4e-3;6\n"},
+		{"tabs", "1.5\t-2\t300\n0.25\t4e-3\t6\n"},
+		{"spaces (np.savetxt)", "1.500000000000000000e+00 -2.000000000000000000e+00 3.000000000000000000e+02\n2.5e-01 4e-3 6\n"},
+		{"aligned spaces (MATLAB save -ascii)", "   1.5000000e+00  -2.0000000e+00   3.0000000e+02\n   2.5000000e-01   4.0000000e-03   6.0000000e+00\n"},
+		{"CR LF and a byte-order mark", "\ufeff1.5,-2,300\r\n0.25,4e-3,6\r\n"},
+		{"CR line ends (old Mac)", "1.5,-2,300\r0.25,4e-3,6\r"},
+		{"a comma ending every row", "1.5,-2,300,\n0.25,4e-3,6,\n"},
+		{"blank and space-only lines", "\n1.5,-2,300\n   \n0.25,4e-3,6\n\n\n  \n"},
+		{"rows of empty cells at the end (spreadsheet)", "1.5,-2,300\n0.25,4e-3,6\n,,\n,,\n"},
+		{"spaces around fields", " 1.5 , -2 ,300 \n0.25,  4e-3,6\n"},
+		{"Fortran exponents", "1.5D+00,-2d0,3.0D2\n0.25,4D-3,6\n"},
+		{"quoted numbers", "\"1.5\",\"-2\",\"300\"\n0.25,4e-3,6\n"},
+	} {
+		got, err := ReadMatrix(write("v.csv", c.text))
+		if err != nil || !mat.Equal(got, want) {
+			t.Errorf("%s: %v %v, want %v", c.name, mat.Formatted(got), err, mat.Formatted(want))
+		}
+	}
+	for _, c := range []struct{ name, text, want string }{
+		{"header row", "x,y,z\n1,2,3\n", `row 1, column 1: want a finite number, got "x" (a header row? want numbers only, no header: delete it)`},
+		{"pandas to_csv with index and header", ",0,1,2\n0,1.5,2,3\n1,4,5,6\n", `row 1, column 1: want a finite number, got "" (a table's header and row-index column, as pandas' DataFrame.to_csv writes? write it with index=False, header=False)`},
+		{"decimal commas, semicolons", "1,5;2,3\n4,1;5,0\n", `row 1 "1,5;2,3": semicolons and commas: decimal commas`},
+		{"decimal commas, tabs", "1,5\t2,3\n4,1\t5,0\n", `got "5\t2" (two numbers in one field: decimal commas`},
+		{"decimal commas, quoted", "\"1,5\",\"2,3\"\n\"4,1\",\"5,0\"\n", `got "1,5" (a decimal comma? want a decimal point: 1.5, not 1,5)`},
+		{"missing value", "1,2,3\n4,,6\n", `row 2, column 2: want a finite number, got "" (an empty cell: a missing value?)`},
+		{"missing row of values", "1,2,3\n,,\n4,5,6\n", `row 2, column 1: want a finite number, got "" (an empty cell`},
+		{"ragged rows", "1,2,3\n4,5\n", "row 2: 2 values, want 3 as in row 1 (wrong number of fields)"},
+		{"NA (R)", "1,2,3\n4,NA,6\n", `row 2, column 2: want a finite number, got "NA"`},
+		{"Inf", "1,2,3\n4,-Inf,6\n", `want a finite number, got "-Inf"`},
+		{"overflow", "1,2,3\n4,1e400,6\n", `want a finite number, got "1e400"`},
+		{"only separators", ",,\n,,\n", "no rows"},
+	} {
+		if _, err := ReadMatrix(write("v.csv", c.text)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
+		}
+	}
+}
+
+// TestMeshMistakes: integer tables written as floats (np.savetxt's
+// default) are indices; a row-number column, a polygon list's vertex
+// counts, quadrilaterals and 1-based triangles or indices are refused
+// with a line that says which it looks like.
+func TestMeshMistakes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	nodes := write("nodes.csv", "0,0,0\n1,0,0\n0,1,0\n0,0,1\n")
+	faces := "0,2,1\n0,1,3\n1,2,3\n0,3,2\n"
+	want, err := Load(nodes, write("faces.csv", faces))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{
+		"0.0,2.0,1.0\n0.0,1.0,3.0\n1.0,2.0,3.0\n0.0,3.0,2.0\n",
+		"0.000000000000000000e+00 2.000000000000000000e+00 1.000000000000000000e+00\n0 1 3\n1 2 3\n0 3 2\n",
+	} {
+		if m, err := Load(nodes, write("ff.csv", f)); err != nil || !slices.Equal(m.Tris, want.Tris) {
+			t.Errorf("faces as floats %q: %v %v", f, m, err)
+		}
+	}
+	for _, c := range []struct{ name, nodes, faces, want string }{
+		{"1-based faces", nodes, "1,3,2\n1,2,4\n2,3,4\n1,4,3\n", "row 2: want node indices in [0, 4) (0-based, " + nodes + "), got 4; the indices run 1..4: 1-based (as MATLAB writes them)? subtract 1 from every index"},
+		{"negative index", nodes, "0,2,1\n0,-1,3\n", "row 2: want node indices in [0, 4) (0-based, " + nodes + "), got -1"},
+		{"fractional index", nodes, "0,2,1\n0,1.5,3\n", `row 2, column 2: want an integer, got "1.5"`},
+		{"nodes with row numbers from 0", "0,0,0,0\n1,1,0,0\n2,0,1,0\n3,0,0,1\n", faces, "want N x 3 node coordinates, got 4 x 4; column 1 counts the rows 0..3: a row-number column? delete it"},
+		{"nodes with row numbers from 1", "1,0,0,0\n2,1,0,0\n3,0,1,0\n4,0,0,1\n", faces, "column 1 counts the rows 1..4: a row-number column?"},
+		{"faces with row numbers", nodes, "0,0,2,1\n1,0,1,3\n2,1,2,3\n3,0,3,2\n", "want F x 3 triangles, got 4 x 4; column 1 counts the rows 0..3"},
+		{"VTK polygon list", nodes, "3,0,2,1\n3,0,1,3\n3,1,2,3\n3,0,3,2\n", "column 1 is 3 in every row: the vertex counts of a polygon list (VTK, PLY)? delete that column"},
+		{"quadrilaterals", nodes, "0,1,2,3\n3,2,1,0\n", "want F x 3 triangles, got 2 x 4; quadrilaterals? split each into two triangles"},
+	} {
+		p := c.nodes
+		if !strings.HasSuffix(p, ".csv") {
+			p = write("n.csv", c.nodes)
+		}
+		if _, err := Load(p, write("f.csv", c.faces)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
+		}
+	}
+	if _, err := ReadIndices(write("i.csv", "1\n2\n3\n4\n"), 4); err == nil || !strings.Contains(err.Error(), "row 4: want an index in [0, 4), got 4; the indices run 1..4: 1-based") {
+		t.Errorf("1-based indices: %v", err)
 	}
 }

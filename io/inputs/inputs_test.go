@@ -148,3 +148,50 @@ func TestInt(t *testing.T) {
 		}
 	}
 }
+
+// TestBadIndex: the first index outside [0, n) is reported, and a list
+// running 1..n is named 1-based.
+func TestBadIndex(t *testing.T) {
+	for _, c := range []struct {
+		idx  []int
+		n    int
+		want string // "" for none
+	}{
+		{[]int{0, 3, 1}, 4, ""},
+		{[]int{0, 4, 1}, 4, "want 0-based indices in [0, 4), got 4"},
+		{[]int{1, 4, 2, 3}, 4, "want 0-based indices in [0, 4), got 4; the indices run 1..4: 1-based (as MATLAB writes them)? subtract 1 from every index"},
+		{[]int{2, 4}, 4, "want 0-based indices in [0, 4), got 4"}, // max n but min 2: not 1..n
+		{[]int{1, -1}, 4, "want 0-based indices in [0, 4), got -1"},
+	} {
+		e := BadIndex(c.idx, c.n)
+		switch {
+		case c.want == "" && e != nil:
+			t.Errorf("BadIndex(%v, %d) = %v, want nil", c.idx, c.n, e)
+		case c.want != "" && (e == nil || e.Error() != c.want):
+			t.Errorf("BadIndex(%v, %d) = %v, want %q", c.idx, c.n, e, c.want)
+		}
+	}
+}
+
+// TestExtraColumnHint: a fourth column is named a row-number column, a
+// polygon list's vertex counts or (triangles only) quadrilaterals.
+func TestExtraColumnHint(t *testing.T) {
+	for _, c := range []struct {
+		first     []float64
+		cols      int
+		triangles bool
+		want      string
+	}{
+		{[]float64{0, 1, 2}, 4, false, "column 1 counts the rows 0..2"},
+		{[]float64{1, 2, 3}, 4, true, "column 1 counts the rows 1..3"},
+		{[]float64{3, 3, 3}, 4, true, "vertex counts of a polygon list"},
+		{[]float64{3, 3, 3}, 4, false, ""},
+		{[]float64{5, 0, 9}, 4, true, "quadrilaterals?"},
+		{[]float64{5, 0, 9}, 4, false, ""},
+		{[]float64{0, 1, 2}, 5, false, ""},
+	} {
+		if got := ExtraColumnHint(c.first, c.cols, c.triangles); c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("ExtraColumnHint(%v, %d, %v) = %q, want %q", c.first, c.cols, c.triangles, got, c.want)
+		}
+	}
+}
