@@ -329,6 +329,16 @@ func resolveGeometry(p params) (*geom, error) {
 			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 		}
 	}
+	if g.torso != nil && p.Torso != "default" {
+		// What the BEM refuses, now rather than after the simulation:
+		// an open torso, a heart partly outside it, the two swapped.
+		if err := forward.CheckSurface(g.torso, "torso"); err != nil {
+			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
+		}
+		if err := forward.CheckNesting(g.heart, g.torso); err != nil {
+			return nil, cli.BadInputf("-heart %s -torso %s: %w", p.Heart, p.Torso, err)
+		}
+	}
 	if g.region, g.regionNames, err = readRegions(p, g.heart, g.repeats["heart"]); err != nil {
 		return nil, cli.BadInputf("-regions %s: %w", p.Regions, err)
 	}

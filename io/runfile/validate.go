@@ -345,7 +345,7 @@ func CheckHeart(m *mesh.Mesh) error {
 	switch {
 	case !rep.Closed:
 		e := rep.BoundaryEdges[0]
-		return fmt.Errorf("not closed: %d boundary edges, the first (%d, %d)", len(rep.BoundaryEdges), e[0], e[1])
+		return fmt.Errorf("not closed: %d boundary edges, the first (%d, %d)%s", len(rep.BoundaryEdges), e[0], e[1], m.UnmergedHint())
 	case len(rep.Isolated) > 0:
 		return fmt.Errorf("node %d is in no triangle (%d such nodes)", rep.Isolated[0], len(rep.Isolated))
 	}

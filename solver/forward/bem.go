@@ -62,39 +62,32 @@ func TransferMatrix(heart, torso *mesh.Mesh, leads []int, opts ...Option) (*mat.
 	for _, opt := range opts {
 		opt(&o)
 	}
-	h, err := closedCopy(heart, "heart")
+	hs, bs, err := nested(heart, torso)
 	if err != nil {
 		return nil, err
 	}
-	b, err := closedCopy(torso, "torso")
-	if err != nil {
-		return nil, err
-	}
+	nB, nH := len(bs.nodes), len(hs.nodes)
 	if leads == nil {
-		leads = make([]int, len(b.Nodes))
+		leads = make([]int, nB)
 		for i := range leads {
 			leads[i] = i
 		}
 	}
 	for l, j := range leads {
-		if j < 0 || j >= len(b.Nodes) {
-			return nil, fmt.Errorf("forward: lead %d is torso node %d, want 0..%d", l, j, len(b.Nodes)-1)
+		if j < 0 || j >= nB {
+			return nil, fmt.Errorf("forward: lead %d is torso node %d, want 0..%d", l, j, nB-1)
 		}
 	}
-	hs, bs := newBoundary(h), newBoundary(b)
-	if err := checkNesting(hs, bs); err != nil {
-		return nil, err
-	}
-	N := len(b.Nodes) + len(h.Nodes)
+	N := nB + nH
 	var done atomic.Int64
 	row := func() { o.report(done.Add(1), N) }
 	P, G := assemble(hs, bs, row)
-	R, err := eliminate(P, G, len(b.Nodes), len(h.Nodes))
+	R, err := eliminate(P, G, nB, nH)
 	if err != nil {
 		return nil, err
 	}
 	o.report(int64(N+1), N)
-	out := mat.NewDense(len(leads), len(h.Nodes), nil)
+	out := mat.NewDense(len(leads), nH, nil)
 	for l, j := range leads {
 		out.SetRow(l, R.RawRowView(j))
 	}
@@ -117,6 +110,39 @@ func (o *options) report(done int64, N int) {
 	}
 }
 
+// CheckSurface checks m as TransferMatrix checks the heart or the torso
+// (name) before the BEM: a valid closed surface (any winding: it is
+// oriented outward) with every node in a triangle.
+func CheckSurface(m *mesh.Mesh, name string) error {
+	_, err := closedCopy(m, name)
+	return err
+}
+
+// CheckNesting checks, as TransferMatrix does before assembling, that both
+// surfaces pass CheckSurface, every heart node lies inside the torso and
+// every torso node outside the heart: a heart partly outside the torso, or
+// the two swapped, is refused in milliseconds instead of after a
+// simulation.
+func CheckNesting(heart, torso *mesh.Mesh) error {
+	_, _, err := nested(heart, torso)
+	return err
+}
+
+// nested returns the BEM boundaries of outward copies of heart and torso
+// after the checks of CheckNesting.
+func nested(heart, torso *mesh.Mesh) (hs, bs *boundary, err error) {
+	h, err := closedCopy(heart, "heart")
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := closedCopy(torso, "torso")
+	if err != nil {
+		return nil, nil, err
+	}
+	hs, bs = newBoundary(h), newBoundary(b)
+	return hs, bs, checkNesting(hs, bs)
+}
+
 // closedCopy returns an outward-oriented copy of m after checking that it is a
 // valid closed surface with no unused node (an unused node would leave an
 // empty, singular row in the BEM system).
@@ -137,7 +163,7 @@ func closedCopy(m *mesh.Mesh, name string) (*mesh.Mesh, error) {
 	}
 	if !rep.Closed {
 		e := rep.BoundaryEdges[0]
-		return nil, fmt.Errorf("forward: %s mesh is not closed: %d boundary edges (first %d-%d); the BEM needs closed surfaces", name, len(rep.BoundaryEdges), e[0], e[1])
+		return nil, fmt.Errorf("forward: %s mesh is not closed: %d boundary edges (first %d-%d); the BEM needs closed surfaces%s", name, len(rep.BoundaryEdges), e[0], e[1], c.UnmergedHint())
 	}
 	if len(rep.Isolated) > 0 {
 		return nil, fmt.Errorf("forward: %s mesh: node %d is in no triangle (%d such nodes)", name, rep.Isolated[0], len(rep.Isolated))
@@ -231,19 +257,24 @@ func checkNesting(h, b *boundary) error {
 			bad++
 		}
 	}
-	if bad > 0 {
-		x := h.nodes[first]
-		return fmt.Errorf("forward: torso does not enclose the heart: heart node %d at (%.4g, %.4g, %.4g) mm is outside the torso (%d of %d heart nodes outside)", first, x[0], x[1], x[2], bad, len(h.nodes))
-	}
+	inside, firstInside := 0, -1
 	for i, x := range b.nodes {
 		if windingAngle(x, hp) > 2*math.Pi {
-			if bad == 0 {
-				first = i
+			if inside == 0 {
+				firstInside = i
 			}
-			bad++
+			inside++
 		}
 	}
 	if bad > 0 {
+		x := h.nodes[first]
+		swapped := ""
+		if bad == len(h.nodes) && inside == len(b.nodes) {
+			swapped = "; the whole torso is inside the heart: heart and torso swapped?"
+		}
+		return fmt.Errorf("forward: torso does not enclose the heart: heart node %d at (%.4g, %.4g, %.4g) mm is outside the torso (%d of %d heart nodes outside)%s", first, x[0], x[1], x[2], bad, len(h.nodes), swapped)
+	}
+	if bad, first = inside, firstInside; bad > 0 {
 		x := b.nodes[first]
 		return fmt.Errorf("forward: heart and torso intersect: torso node %d at (%.4g, %.4g, %.4g) mm is inside the heart (%d torso nodes inside)", first, x[0], x[1], x[2], bad)
 	}

@@ -162,13 +162,21 @@ func TestTransferMatrixBadInput(t *testing.T) {
 	// thin spike between heart nodes, so the heart nodes stay inside.
 	spiked := geometry.Icosphere(3, 2)
 	spiked.Nodes[100] = scale(spiked.Nodes[100], 0.25)
+	// An STL-style torso: every triangle with its own three nodes.
+	unmerged := &mesh.Mesh{}
+	for _, tr := range big.Tris {
+		k := len(unmerged.Nodes)
+		unmerged.Nodes = append(unmerged.Nodes, big.Nodes[tr[0]], big.Nodes[tr[1]], big.Nodes[tr[2]])
+		unmerged.Tris = append(unmerged.Tris, [3]int{k, k + 1, k + 2})
+	}
 	tests := []struct {
 		name         string
 		heart, torso *mesh.Mesh
 		leads        []int
 		want         string
 	}{
-		{"heart outside torso", big, small, nil, "torso does not enclose the heart"},
+		{"heart and torso swapped", big, small, nil, "torso does not enclose the heart: heart node 0 at (-1.051, 1.701, 0) mm is outside the torso (42 of 42 heart nodes outside); the whole torso is inside the heart: heart and torso swapped?"},
+		{"unmerged torso", small, unmerged, nil, "torso mesh is not closed: 240 boundary edges (first 0-1); the BEM needs closed surfaces; 198 nodes sit exactly on an earlier node (node 5 on node 1): unmerged vertices, as an STL export writes? merge them"},
 		{"heart pokes out", shifted, big, nil, "torso does not enclose the heart"},
 		{"open torso", small, open, nil, "torso mesh is not closed"},
 		{"torso node inside heart", small, spiked, nil, "heart and torso intersect: torso node 100"},
@@ -181,6 +189,10 @@ func TestTransferMatrixBadInput(t *testing.T) {
 			_, err := TransferMatrix(tc.heart, tc.torso, tc.leads)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want it to contain %q", err, tc.want)
+			}
+			// CheckNesting finds the same, but for the leads.
+			if err := CheckNesting(tc.heart, tc.torso); tc.leads == nil && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("CheckNesting: %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}

@@ -244,3 +244,27 @@ func (e *edgeSet) boundary() [][2]int {
 	})
 	return b
 }
+
+// UnmergedHint explains an open mesh whose nodes repeat each other's
+// positions: an STL export, or any mesh whose triangles each have their
+// own vertices, is closed only once its coincident nodes are merged. It
+// returns "; K nodes sit exactly on an earlier node (node i on node j):
+// …" for a message about boundary edges, or "" when no two nodes coincide.
+func (m *Mesh) UnmergedHint() string {
+	seen := make(map[[3]float64]int, len(m.Nodes))
+	k, first := 0, [2]int{}
+	for i, x := range m.Nodes {
+		if j, ok := seen[x]; ok {
+			if k == 0 {
+				first = [2]int{i, j}
+			}
+			k++
+			continue
+		}
+		seen[x] = i
+	}
+	if k == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d nodes sit exactly on an earlier node (node %d on node %d): unmerged vertices, as an STL export writes? merge them", k, first[0], first[1])
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/eandarn/eandarn/solver/geometry"
@@ -301,5 +302,26 @@ func TestDropRepeats(t *testing.T) {
 				t.Errorf("triangles %v, want %v", tc.m.Tris, base.Tris)
 			}
 		})
+	}
+}
+
+// TestUnmergedHint: a mesh whose triangles each have their own nodes (an
+// STL export) is named unmerged; a mesh without coincident nodes is not.
+func TestUnmergedHint(t *testing.T) {
+	tet := &mesh.Mesh{
+		Nodes: [][3]float64{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}},
+		Tris:  [][3]int{{0, 2, 1}, {0, 1, 3}, {1, 2, 3}, {0, 3, 2}},
+	}
+	if h := tet.UnmergedHint(); h != "" {
+		t.Errorf("tetrahedron: %q, want none", h)
+	}
+	stl := &mesh.Mesh{}
+	for _, tr := range tet.Tris {
+		k := len(stl.Nodes)
+		stl.Nodes = append(stl.Nodes, tet.Nodes[tr[0]], tet.Nodes[tr[1]], tet.Nodes[tr[2]])
+		stl.Tris = append(stl.Tris, [3]int{k, k + 1, k + 2})
+	}
+	if h, want := stl.UnmergedHint(), "; 8 nodes sit exactly on an earlier node (node 3 on node 0): unmerged vertices"; !strings.HasPrefix(h, want) {
+		t.Errorf("STL tetrahedron: %q, want %q…", h, want)
 	}
 }
