@@ -175,6 +175,13 @@ func (c *config) validate() error {
 	return nil
 }
 
+// rateHz is the range of sampling rates taken as an ECG recording's:
+// body-surface mapping systems sample at 0.5–10 kHz, Holter ECGs at 128 Hz
+// and more. Outside it the rate is most likely in other units: -rate 1 for
+// 1 kHz, or -time in seconds (a 1 kHz recording's 0, 0.001, … read as ms
+// is a 1 MHz one).
+var rateHz = [2]float64{50, 100e3}
+
 // validateImport checks the flags of an import (-bspm).
 func (c *config) validateImport() error {
 	p := &c.Params
@@ -189,6 +196,10 @@ func (c *config) validateImport() error {
 		return cli.BadInputf("give exactly one of -rate HZ and -time FILE (ms) for the frames of -bspm")
 	case p.Rate != 0 && (!(p.Rate > 0) || math.IsInf(p.Rate, 0)):
 		return cli.BadInputf("-rate %v: want a sampling rate in Hz > 0", p.Rate)
+	case p.Rate != 0 && p.Rate < rateHz[0]:
+		return cli.BadInputf("-rate %g: want a sampling rate in Hz, %g Hz–%g kHz for an ECG recording: is it in kHz? (-rate %g for %g kHz)", p.Rate, rateHz[0], rateHz[1]/1000, 1000*p.Rate, p.Rate)
+	case p.Rate > rateHz[1]:
+		return cli.BadInputf("-rate %g: want a sampling rate in Hz, %g Hz–%g kHz for an ECG recording", p.Rate, rateHz[0], rateHz[1]/1000)
 	case p.Heart == "default":
 		return cli.BadInputf("-bspm imports need -heart PATH: the heart the recording was made on")
 	case p.BSPM == bspmForward && p.Truth == "":

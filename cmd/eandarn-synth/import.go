@@ -220,7 +220,21 @@ func frameTimes(p params, T int) ([]float64, error) {
 			return nil, cli.BadInputf("-time %s: want finite, strictly increasing times in ms, got %v at [%d]", p.TimeFile, t, k)
 		}
 	}
-	return v, nil
+	if T < 2 {
+		return v, nil
+	}
+	step := (v[T-1] - v[0]) / float64(T-1)
+	units := ""
+	switch rate := 1000 / step; {
+	case rate > rateHz[1]:
+		units = "seconds? (×1000 for ms)"
+	case rate < rateHz[0]:
+		units = "microseconds? (÷1000 for ms)"
+	default:
+		return v, nil
+	}
+	return nil, cli.BadInputf("-time %s: want times in ms, got a step of %.3g ms (%.3g Hz sampling, outside the %g Hz–%g kHz of an ECG recording): are they in %s",
+		p.TimeFile, step, 1000/step, rateHz[0], rateHz[1]/1000, units)
 }
 
 // readForward reads the transfer matrix of -forward (nil, and the torso's

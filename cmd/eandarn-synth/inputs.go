@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -111,7 +112,13 @@ func readMatrix(path, dataset string, rows, cols int, what string) (*mat.Dense, 
 		return fmt.Sprint(k)
 	}
 	if len(shape) != 2 || shape[0] == 0 || shape[1] == 0 || rows >= 0 && shape[0] != rows || cols >= 0 && shape[1] != cols {
-		return nil, fmt.Errorf("want %sx%s (%s), got shape %v", dim(rows), dim(cols), what, shape)
+		hint := ""
+		if len(shape) == 2 && (rows < 0 || shape[1] == rows) && (cols < 0 || shape[0] == cols) && (rows >= 0 || cols >= 0) {
+			axes := strings.Split(what, " x ")
+			slices.Reverse(axes)
+			hint = fmt.Sprintf(": transposed (%s)? transpose it", strings.Join(axes, " x "))
+		}
+		return nil, fmt.Errorf("want %sx%s (%s), got shape %v%s", dim(rows), dim(cols), what, shape, hint)
 	}
 	return mat.NewDense(shape[0], shape[1], v), nil
 }
