@@ -128,12 +128,28 @@ func meshFrom(a arrays, nodesName, trisName string) (*mesh.Mesh, error) {
 // FILE.h5[:DATASET] (default dataset "leads"), or a one-column CSV file,
 // checks them against the torso's n nodes, and returns the file it read.
 func readLeads(path string, n int) ([]int, []string, error) {
-	leads, err := readIntVector(path, "leads")
+	// Read as numbers first: a table of electrode positions, given where
+	// their node indices belong, is named so rather than refused for its
+	// first fraction.
+	xs, shape, err := readFloats(path, "leads")
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(leads) == 0 {
+	if !vectorShape(shape) {
+		positions := ""
+		if len(shape) == 2 && shape[1] == 3 {
+			positions = ": electrode positions (x, y, z)? -leads wants the 0-based torso node of each lead"
+		}
+		return nil, nil, fmt.Errorf("want one integer per line (a vector), got shape %v%s", shape, positions)
+	}
+	if len(xs) == 0 {
 		return nil, nil, errors.New("no lead indices")
+	}
+	leads := make([]int, len(xs))
+	for i, x := range xs {
+		if leads[i], err = inputs.Int(x); err != nil {
+			return nil, nil, fmt.Errorf("lead %d: %w (a torso node index)", i, err)
+		}
 	}
 	if e := inputs.BadIndex(leads, n); e != nil {
 		return nil, nil, fmt.Errorf("lead %d is torso node %d, want 0..%d (0-based)%s", e.At, e.Got, n-1, e.Hint())

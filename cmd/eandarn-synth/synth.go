@@ -293,7 +293,7 @@ func resolveGeometry(p params) (*geom, error) {
 	if err := runfile.CheckHeart(g.heart); err != nil {
 		return nil, cli.BadInputf("-heart %s: %w", p.Heart, err)
 	}
-	if d := diagonal(g.heart); p.Heart != "default" && (d < heartSizeMM[0] || d > heartSizeMM[1]) {
+	if d := g.heart.Diagonal(); p.Heart != "default" && (d < heartSizeMM[0] || d > heartSizeMM[1]) {
 		g.unitsHint = fmt.Sprintf("the heart is %.3g mm across (bounding-box diagonal) read in -mesh-units %s, not the %g–%g mm of a heart: are its coordinates in other units? (ECGSim's are in metres: -mesh-units m)",
 			d, p.MeshUnits, heartSizeMM[0], heartSizeMM[1])
 	}
@@ -380,12 +380,6 @@ func resolveGeometry(p params) (*geom, error) {
 // the Utah heart 128, the FwdInv heart 187); outside it the coordinates
 // are most likely in other units than -mesh-units says.
 var heartSizeMM = [2]float64{20, 500}
-
-// diagonal returns the diagonal of m's axis-aligned bounding box.
-func diagonal(m *mesh.Mesh) float64 {
-	lo, hi := m.Bounds()
-	return math.Hypot(math.Hypot(hi[0]-lo[0], hi[1]-lo[1]), hi[2]-lo[2])
-}
 
 // addFiles records the files read for flag.
 func (g *geom) addFiles(flag string, files []string) {

@@ -168,6 +168,9 @@ func number(s string) (float64, error) {
 
 // hint says what an unreadable field of row i (0-based) most likely is.
 func hint(rows [][]string, i int, s string) string {
+	if _, err := number(s); err == nil {
+		return "" // a number, not finite or not whole: the message says so
+	}
 	numbers := func(rec []string) bool {
 		for _, f := range rec {
 			if _, err := number(strings.TrimSpace(f)); err != nil {

@@ -259,6 +259,10 @@ func TestMeshMistakes(t *testing.T) {
 			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
 		}
 	}
+	// A fraction in row 1 is a fraction, not a header.
+	if _, err := Load(nodes, write("f.csv", "0,2.5,1\n0,1,3\n")); err == nil || !strings.HasSuffix(err.Error(), `row 1, column 2: want an integer, got "2.5"`) {
+		t.Errorf("a fraction in row 1: %v", err)
+	}
 	if _, err := ReadIndices(write("i.csv", "1\n2\n3\n4\n"), 4); err == nil || !strings.Contains(err.Error(), "row 4: want an index in [0, 4), got 4; the indices run 1..4: 1-based") {
 		t.Errorf("1-based indices: %v", err)
 	}

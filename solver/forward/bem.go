@@ -268,11 +268,15 @@ func checkNesting(h, b *boundary) error {
 	}
 	if bad > 0 {
 		x := h.nodes[first]
-		swapped := ""
-		if bad == len(h.nodes) && inside == len(b.nodes) {
-			swapped = "; the whole torso is inside the heart: heart and torso swapped?"
+		why := ""
+		switch dh, db := (&mesh.Mesh{Nodes: h.nodes}).Diagonal(), (&mesh.Mesh{Nodes: b.nodes}).Diagonal(); {
+		case bad < len(h.nodes):
+		case dh > 20*db:
+			why = fmt.Sprintf("; the torso is %.3g mm across (bounding-box diagonal), the heart %.3g mm: are they in different units?", db, dh)
+		case inside == len(b.nodes):
+			why = "; the whole torso is inside the heart: heart and torso swapped?"
 		}
-		return fmt.Errorf("forward: torso does not enclose the heart: heart node %d at (%.4g, %.4g, %.4g) mm is outside the torso (%d of %d heart nodes outside)%s", first, x[0], x[1], x[2], bad, len(h.nodes), swapped)
+		return fmt.Errorf("forward: torso does not enclose the heart: heart node %d at (%.4g, %.4g, %.4g) mm is outside the torso (%d of %d heart nodes outside)%s", first, x[0], x[1], x[2], bad, len(h.nodes), why)
 	}
 	if bad, first = inside, firstInside; bad > 0 {
 		x := b.nodes[first]

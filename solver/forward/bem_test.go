@@ -176,6 +176,7 @@ func TestTransferMatrixBadInput(t *testing.T) {
 		want         string
 	}{
 		{"heart and torso swapped", big, small, nil, "torso does not enclose the heart: heart node 0 at (-1.051, 1.701, 0) mm is outside the torso (42 of 42 heart nodes outside); the whole torso is inside the heart: heart and torso swapped?"},
+		{"torso in metres", small, scaledMesh(big, 1e-3), nil, "(42 of 42 heart nodes outside); the torso is 0.00693 mm across (bounding-box diagonal), the heart 3.46 mm: are they in different units?"},
 		{"unmerged torso", small, unmerged, nil, "torso mesh is not closed: 240 boundary edges (first 0-1); the BEM needs closed surfaces; 198 nodes sit exactly on an earlier node (node 5 on node 1): unmerged vertices, as an STL export writes? merge them"},
 		{"heart pokes out", shifted, big, nil, "torso does not enclose the heart"},
 		{"open torso", small, open, nil, "torso mesh is not closed"},
@@ -249,4 +250,13 @@ func TestDefaultTransferMatrix(t *testing.T) {
 	if worst > 1e-9 {
 		t.Errorf("rows of R sum to 1 within %.2g, want 1e-9", worst)
 	}
+}
+
+// scaledMesh returns a copy of m with every coordinate multiplied by f.
+func scaledMesh(m *mesh.Mesh, f float64) *mesh.Mesh {
+	c := &mesh.Mesh{Tris: m.Tris}
+	for _, x := range m.Nodes {
+		c.Nodes = append(c.Nodes, scale(x, f))
+	}
+	return c
 }

@@ -152,3 +152,10 @@ func (m *Mesh) Bounds() (lo, hi [3]float64) {
 	}
 	return lo, hi
 }
+
+// Diagonal returns the length of the diagonal of m's bounding box: the
+// mesh's size, as a check of its units.
+func (m *Mesh) Diagonal() float64 {
+	lo, hi := m.Bounds()
+	return dist(lo, hi)
+}

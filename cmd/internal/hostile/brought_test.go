@@ -273,6 +273,9 @@ func broughtCases() []hostileCase {
 				must(w.t, os.WriteFile(w.path("leads.csv"), []byte(b.String()), 0o644))
 				return a
 			}},
+		// Refused as "row 1, column 1: want an integer, got "-10.51…"".
+		{name: "leads_electrode_positions", prog: "synth", want: "-leads torso_nodes.csv: want one integer per line (a vector), got shape [162 3]: electrode positions (x, y, z)? -leads wants the 0-based torso node of each lead",
+			setup: func(w *work) []string { return append(withTorso(imp(w)), "-leads", "torso_nodes.csv") }},
 		// Refused as "lead 41 repeats torso node 0", not naming the other.
 		{name: "leads_repeated", prog: "synth", want: "-leads leads.csv: lead 41 repeats torso node 0 (lead 0): want distinct nodes",
 			setup: func(w *work) []string {
@@ -373,6 +376,14 @@ func broughtCases() []hostileCase {
 			setup: func(w *work) []string {
 				a := withTorso(imp(w))
 				a[1], a[3] = "torso", "heart" // -heart torso -torso heart
+				return a
+			}},
+		// Refused as "forward: torso does not enclose the heart …", which
+		// did not say why.
+		{name: "torso_in_metres", prog: "synth", want: "-heart heart -torso torso: forward: torso does not enclose the heart: heart node 0 at (-10.51, 17.01, 0) mm is outside the torso (162 of 162 heart nodes outside); the torso is 0.277 mm across (bounding-box diagonal), the heart 69.3 mm: are they in different units?",
+			setup: func(w *work) []string {
+				a := withTorso(imp(w))
+				writeMeshCSV(w, "torso", geometry.Icosphere(2, 0.08)) // 80 mm in metres
 				return a
 			}},
 		// A simulation: refused only after the simulation, as "forward:
