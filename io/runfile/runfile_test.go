@@ -346,6 +346,15 @@ func TestBadRunFiles(t *testing.T) {
 		{name: "triangle index out of range", ds: HeartTris,
 			edit: func(p *inverse.Problem) { p.Heart.Tris[5][1] = 42 },
 			want: "{file}: dataset geometry/heart/triangles: want indices in [0, 42) (heart nodes), got 42 at [5,1]"},
+		{name: "1-based heart triangles (MATLAB)", ds: HeartTris,
+			edit: func(p *inverse.Problem) {
+				for i := range p.Heart.Tris {
+					for k := range p.Heart.Tris[i] {
+						p.Heart.Tris[i][k]++
+					}
+				}
+			},
+			want: "{file}: dataset geometry/heart/triangles: want indices in [0, 42) (heart nodes), got 42 at [57,1]; the indices run 1..42: 1-based (as MATLAB writes them)? subtract 1 from every index"},
 		{name: "negative torso triangle index", ds: TorsoTris,
 			edit: func(p *inverse.Problem) { p.Torso.Tris[319][2] = -1 },
 			want: "{file}: dataset geometry/torso/triangles: want indices in [0, 162) (torso nodes), got -1 at [319,2]"},
@@ -368,6 +377,14 @@ func TestBadRunFiles(t *testing.T) {
 		{name: "lead index out of range", ds: Leads,
 			edit: func(p *inverse.Problem) { p.Leads[3] = 162 },
 			want: "{file}: dataset geometry/torso/leads: want indices in [0, 162) (torso nodes), got 162 at [3]"},
+		{name: "1-based leads (MATLAB)", ds: Leads,
+			edit: func(p *inverse.Problem) {
+				p.Leads[0], p.Leads[1] = 0, 161
+				for i := range p.Leads {
+					p.Leads[i]++
+				}
+			},
+			want: "{file}: dataset geometry/torso/leads: want indices in [0, 162) (torso nodes), got 162 at [1]; the indices run 1..162: 1-based (as MATLAB writes them)? subtract 1 from every index"},
 		{name: "duplicate lead", ds: Leads,
 			edit: func(p *inverse.Problem) { p.Leads[4] = p.Leads[3] },
 			want: "{file}: dataset geometry/torso/leads: want distinct torso nodes, got node 15 at [3] and [4]"},

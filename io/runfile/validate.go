@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/eandarn/eandarn/io/inputs"
 	"github.com/eandarn/eandarn/solver/inverse"
 	"github.com/eandarn/eandarn/solver/mesh"
 )
@@ -64,11 +65,11 @@ func validate(fileOf func(ds string) string, p *inverse.Problem, timeUnit float6
 	}
 	if p.Torso != nil {
 		nTorso := len(p.Torso.Nodes)
+		if e := inputs.BadIndex(p.Leads, nTorso); e != nil {
+			return bad(Leads, fmt.Sprintf("indices in [0, %d) (torso nodes)", nTorso), fmt.Sprintf("%d at [%d]%s", e.Got, e.At, e.Hint()))
+		}
 		seen := make(map[int]int, len(p.Leads))
 		for i, l := range p.Leads {
-			if l < 0 || l >= nTorso {
-				return bad(Leads, fmt.Sprintf("indices in [0, %d) (torso nodes)", nTorso), fmt.Sprintf("%d at [%d]", l, i))
-			}
 			if j, dup := seen[l]; dup {
 				return bad(Leads, "distinct torso nodes", fmt.Sprintf("node %d at [%d] and [%d]", l, j, i))
 			}
@@ -278,12 +279,13 @@ func checkNodes(bad func(ds, want, got string) error, msh *mesh.Mesh, nodesDS, t
 		return bad(nodesDS, err.want, err.got)
 	}
 	n := len(msh.Nodes)
-	for i, t := range msh.Tris {
-		for k, v := range t {
-			if v < 0 || v >= n {
-				return bad(trisDS, fmt.Sprintf("indices in [0, %d) (%s nodes)", n, what), fmt.Sprintf("%d at [%d,%d]", v, i, k))
-			}
-		}
+	flat := make([]int, 0, 3*len(msh.Tris))
+	for _, t := range msh.Tris {
+		flat = append(flat, t[:]...)
+	}
+	// A 1-based dataset (MATLAB's) is named so.
+	if e := inputs.BadIndex(flat, n); e != nil {
+		return bad(trisDS, fmt.Sprintf("indices in [0, %d) (%s nodes)", n, what), fmt.Sprintf("%d at [%d,%d]%s", e.Got, e.At/3, e.At%3, e.Hint()))
 	}
 	return nil
 }
