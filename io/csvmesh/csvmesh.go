@@ -68,6 +68,9 @@ func table(path string) ([][]string, error) {
 
 // records splits text into rows of fields (see the package comment).
 func records(text []byte) ([][]string, error) {
+	if what := binary(text); what != "" {
+		return nil, fmt.Errorf("want CSV text, got %s", what)
+	}
 	// A leading UTF-8 byte-order mark (spreadsheets write one) is not
 	// part of the first value; CR LF (Windows) and CR (old Mac) end lines.
 	text = bytes.TrimPrefix(text, []byte("\ufeff"))
@@ -136,6 +139,28 @@ func records(text []byte) ([][]string, error) {
 		}
 	}
 	return rows, nil
+}
+
+// binary names the kind of a file that is not text, with what to do ("" for
+// text): files researchers pass where CSV is expected.
+func binary(text []byte) string {
+	head := text[:min(len(text), 4096)]
+	hdf5 := []byte("\x89HDF\r\n\x1a\n")
+	switch {
+	case bytes.HasPrefix(head, []byte("MATLAB 5.0 MAT-file")):
+		return "a MATLAB v5 .mat file: save the array as CSV (writematrix) or .npy"
+	case bytes.HasPrefix(head, hdf5) || len(head) >= 520 && bytes.Equal(head[512:520], hdf5):
+		return "an HDF5 file (a MATLAB -v7.3 .mat is one): rename it FILE.h5 and give FILE.h5:DATASET"
+	case bytes.HasPrefix(head, []byte("\x93NUMPY")):
+		return "a .npy file: name it FILE.npy"
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "a zip archive (an Excel .xlsx workbook?): save the sheet as CSV"
+	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
+		return "UTF-16 text (Excel's Unicode Text): save it as CSV in UTF-8"
+	case bytes.IndexByte(head, 0) >= 0:
+		return "a binary file (a NUL byte in its first 4 KiB)"
+	}
+	return ""
 }
 
 // empty reports whether every field of rec is empty.

@@ -207,6 +207,12 @@ func TestVariants(t *testing.T) {
 		{"Inf", "1,2,3\n4,-Inf,6\n", `want a finite number, got "-Inf"`},
 		{"overflow", "1,2,3\n4,1e400,6\n", `want a finite number, got "1e400"`},
 		{"only separators", ",,\n,,\n", "no rows"},
+		{"MATLAB v5 .mat", "MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Thu Dec  3 2026\x00\x00", "want CSV text, got a MATLAB v5 .mat file: save the array as CSV (writematrix) or .npy"},
+		{"MATLAB -v7.3 .mat (HDF5 after a 512-byte user block)", "MATLAB 7.3 MAT-file" + strings.Repeat(" ", 493) + "\x89HDF\r\n\x1a\n\x00", "got an HDF5 file (a MATLAB -v7.3 .mat is one): rename it FILE.h5 and give FILE.h5:DATASET"},
+		{"npy without its suffix", "\x93NUMPY\x01\x00v\x00{'descr': '<f8'", "got a .npy file: name it FILE.npy"},
+		{"Excel workbook", "PK\x03\x04\x14\x00\x06\x00", "got a zip archive (an Excel .xlsx workbook?): save the sheet as CSV"},
+		{"Excel Unicode Text (UTF-16)", "\xff\xfe1\x00\t\x002\x00", "got UTF-16 text (Excel's Unicode Text): save it as CSV in UTF-8"},
+		{"other binary", "1,2\x00,3\n", "got a binary file (a NUL byte in its first 4 KiB)"},
 	} {
 		if _, err := ReadMatrix(write("v.csv", c.text)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
