@@ -115,14 +115,7 @@ func TestSharedMatrices(t *testing.T) {
 }
 
 func TestBadFiles(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t)
 	nodes := write("nodes.csv", "# a tetrahedron\n0,0,0\n1,0,0\n0,1,0\n\n0,0,1\n")
 	faces := write("faces.csv", "0,2,1\n0,1,3\n1,2,3\n0,3,2\n")
 	m, err := Load(nodes, faces)
@@ -137,7 +130,7 @@ func TestBadFiles(t *testing.T) {
 		{"NaN coordinate", write("n4.csv", "0,0,0\n1,NaN,0\n0,1,0\n0,0,1\n"), faces, `row 2, column 2: want a finite number, got "NaN"`},
 		{"float faces", nodes, write("f3.csv", "0,2,1.5\n"), `want an integer, got "1.5"`},
 		{"empty", write("n5.csv", ""), faces, "no rows"},
-		{"missing", filepath.Join(dir, "nope.csv"), faces, "no such file"},
+		{"missing", filepath.Join(filepath.Dir(nodes), "nope.csv"), faces, "no such file"},
 	}
 	for _, c := range cases {
 		_, err := Load(c.nodes, c.faces)
@@ -163,14 +156,7 @@ func TestBadFiles(t *testing.T) {
 // file does, value for value; what could mean two things is refused with
 // a hint saying what the file looks like.
 func TestVariants(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t)
 	want, err := ReadMatrix(write("plain.csv", "1.5,-2,300\n0.25,4e-3,6\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -225,14 +211,7 @@ func TestVariants(t *testing.T) {
 // counts, quadrilaterals and 1-based triangles or indices are refused
 // with a line that says which it looks like.
 func TestMeshMistakes(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t)
 	nodes := write("nodes.csv", "0,0,0\n1,0,0\n0,1,0\n0,0,1\n")
 	faces := "0,2,1\n0,1,3\n1,2,3\n0,3,2\n"
 	want, err := Load(nodes, write("faces.csv", faces))
@@ -271,5 +250,18 @@ func TestMeshMistakes(t *testing.T) {
 	}
 	if _, err := ReadIndices(write("i.csv", "1\n2\n3\n4\n"), 4); err == nil || !strings.Contains(err.Error(), "row 4: want an index in [0, 4), got 4; the indices run 1..4: 1-based") {
 		t.Errorf("1-based indices: %v", err)
+	}
+}
+
+// writer returns a function that writes a file of text s in a temporary
+// folder of t and returns its path.
+func writer(t *testing.T) func(name, s string) string {
+	dir := t.TempDir()
+	return func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }

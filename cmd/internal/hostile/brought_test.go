@@ -174,77 +174,54 @@ func broughtCases() []hostileCase {
 		}
 		return append(a, "-leads", "leads.csv")
 	}
+	// editing is the setup of an import whose file, once written, edit
+	// rewrites.
+	editing := func(file string, edit func(string) string, extra ...string) func(w *work) []string {
+		return func(w *work) []string {
+			a := imp(w, extra...)
+			w.editCSV(file, edit)
+			return a
+		}
+	}
 	return []hostileCase{
 		// Each was refused, but as "row 1, column 1: want a finite
 		// number, got "t1"": a header row was not named.
 		{name: "bspm_header_row", prog: "synth", want: `-bspm bspm.csv: read bspm.csv: row 1, column 1: want a finite number, got "lead" (a header row? want numbers only, no header: delete it)`,
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("bspm.csv", func(s string) string { return "lead" + strings.Repeat(",t", broughtFrames-1) + "\n" + s })
-				return a
-			}},
+			setup: editing("bspm.csv", func(s string) string { return "lead" + strings.Repeat(",t", broughtFrames-1) + "\n" + s })},
 		{name: "bspm_pandas_index_and_header", prog: "synth", want: "as pandas' DataFrame.to_csv writes? write it with index=False, header=False",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("bspm.csv", func(s string) string {
-					head := ""
-					for k := 0; k < broughtFrames; k++ {
-						head += fmt.Sprintf(",%d", k)
-					}
-					return head + "\n" + mapLines(s, func(i int, l string) string { return fmt.Sprintf("%d,%s", i, l) })
-				})
-				return a
-			}},
+			setup: editing("bspm.csv", func(s string) string {
+				head := ""
+				for k := 0; k < broughtFrames; k++ {
+					head += fmt.Sprintf(",%d", k)
+				}
+				return head + "\n" + mapLines(s, func(i int, l string) string { return fmt.Sprintf("%d,%s", i, l) })
+			})},
 		// "record on line 1: wrong number of fields".
 		{name: "bspm_decimal_commas", prog: "synth", want: "semicolons and commas: decimal commas (1,5;2,3, a European spreadsheet's CSV)? want decimal points and comma separators",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("bspm.csv", func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, ",", ";"), ".", ",") })
-				return a
-			}},
+			setup: editing("bspm.csv", func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, ",", ";"), ".", ",") })},
 		// Refused, but as "got """ alone.
 		{name: "bspm_empty_cell", prog: "synth", want: `row 3, column 5: want a finite number, got "" (an empty cell: a missing value?)`,
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("bspm.csv", func(s string) string {
-					return mapLines(s, func(i int, l string) string {
-						if i != 2 {
-							return l
-						}
-						f := strings.Split(l, ",")
-						f[4] = ""
-						return strings.Join(f, ",")
-					})
+			setup: editing("bspm.csv", func(s string) string {
+				return mapLines(s, func(i int, l string) string {
+					if i != 2 {
+						return l
+					}
+					f := strings.Split(l, ",")
+					f[4] = ""
+					return strings.Join(f, ",")
 				})
-				return a
-			}},
+			})},
 		// Already: NaN and Inf in any spelling.
 		{name: "bspm_nan_lower_case", prog: "synth", want: `-bspm bspm.csv: read bspm.csv: row 1, column 1: want a finite number, got "nan"`,
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("bspm.csv", func(s string) string { return "nan" + s[strings.Index(s, ","):] })
-				return a
-			}},
+			setup: editing("bspm.csv", func(s string) string { return "nan" + s[strings.Index(s, ","):] })},
 		// The transposes were refused as "want 41xK (leads x frames), got
 		// shape [20 41]", without saying that the file is transposed.
 		{name: "bspm_transposed", prog: "synth", want: "-bspm bspm.csv: want 41xK (leads x frames), got shape [20 41]: transposed (frames x leads)? transpose it",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("bspm.csv", transposeCSV)
-				return a
-			}},
+			setup: editing("bspm.csv", transposeCSV)},
 		{name: "truth_transposed", prog: "synth", want: "-truth truth.csv: want 162x20 (heart nodes x frames), got shape [20 162]: transposed (frames x heart nodes)? transpose it",
-			setup: func(w *work) []string {
-				a := imp(w, "-truth", "truth.csv")
-				w.editCSV("truth.csv", transposeCSV)
-				return a
-			}},
+			setup: editing("truth.csv", transposeCSV, "-truth", "truth.csv")},
 		{name: "forward_transposed", prog: "synth", want: "-forward R.csv: want Kx162 (leads x heart nodes), got shape [162 41]: transposed (heart nodes x leads)? transpose it",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("R.csv", transposeCSV)
-				return a
-			}},
+			setup: editing("R.csv", transposeCSV)},
 		// Imported with exit 0: 20 frames in 0.019 ms (1 MHz), and with
 		// -rate 1, in 19 s.
 		{name: "time_in_seconds", prog: "synth", want: "-time t.csv: want times in ms, got a step of 0.001 ms (1e+06 Hz sampling, outside the 50 Hz–100 kHz of an ECG recording): are they in seconds? (×1000 for ms)",
@@ -258,11 +235,7 @@ func broughtCases() []hostileCase {
 		// Refused as "row 300: want node indices in [0, 162) (0-based,
 		// heart_nodes.csv), got 162", not named 1-based.
 		{name: "faces_1_based", prog: "synth", want: "got 162; the indices run 1..162: 1-based (as MATLAB writes them)? subtract 1 from every index",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("heart_faces.csv", func(s string) string { return shiftIndices(s, 1) })
-				return a
-			}},
+			setup: editing("heart_faces.csv", func(s string) string { return shiftIndices(s, 1) })},
 		{name: "leads_1_based", prog: "synth", want: "-leads leads.csv: lead 161 is torso node 162, want 0..161 (0-based); the indices run 1..162: 1-based",
 			setup: func(w *work) []string {
 				a := withTorso(imp(w))
@@ -301,21 +274,13 @@ func broughtCases() []hostileCase {
 		// Refused as "want N x 3 node coordinates, got 162 x 4" and
 		// "want F x 3 triangles, got 320 x 4".
 		{name: "nodes_row_number_column", prog: "synth", want: "want N x 3 node coordinates, got 162 x 4; column 1 counts the rows 1..162: a row-number column? delete it",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("heart_nodes.csv", func(s string) string {
-					return mapLines(s, func(i int, l string) string { return fmt.Sprintf("%d,%s", i+1, l) })
-				})
-				return a
-			}},
+			setup: editing("heart_nodes.csv", func(s string) string {
+				return mapLines(s, func(i int, l string) string { return fmt.Sprintf("%d,%s", i+1, l) })
+			})},
 		{name: "faces_vtk_polygon_list", prog: "synth", want: "want F x 3 triangles, got 320 x 4; column 1 is 3 in every row: the vertex counts of a polygon list (VTK, PLY)? delete that column",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("heart_faces.csv", func(s string) string {
-					return mapLines(s, func(_ int, l string) string { return "3," + l })
-				})
-				return a
-			}},
+			setup: editing("heart_faces.csv", func(s string) string {
+				return mapLines(s, func(_ int, l string) string { return "3," + l })
+			})},
 		// Refused as "not closed: 960 boundary edges, the first (0, 1)".
 		{name: "heart_stl_unmerged", prog: "synth", want: "not closed: 960 boundary edges, the first (0, 1); 798 nodes sit exactly on an earlier node (node 5 on node 1): unmerged vertices, as an STL export writes? merge them",
 			setup: func(w *work) []string {
@@ -349,11 +314,7 @@ func broughtCases() []hostileCase {
 				return a
 			}},
 		{name: "heart_unreferenced_node", prog: "synth", want: "-heart heart: node 162 is in no triangle (1 such nodes)",
-			setup: func(w *work) []string {
-				a := imp(w)
-				w.editCSV("heart_nodes.csv", func(s string) string { return s + "0,0,0\n" })
-				return a
-			}},
+			setup: editing("heart_nodes.csv", func(s string) string { return s + "0,0,0\n" })},
 		{name: "heart_degenerate_triangle", prog: "synth", want: "degenerate triangle: triangle 0",
 			setup: func(w *work) []string {
 				a := imp(w)
