@@ -329,9 +329,10 @@ func resolveGeometry(p params) (*geom, error) {
 			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 		}
 	}
-	if g.torso != nil && p.Torso != "default" {
+	if g.torso != nil && p.Torso != "default" && p.Forward == "" {
 		// What the BEM refuses, now rather than after the simulation:
-		// an open torso, a heart partly outside it, the two swapped.
+		// an open torso, a heart partly outside it, the two swapped. (With
+		// -forward there is no BEM, and the torso is only recorded.)
 		if err := forward.CheckSurface(g.torso, "torso"); err != nil {
 			return nil, cli.BadInputf("-torso %s: %w", p.Torso, err)
 		}

@@ -76,10 +76,11 @@ func records(text []byte) ([][]string, error) {
 	text = bytes.TrimPrefix(text, []byte("\ufeff"))
 	text = bytes.ReplaceAll(bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
 	var first string
-	for _, line := range strings.Split(string(text), "\n") {
-		if l := strings.TrimSpace(line); l != "" && l[0] != '#' {
+	for rest := text; first == "" && len(rest) > 0; {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		if l := strings.TrimSpace(string(line)); l != "" && l[0] != '#' {
 			first = l
-			break
 		}
 	}
 	var rows [][]string
@@ -173,10 +174,10 @@ func empty(rec []string) bool {
 	return true
 }
 
-// short is s cut to 40 bytes for a message.
+// short is s cut to 40 characters for a message.
 func short(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
 	}
 	return s
 }
