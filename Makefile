@@ -179,7 +179,7 @@ bench-time-to-accuracy:
 # target at a time); its seeds run in every go test. Inputs that fail are
 # written to the package's testdata/fuzz/ for go test to replay.
 FUZZTIME ?= 1m
-FUZZ_TARGETS := ./io/npy:FuzzParseHeader ./io/npy:FuzzRead ./io/h5:FuzzDeclared \
+FUZZ_TARGETS := ./io/npy:FuzzParseHeader ./io/npy:FuzzRead ./io/h5:FuzzDeclared ./io/matfile:FuzzRead \
                 ./io/runfile:FuzzDeclared ./io/runfile:FuzzValidate \
                 ./slurm:FuzzParse ./slurm:FuzzSbatch
 
