@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/eandarn/eandarn/cmd/internal/clitest"
 	"github.com/eandarn/eandarn/io/csvmesh"
+	"github.com/eandarn/eandarn/io/h5"
 	"github.com/eandarn/eandarn/io/npy"
 	"github.com/eandarn/eandarn/io/runfile"
 	"github.com/eandarn/eandarn/io/shareddata"
@@ -301,4 +303,87 @@ func TestImportRepeatedTriangle(t *testing.T) {
 			t.Errorf("%d triangles, %d leads, truth %v; want 252, 771, a truth", len(p.Heart.Tris), len(p.Leads), p.TruthU != nil)
 		}
 	})
+}
+
+// TestImportMAT: an import from .mat files, -v7 (compressed Level 5) and
+// -v7.3 (HDF5), with the mesh as variables or as SCIRun's struct (node
+// 3xN, face 3xF), gives the run file of the same arrays as .npy files,
+// dataset for dataset, bit for bit (testdata/matfile/make_fixtures.py
+// wrote both with SciPy and h5py); what a .mat holds wrongly is refused
+// naming the variable.
+func TestImportMAT(t *testing.T) {
+	const fix = "../../testdata/matfile/"
+	dir := t.TempDir()
+	imp := func(out string, heart, forward, bspm string, extra ...string) (int, string) {
+		args := append([]string{"-heart", fix + heart, "-forward", fix + forward, "-bspm", fix + bspm,
+			"-units", "mV", "-rate", "1000", "-out", filepath.Join(dir, out), "-log-level", "warn"}, extra...)
+		code, _, stderr := call(args...)
+		return code, stderr
+	}
+	if code, stderr := imp("npy.h5", "mesh_nodes.npy", "mesh_R.npy", "mesh_bspm.npy"); code != 0 {
+		t.Fatalf("the .npy files: exit %d: %s", code, stderr)
+	}
+	want := datasets(t, filepath.Join(dir, "npy.h5"))
+	for _, c := range [][3]string{
+		{"mesh_v7.mat", "mesh_v7.mat:R", "mesh_v7.mat:bspm"},
+		{"mesh_v7.mat:mesh0", "mesh_v7.mat:R", "mesh_v7.mat"},
+		{"mesh_v73.mat", "mesh_v73.mat:R", "mesh_v73.mat:bspm"},
+		{"mesh_v73.mat:mesh0", "mesh_v73.mat:R", "mesh_v73.mat"},
+	} {
+		if code, stderr := imp("mat.h5", c[0], c[1], c[2]); code != 0 {
+			t.Errorf("%v: exit %d: %s", c, code, stderr)
+			continue
+		}
+		got := datasets(t, filepath.Join(dir, "mat.h5"))
+		if len(got) != len(want) {
+			t.Errorf("%v: datasets %d, want %d", c, len(got), len(want))
+		}
+		for name, v := range want {
+			if !slices.Equal(got[name], v) {
+				t.Errorf("%v: dataset %s differs from the .npy import's", c, name)
+			}
+		}
+	}
+	for _, c := range []struct {
+		heart, forward, bspm string
+		extra                []string
+		want                 string
+	}{
+		{"mesh_v7.mat:mesh", "mesh_v7.mat:R", "mesh_v7.mat", nil,
+			"-heart ../../testdata/matfile/mesh_v7.mat:mesh: mesh.face: row 58: want node indices in [0, 42) (0-based, mesh.node), got 42; the indices run 1..42: 1-based (as MATLAB writes them)? subtract 1 from every index"},
+		{"mesh_v7.mat", "mesh_v7.mat:R", "mesh_v7.mat:mesh", nil, "mesh is a struct with fields node, face: name a field, FILE.mat:mesh.FIELD"},
+		{"mesh_v7.mat", "mesh_v7.mat:R", "mesh_v7.mat", []string{"-truth", fix + "mesh_v7.mat"},
+			`-truth ../../testdata/matfile/mesh_v7.mat: read ../../testdata/matfile/mesh_v7.mat: no variable "u"; the file holds: nodes (42x3 double), triangles (80x3 int32), R (6x42 double), bspm (6x10 double), mesh (1x1 struct), mesh0 (1x1 struct)`},
+		{"mesh_v7.mat:R", "mesh_v7.mat:R", "mesh_v7.mat", nil, "R is a 6x42 double, not a struct"},
+		{"mesh_v73.mat", "mesh_v73.mat:cplx", "mesh_v73.mat", nil, "cplx is complex: save real(cplx) (or abs)"},
+	} {
+		code, stderr := imp("bad.h5", c.heart, c.forward, c.bspm, c.extra...)
+		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s %s %s: exit %d, %q; want 2 and one line containing %q", c.heart, c.forward, c.bspm, code, stderr, c.want)
+		}
+	}
+}
+
+// datasets reads every dataset of an HDF5 file as floats, by path.
+func datasets(t *testing.T, path string) map[string][]float64 {
+	t.Helper()
+	f, err := h5.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	entries, err := f.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float64{}
+	for _, e := range entries {
+		if e.Group {
+			continue
+		}
+		if out[e.Path], _, err = f.ReadFloats(e.Path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }

@@ -8,38 +8,39 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/eandarn/eandarn/io/csvmesh"
-	"github.com/eandarn/eandarn/io/h5"
 	"github.com/eandarn/eandarn/io/npy"
 )
 
 // Array paths accepted by -leads, -regions, -bspm, -truth, -forward and
-// -time: FILE.h5[:DATASET] (the flag's default dataset at the root when
-// none is named), FILE.npy, or anything else as CSV (comma-separated, no
-// header; a one-column or one-row CSV is a vector).
+// -time: FILE.h5[:DATASET] or FILE.mat[:VAR] (the flag's default name
+// when none is given; VAR may be STRUCT.FIELD of a 1x1 struct), FILE.npy,
+// or anything else as CSV (comma-separated, no header; a one-column or
+// one-row CSV is a vector).
 
 // arrayFile returns the file an array path reads: FILE.h5 of
-// FILE.h5:DATASET, else the path itself.
+// FILE.h5:DATASET, FILE.mat of FILE.mat:VAR, else the path itself.
 func arrayFile(path string) string {
-	if file, _, ok := splitH5(path); ok {
+	if file, _, ok := splitContainer(path); ok {
 		return file
 	}
 	return path
 }
 
 // readArray reads an array of the path's format as row-major values and
-// its shape, with the reader of each format.
-func readArray[T any](path, dataset string, fromH5 func(f *h5.File, ds string) ([]T, []int, error),
+// its shape, with the reader of each format (read for a name in an HDF5
+// or MAT file).
+func readArray[T any](path, name string, read func(a arrays, name string) ([]T, []int, error),
 	fromNPY, fromCSV func(path string) ([]T, []int, error)) ([]T, []int, error) {
-	if file, ds, ok := splitH5(path); ok {
-		f, err := h5.Open(file)
+	if file, inner, ok := splitContainer(path); ok {
+		c, err := openContainer(file)
 		if err != nil {
 			return nil, nil, err
 		}
-		defer f.Close()
-		if ds == "" {
-			ds = dataset
+		defer c.Close()
+		if inner == "" {
+			inner = name
 		}
-		return fromH5(f, ds)
+		return read(c, inner)
 	}
 	if strings.HasSuffix(path, ".npy") {
 		return fromNPY(path)
@@ -49,7 +50,7 @@ func readArray[T any](path, dataset string, fromH5 func(f *h5.File, ds string) (
 
 // readFloats reads a numeric array as row-major values and its shape.
 func readFloats(path, dataset string) ([]float64, []int, error) {
-	return readArray(path, dataset, (*h5.File).ReadFloats, npy.ReadFloats, func(path string) ([]float64, []int, error) {
+	return readArray(path, dataset, arrays.ReadFloats, npy.ReadFloats, func(path string) ([]float64, []int, error) {
 		m, err := csvmesh.ReadMatrix(path)
 		if err != nil {
 			return nil, nil, err
@@ -61,7 +62,7 @@ func readFloats(path, dataset string) ([]float64, []int, error) {
 
 // readInts reads an integer array as row-major values and its shape.
 func readInts(path, dataset string) ([]int, []int, error) {
-	return readArray(path, dataset, (*h5.File).ReadInts, npy.ReadInts, func(path string) ([]int, []int, error) {
+	return readArray(path, dataset, arrays.ReadInts, npy.ReadInts, func(path string) ([]int, []int, error) {
 		v, r, c, err := csvmesh.ReadInts(path)
 		return v, []int{r, c}, err
 	})

@@ -149,9 +149,11 @@ func binary(text []byte) string {
 	hdf5 := []byte("\x89HDF\r\n\x1a\n")
 	switch {
 	case bytes.HasPrefix(head, []byte("MATLAB 5.0 MAT-file")):
-		return "a MATLAB v5 .mat file: save the array as CSV (writematrix) or .npy"
+		return "a MATLAB v5 .mat file: name it FILE.mat and give FILE.mat:VAR"
+	case len(head) >= 520 && bytes.Equal(head[512:520], hdf5) && bytes.HasPrefix(head, []byte("MATLAB 7.3 MAT-file")):
+		return "a MATLAB -v7.3 .mat file: name it FILE.mat and give FILE.mat:VAR"
 	case bytes.HasPrefix(head, hdf5) || len(head) >= 520 && bytes.Equal(head[512:520], hdf5):
-		return "an HDF5 file (a MATLAB -v7.3 .mat is one): rename it FILE.h5 and give FILE.h5:DATASET"
+		return "an HDF5 file: name it FILE.h5 and give FILE.h5:DATASET"
 	case bytes.HasPrefix(head, []byte("\x93NUMPY")):
 		return "a .npy file: name it FILE.npy"
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
