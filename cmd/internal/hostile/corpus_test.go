@@ -367,7 +367,7 @@ func craftCheckpoint(w *work, edit func(c *ck)) {
 
 // TestCorpus runs every case and asserts the refusal contract.
 func TestCorpus(t *testing.T) {
-	for _, c := range slices.Concat(corpus(), degenerateCases(), operatorCases(), editedCases(), broughtCases()) {
+	for _, c := range slices.Concat(corpus(), degenerateCases(), operatorCases(), editedCases(), broughtCases(), matCases()) {
 		t.Run(fmt.Sprintf("%02d_%s", c.defect, c.name), func(t *testing.T) {
 			w := newWork(t)
 			args := c.setup(w)
