@@ -355,7 +355,7 @@ func TestImportMAT(t *testing.T) {
 		{"mesh_v7.mat", "mesh_v7.mat:R", "mesh_v7.mat", []string{"-truth", fix + "mesh_v7.mat"},
 			`-truth ../../testdata/matfile/mesh_v7.mat: read ../../testdata/matfile/mesh_v7.mat: no variable "u"; the file holds: nodes (42x3 double), triangles (80x3 int32), R (6x42 double), bspm (6x10 double), mesh (1x1 struct), mesh0 (1x1 struct)`},
 		{"mesh_v7.mat:R", "mesh_v7.mat:R", "mesh_v7.mat", nil, "R is a 6x42 double, not a struct"},
-		{"mesh_v73.mat", "mesh_v73.mat:cplx", "mesh_v73.mat", nil, "cplx is complex: save real(cplx) (or abs)"},
+		{"mesh_v73.mat", "mesh_v73.mat:cplx", "mesh_v73.mat", nil, "cplx is a 1x2 complex double: save real(cplx) or abs(cplx)"},
 	} {
 		code, stderr := imp("bad.h5", c.heart, c.forward, c.bspm, c.extra...)
 		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {

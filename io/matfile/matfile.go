@@ -65,7 +65,7 @@ var ErrCorrupt = errors.New("corrupt or truncated MAT file")
 // File is an open .mat file.
 type File struct {
 	name string
-	os   *os.File // Level 5: read in place
+	fh   *os.File // Level 5: read in place
 	v5   *v5File
 	h5   *h5.File // -v7.3
 }
@@ -90,7 +90,11 @@ func Open(path string) (*File, error) {
 	head := make([]byte, 520)
 	n, _ := fh.ReadAt(head, 0)
 	head = head[:n]
-	if len(head) >= 520 && bytes.Equal(head[512:520], hdf5Magic) || bytes.HasPrefix(head, hdf5Magic) {
+	if bytes.HasPrefix(head, hdf5Magic) {
+		fh.Close()
+		return nil, fmt.Errorf("open %s: an HDF5 file without MATLAB's -v7.3 header, whose arrays are not MATLAB's: name it FILE.h5 and give FILE.h5:DATASET", path)
+	}
+	if len(head) >= 520 && bytes.Equal(head[512:520], hdf5Magic) {
 		fh.Close()
 		f, err := h5.Open(path)
 		if err != nil {
@@ -103,7 +107,7 @@ func Open(path string) (*File, error) {
 		fh.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &File{name: path, os: fh, v5: v}, nil
+	return &File{name: path, fh: fh, v5: v}, nil
 }
 
 // Close closes the file.
@@ -111,7 +115,7 @@ func (f *File) Close() error {
 	if f.h5 != nil {
 		return f.h5.Close()
 	}
-	return f.os.Close()
+	return f.fh.Close()
 }
 
 // Name returns the path the file was opened with.
@@ -179,6 +183,34 @@ func squeeze(what string, dims []int) ([]int, error) {
 		dims = append(dims, 1)
 	}
 	return dims, nil
+}
+
+// refusal is the error for the variable name that is not a numeric array
+// but of kind (MATLAB's class name, "complex" or "struct array"),
+// described by desc ("1x2 complex double"), with what to do instead.
+func refusal(name, kind, desc string) error {
+	var advice string
+	switch kind {
+	case "complex":
+		advice = fmt.Sprintf("save real(%s) or abs(%s)", name, name)
+	case "sparse":
+		advice = fmt.Sprintf("save full(%s)", name)
+	case "cell", "struct array":
+		advice = "save the numeric array in it as a variable of its own"
+	case "char":
+		advice = "text, not numbers"
+	case "function_handle":
+		advice = "a function, not numbers"
+	default:
+		advice = "a MATLAB object (a string, table or class instance), not numbers"
+	}
+	return fmt.Errorf("%s is a %s: %s: %w", name, desc, advice, ErrUnsupported)
+}
+
+// structRefusal is the error for the 1x1 struct name given where an array
+// is wanted: it lists the fields to choose from.
+func structRefusal(name string, fields []string) error {
+	return fmt.Errorf("%s is a struct with fields %s: name a field, FILE.mat:%s.FIELD: %w", name, strings.Join(fields, ", "), name, ErrUnsupported)
 }
 
 // dimText renders a shape MATLAB's way: "162x3".

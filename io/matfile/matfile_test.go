@@ -99,18 +99,18 @@ func TestRefused(t *testing.T) {
 		want       string
 		is         error
 	}{
-		{"", "cplx", "cplx is complex: save real(cplx) (or abs)", ErrUnsupported},
-		{"", "sp", "sp is a sparse matrix: save full(sp)", ErrUnsupported},
-		{"", "cel", "cel is a cell array", ErrUnsupported},
-		{"", "txt", "txt is text (a char array", ErrUnsupported},
+		{"", "cplx", "cplx is a 1x2 complex double: save real(cplx) or abs(cplx)", ErrUnsupported},
+		{"", "sp", "sp is a 3x3 sparse: save full(sp)", ErrUnsupported},
+		{"", "cel", "cel is a 1x2 cell: save the numeric array in it as a variable of its own", ErrUnsupported},
+		{"", "txt", "txt is a 1x5 char: text, not numbers", ErrUnsupported},
 		{"", "mesh", "mesh is a struct with fields node, face: name a field, FILE.mat:mesh.FIELD", ErrUnsupported},
 		{"", "sa", "sa is a 1x2 struct array: want a 1x1 struct", ErrUnsupported},
 		{"", "cube", "cube is a 3-D array (2x2x2): want at most 2 dimensions", ErrUnsupported},
 		{"", "nope", `no variable "nope"; the file holds: `, ErrNotFound},
 		{"", "mesh.nope", `mesh has no field "nope"; its fields: node, face`, ErrNotFound},
 		{"", "d.x", "d is a 3x4 double, not a struct", ErrUnsupported},
-		{"mesh_v73.mat", "cplx", "cplx is complex: save real(cplx)", ErrUnsupported},
-		{"mesh_v73.mat", "txt", "txt is text (a char array)", ErrUnsupported},
+		{"mesh_v73.mat", "cplx", "cplx is a 1x2 complex double: save real(cplx) or abs(cplx)", ErrUnsupported},
+		{"mesh_v73.mat", "txt", "txt is a 1x5 char: text, not numbers", ErrUnsupported},
 		{"mesh_v73.mat", "sp", "sp is a sparse matrix: save full(sp)", ErrUnsupported},
 		{"mesh_v73.mat", "mesh0", "mesh0 is a struct with fields face, node: name a field", ErrUnsupported},
 		{"mesh_v73.mat", "u", `no variable "u"; the file holds: R, bspm, cplx, mesh0, nodes, sp, triangles, txt`, ErrNotFound},
@@ -204,6 +204,17 @@ func TestNotMAT(t *testing.T) {
 		if _, err := Open(p); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
 		}
+	}
+	h5, err := os.ReadFile(filepath.Join(fixtures, "mesh_v73.mat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "plain.mat")
+	if err := os.WriteFile(plain, h5[512:], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(plain); err == nil || !strings.Contains(err.Error(), "an HDF5 file without MATLAB's -v7.3 header") {
+		t.Errorf("plain HDF5 named .mat: %v", err)
 	}
 	if _, err := Open(dir); err == nil || !errors.Is(err, inputs.ErrNotRegular) {
 		t.Errorf("a folder: %v", err)

@@ -449,31 +449,19 @@ func (v *v5File) read(path string, ints bool) ([]float64, []int, []int, error) {
 // array of at most two non-singleton dimensions and returns its shape;
 // what names it in errors, which say what it is instead.
 func (v *v5File) numeric(what string, h *header, d *decoder) ([]int, error) {
-	why := ""
 	switch {
-	case h.class == mxCELL:
-		why = "a cell array: save the numeric array in it as a variable of its own"
 	case h.class == mxSTRUCT:
 		names, err := d.fieldNames(what, h)
 		if err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%s is a struct with fields %s: name a field, FILE.mat:%s.FIELD: %w", what, strings.Join(names, ", "), what, ErrUnsupported)
-	case h.class == mxOBJECT || h.class == mxOPAQUE:
-		why = "a MATLAB object (a string, table, or class instance)"
-	case h.class == mxCHAR:
-		why = "text (a char array)"
-	case h.class == mxSPARSE:
-		why = fmt.Sprintf("a sparse matrix: save full(%s)", what)
-	case h.class == mxFUNCTION:
-		why = "a function handle"
-	case h.class < mxDOUBLE || h.class > mxUINT64:
+		return nil, structRefusal(what, names)
+	case h.class < mxCELL || h.class > mxOPAQUE:
 		return nil, fmt.Errorf("%s has array class %d, which MATLAB does not write: %w", what, h.class, ErrCorrupt)
+	case h.class < mxDOUBLE || h.class > mxUINT64:
+		return nil, refusal(what, classNames[h.class], h.describe())
 	case h.complex:
-		why = fmt.Sprintf("complex: save real(%s) (or abs)", what)
-	}
-	if why != "" {
-		return nil, fmt.Errorf("%s is %s (%s), not a real numeric array: %w", what, why, h.describe(), ErrUnsupported)
+		return nil, refusal(what, "complex", h.describe())
 	}
 	return squeeze(what, h.dims)
 }

@@ -19,7 +19,8 @@ import (
 // dataset of shape (n, m).
 
 // numericClasses are the MATLAB_class values of the arrays read ("" when a
-// tool other than MATLAB left the attribute out).
+// tool that wrote the -v7.3 layout left the attribute out; the array is
+// still taken as column-major, as the file's header promises).
 var numericClasses = []string{"", "double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32",
 	"int64", "uint64", "logical"}
 
@@ -96,30 +97,25 @@ func (f *File) numericH5(name, p string) error {
 	if err != nil { // a group: a struct, a sparse matrix, or another tool's group
 		switch {
 		case class == "struct":
-			fields, _ := f.fieldsH5(name)
-			return fmt.Errorf("%s is a struct with fields %s: name a field, FILE.mat:%s.FIELD: %w", name, strings.Join(fields, ", "), name, ErrUnsupported)
+			fields, err := f.fieldsH5(name)
+			if err != nil {
+				return err
+			}
+			return structRefusal(name, fields)
 		case f.hasAttr(p, "MATLAB_sparse"):
-			return fmt.Errorf("%s is a sparse matrix: save full(%s): %w", name, name, ErrUnsupported)
+			return refusal(name, "sparse", "sparse matrix")
 		}
 		return fmt.Errorf("%s is a group (MATLAB_class %q), not an array: %w", name, class, ErrUnsupported)
 	}
-	why := ""
+	dims := slices.Clone(info.Shape)
+	slices.Reverse(dims) // MATLAB's shape
 	switch {
-	case class == "char":
-		why = "text (a char array)"
-	case class == "cell":
-		why = "a cell array: save the numeric array in it as a variable of its own"
-	case class == "function_handle":
-		why = "a function handle"
 	case !slices.Contains(numericClasses, class):
-		why = fmt.Sprintf("a MATLAB object of class %s", class)
+		return refusal(name, class, dimText(dims)+" "+class)
 	case info.Class == h5.Other && class != "":
-		why = fmt.Sprintf("complex: save real(%s) (or abs)", name)
+		return refusal(name, "complex", dimText(dims)+" complex "+class)
 	case info.Class != h5.Float && info.Class != h5.Int:
-		why = fmt.Sprintf("of HDF5 %s elements", info.Class)
-	}
-	if why != "" {
-		return fmt.Errorf("%s is %s, not a real numeric array: %w", name, why, ErrUnsupported)
+		return fmt.Errorf("%s holds HDF5 %s elements, not numbers: %w", name, info.Class, ErrUnsupported)
 	}
 	return nil
 }
