@@ -39,17 +39,14 @@ const (
 	miUTF8       = 16
 )
 
-// Array classes (Table 1-3).
+// Array classes (Table 1-3): 1 to 5 and 16, 17 are not numeric arrays
+// (classNames); double (6) to uint64 (15) are.
 const (
-	mxCELL     = 1
-	mxSTRUCT   = 2
-	mxOBJECT   = 3
-	mxCHAR     = 4
-	mxSPARSE   = 5
-	mxDOUBLE   = 6
-	mxUINT64   = 15
-	mxFUNCTION = 16
-	mxOPAQUE   = 17
+	mxCELL   = 1
+	mxSTRUCT = 2
+	mxDOUBLE = 6
+	mxUINT64 = 15
+	mxOPAQUE = 17
 )
 
 // classNames are MATLAB's names of the classes, by class number.
@@ -424,7 +421,7 @@ func (v *v5File) read(path string, ints bool) ([]float64, []int, []int, error) {
 	)
 	err := v.find(path, func(h *header, d *decoder) error {
 		var err error
-		if shape, err = v.numeric(path, h, d); err != nil {
+		if shape, err = d.numeric(path, h); err != nil {
 			return err
 		}
 		var t inputs.Tally
@@ -448,7 +445,7 @@ func (v *v5File) read(path string, ints bool) ([]float64, []int, []int, error) {
 // numeric checks that the variable of header h is a full, real numeric
 // array of at most two non-singleton dimensions and returns its shape;
 // what names it in errors, which say what it is instead.
-func (v *v5File) numeric(what string, h *header, d *decoder) ([]int, error) {
+func (d *decoder) numeric(what string, h *header) ([]int, error) {
 	switch {
 	case h.class == mxSTRUCT:
 		names, err := d.fieldNames(what, h)
