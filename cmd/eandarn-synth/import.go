@@ -55,7 +55,7 @@ func importRecording(ctx context.Context, c *config, g *geom, log *slog.Logger, 
 	n := len(g.heart.Nodes)
 	// Before reading the signals: the output must not replace an input, and
 	// its folder must be writable now.
-	for _, in := range [][2]string{{"-bspm", p.BSPM}, {"-truth", p.Truth}, {"-forward", p.Forward}, {"-time", p.TimeFile}} {
+	for _, in := range [][2]string{{"-bspm", p.BSPM}, {"-truth", p.Truth}, {"-time", p.TimeFile}} {
 		if in[1] != "" && in[1] != bspmForward {
 			g.addFiles(in[0], []string{arrayFile(in[1])})
 		}

@@ -104,9 +104,6 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 	}
 	// A given transfer matrix (-forward) replaces the BEM; it is part of
 	// what the key hashes.
-	if c.Params.Forward != "" {
-		g.addFiles("-forward", []string{arrayFile(c.Params.Forward)})
-	}
 	R, m, err := readForward(c.Params, g)
 	if err != nil {
 		return nil, err
@@ -174,7 +171,6 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		return nil, fmt.Errorf("interrupted: %w", err)
 	}
 
-	attrs := provenance(c.Params, key, sim)
 	if R == nil {
 		t0 = time.Now()
 		// TransferMatrix checks the geometry before assembling: both surfaces
@@ -185,7 +181,6 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		}
 		log.Info("transfer matrix", "leads", m, "nodes", len(g.heart.Nodes), "seconds", time.Since(t0).Seconds())
 	} else {
-		attrs["forward"] = "given"
 		log.Info("transfer matrix given", "forward", c.Params.Forward, "leads", m, "nodes", len(g.heart.Nodes), "torso", g.torso != nil)
 	}
 
@@ -196,7 +191,7 @@ func synthesize(ctx context.Context, c *config, log *slog.Logger) (any, error) {
 		R: R, BSPM: &Y, Time: sol.Time,
 		TruthU: sol.U, TruthV: sol.V,
 		Region: g.region, RegionNames: g.regionNames,
-		Attrs: attrs,
+		Attrs: provenance(c.Params, key, sim),
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted: %w", err)
@@ -346,6 +341,9 @@ func resolveGeometry(p params) (*geom, error) {
 	if p.Regions != "" {
 		g.addFiles("-regions", []string{arrayFile(p.Regions)})
 	}
+	if p.Forward != "" {
+		g.addFiles("-forward", []string{arrayFile(p.Forward)})
+	}
 	if imported {
 		return g, nil
 	}
@@ -396,7 +394,7 @@ const bemCopies = 4
 
 // checkMemory refuses, before the BEM, a generation whose arrays would not
 // fit the memory budget (-max-memory): the BEM matrices for n heart and N
-// torso nodes (when bem), R (m x n), the simulation's u and v on the
+// torso nodes (when bem; zero with a given R), R (m x n), the simulation's u and v on the
 // (refined) heart, and the run file's n x T truth u and v and m x T BSPM:
 // -frames 2000000000 would need 35 TB.
 func checkMemory(p params, g *geom, m int, bem bool) error {
@@ -404,9 +402,9 @@ func checkMemory(p params, g *geom, m int, bem bool) error {
 	if g.torso != nil {
 		nt = len(g.torso.Nodes)
 	}
-	bemSize := n + nt
-	if !bem {
-		bemSize = 0
+	bemSize := 0
+	if bem {
+		bemSize = n + nt
 	}
 	// Each -refine level quadruples the triangles and about the nodes.
 	nSim := n
@@ -614,6 +612,10 @@ func generationKey(p params, g *geom, R *mat.Dense) string {
 func provenance(p params, key string, sim *synth.Simulation) map[string]string {
 	b, _ := json.Marshal(p)
 	num := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	forward := "bem"
+	if p.Forward != "" {
+		forward = "given"
+	}
 	return map[string]string{
 		"generator":          prog,
 		runfile.BSPMAttr:     runfile.BSPMExactSim,
@@ -627,6 +629,6 @@ func provenance(p params, key string, sim *synth.Simulation) map[string]string {
 		"sim_nodes":          strconv.Itoa(len(sim.Mesh.Nodes)),
 		"activated_fraction": num(sim.Activation.Fraction()),
 		"activation_span":    num(sim.Activation.First) + " " + num(sim.Activation.Last),
-		"forward":            "bem",
+		"forward":            forward,
 	}
 }

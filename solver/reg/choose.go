@@ -108,18 +108,15 @@ func choose(f *stdForm, s *spectrum, c, y *mat.Dense, o Options) (*choice, error
 	// directions are few. At the grid's end GCV's λ is no minimum, so any
 	// growth beyond the corner's size rejects it.
 	atEnd := gcvCurve[len(grid)-1] <= slices.Min(gcvCurve)
-	values["gcv_at_grid_end"] = 0
-	if atEnd {
-		values["gcv_at_grid_end"] = 1
-	}
+	values["gcv_at_grid_end"] = indicator(atEnd)
 	guarded := lgcv
 	if lcurve > lgcv {
 		ratio := mat.Norm(solve(lgcv), 2) / mat.Norm(solve(lcurve), 2)
 		values["gcv_norm_ratio"] = ratio
-		values["gcv_rejected"] = 0
-		if !o.ExactData && (ratio > GuardNormRatio || atEnd && ratio > 1) {
+		rejected := !o.ExactData && (ratio > GuardNormRatio || atEnd && ratio > 1)
+		values["gcv_rejected"] = indicator(rejected)
+		if rejected {
 			guarded = lcurve
-			values["gcv_rejected"] = 1
 		}
 	}
 

@@ -19,7 +19,7 @@ import (
 // Construction, with N the unit constant vector when Γ·1 = 0 (k = 1, the
 // surface gradient and the Eq. 15 Laplacian) and R sees constants, and
 // empty otherwise (k = 0; when R does not see them either, see
-// constantsUnseen, the penalty is ΓᵀΓ + c NNᵀ itself, B̂ below):
+// constantResponse, the penalty is ΓᵀΓ + c NNᵀ itself, B̂ below):
 //
 //  1. Split u = N a + w with Nᵀw = 0. For fixed w the unpenalized a fits the
 //     data exactly along q₁ = RN/‖RN‖, a = q₁ᵀ(y − R w)/‖RN‖, and what is
@@ -39,7 +39,7 @@ import (
 type stdForm struct {
 	r *mat.Dense // m x n, the transfer matrix
 	k int        // dimension of Γ's null space handled (0 or 1)
-	// unseen: Γ and R both annihilate constants (constantsUnseen), so the
+	// unseen: Γ and R both annihilate constants (constantResponse), so the
 	// penalty takes them.
 	unseen bool
 	q1     []float64  // unit vector RN/‖RN‖ (k = 1)
@@ -59,6 +59,7 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 	m, n := r.Dims()
 	f := &stdForm{r: r}
 	var lower *mat.TriDense
+	var rn *mat.VecDense // R N (k = 1)
 	if gamma != nil {
 		if gamma.Cols != n {
 			return nil, fmt.Errorf("reg: regularization operator has %d columns, R has %d", gamma.Cols, n)
@@ -68,7 +69,7 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 			if err := addConstantPenalty(b); err != nil {
 				return nil, err
 			}
-			if f.unseen = constantsUnseen(r); !f.unseen {
+			if rn, f.unseen = constantResponse(r); !f.unseen {
 				f.k = 1
 			}
 		}
@@ -86,12 +87,6 @@ func newStdForm(r *mat.Dense, gamma *sparse.CSR) (*stdForm, error) {
 	}
 	abar := mat.DenseCopyOf(r)
 	if f.k == 1 {
-		ones := make([]float64, n)
-		for i := range ones {
-			ones[i] = 1 / math.Sqrt(float64(n))
-		}
-		rn := mat.NewVecDense(m, nil)
-		rn.MulVec(r, mat.NewVecDense(n, ones))
 		f.rn = rn.Norm(2)
 		var qr mat.QR
 		qr.Factorize(rn)
@@ -185,23 +180,32 @@ func addConstantPenalty(b *mat.SymDense) error {
 // carry the noise amplified 10⁴ times or more.
 const unseenTol = 1e-4
 
-// constantsUnseen reports whether ‖R·1/√n‖ ≤ unseenTol ‖R‖_F. With an
-// operator Γ that annihilates constants too (Tikhonov 1 and 2, STRE's L),
-// nothing then determines the constant part of u: unpenalized it was the
-// noise along R·1 divided by ‖R N‖ (on ECGSim's matrix, RE 1e4), so the
-// penalty takes it (c NNᵀ, addConstantPenalty) and the reconstruction has
-// mean ≈ 0 over the nodes in every frame.
-func constantsUnseen(r *mat.Dense) bool {
+// constantResponse returns R N, N = 1/√n, and whether R does not see
+// constants: ‖R N‖ ≤ unseenTol ‖R‖_F. With an operator Γ that annihilates
+// constants too (Tikhonov 1 and 2, STRE's L), nothing then determines the
+// constant part of u: unpenalized it was the noise along R·1 divided by
+// ‖R N‖ (on ECGSim's matrix, RE 1e4), so the penalty takes it (c NNᵀ,
+// addConstantPenalty) and the reconstruction has mean ≈ 0 over the nodes
+// in every frame.
+func constantResponse(r *mat.Dense) (rn *mat.VecDense, unseen bool) {
 	m, n := r.Dims()
-	rn := make([]float64, m)
+	rn = mat.NewVecDense(m, nil)
 	for i := range m {
-		rn[i] = floats.Sum(r.RawRowView(i)) / math.Sqrt(float64(n))
+		rn.SetVec(i, floats.Sum(r.RawRowView(i))/math.Sqrt(float64(n)))
 	}
-	return floats.Norm(rn, 2) <= unseenTol*mat.Norm(r, 2)
+	return rn, rn.Norm(2) <= unseenTol*mat.Norm(r, 2)
 }
 
-// unseenWarning is the log line of constantsUnseen.
+// unseenWarning is the log line when constantResponse finds constants unseen.
 const unseenWarning = "R does not see a constant heart potential (its rows sum to about 0: a transfer matrix with a reference, such as Wilson's central terminal, or from transmembrane potentials) and the regularization operator leaves constants free: the data do not determine u's constant part, so it is penalized (the reconstruction's mean over the nodes is near 0 in every frame; compare shapes, not offsets)"
+
+// indicator is 1 for true and 0 for false, as values/ record flags.
+func indicator(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // annihilatesConstants reports whether Γ·1 = 0 up to rounding.
 func annihilatesConstants(g *sparse.CSR) bool {

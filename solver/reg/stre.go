@@ -194,7 +194,8 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 	rtr := &mat.Dense{}
 	var ltl *mat.SymDense
 	var ell []float64
-	unseen := annihilatesConstants(l) && constantsUnseen(r)
+	_, unseen := constantResponse(r)
+	unseen = unseen && annihilatesConstants(l)
 	if err := await(ctx, func() (err error) {
 		rtr.Mul(r.T(), r)
 		ltl = gram(l)
@@ -381,10 +382,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 		"lambda_tikhonov": scale,
 		"noise_estimate":  NoiseEstimate(y),
 	}
-	values["constants_unseen"] = 0
-	if unseen {
-		values["constants_unseen"] = 1
-	}
+	values["constants_unseen"] = indicator(unseen)
 	if size > 1 {
 		values["lambda_s_gcv"], values["window_gcv"], values["lambda_t_gcv"] = at(allGCV)
 		values["lambda_s_gml"], values["window_gml"], values["lambda_t_gml"] = at(allGML)
@@ -392,10 +390,7 @@ func SolveSTRE(ctx context.Context, r *mat.Dense, l *sparse.CSR, y *mat.Dense, o
 	if refNorm > 0 {
 		values["gcv_norm_ratio"] = normGrid[allGCV.index] / refNorm
 		values["gml_norm_ratio"] = normGrid[allGML.index] / refNorm
-		values["rejected"] = 0
-		if rejected {
-			values["rejected"] = 1
-		}
+		values["rejected"] = indicator(rejected)
 	}
 	for k, v := range tik {
 		values["tikhonov_"+k] = v

@@ -125,9 +125,8 @@ func SolveTikhonov(ctx context.Context, r *mat.Dense, gamma *sparse.CSR, y *mat.
 		return nil, err
 	}
 	ch.series["singular_values"] = append([]float64(nil), f.sigma...)
-	ch.values["constants_unseen"] = 0
+	ch.values["constants_unseen"] = indicator(f.unseen)
 	if f.unseen {
-		ch.values["constants_unseen"] = 1
 		o.logger().Warn(unseenWarning)
 	}
 	return &inverse.Result{
