@@ -12,7 +12,7 @@ import (
 
 // TestReferencedTransferMatrix: a dataset made with a transfer matrix that
 // does not see a constant heart potential (ECGSim's transmembrane matrix,
-// referenced to Wilson's central terminal: its rows sum to 6e-8 of its
+// referenced to Wilson's central terminal: its rows sum to 7e-8 of its
 // norm), simulated on ECGSim's ventricles by eandarn-synth -forward, then
 // solved by the linear methods. Their operators leave constants free too,
 // and the constant was fitted along R·1 (Tikhonov-2 RE 1.2e4, STRE 359 at

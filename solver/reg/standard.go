@@ -175,9 +175,10 @@ func addConstantPenalty(b *mat.SymDense) error {
 // zero: R then does not see a constant heart potential. Transfer matrices
 // with a reference (rows summing to zero) have ‖R N‖ at their rounding and
 // discretization error (ECGSim's transmembrane matrix, referenced to
-// Wilson's central terminal: 6e-8 of ‖R‖_F); those without one (R·1 = 1,
-// the BEM's and FwdInv's) 0.1–1. Between, a constant fitted exactly would
-// carry the noise amplified 10⁴ times or more.
+// Wilson's central terminal: 7e-8 of ‖R‖_F); those without one (R·1 = 1:
+// the default BEM's, FwdInv's, the Utah sock's) 0.58–0.95. Between, a
+// constant fitted exactly would carry the noise amplified 10⁴ times or
+// more.
 const unseenTol = 1e-4
 
 // constantResponse returns R N, N = 1/√n, and whether R does not see
