@@ -81,6 +81,24 @@ func TestProgressLines(t *testing.T) {
 	}
 }
 
+// TestEnsembleProgress: each member of -ensemble K is a stage of its own in
+// the progress lines, so the members after the first are reported too
+// (they shared member 0's stage name and step count, and the view, having
+// shown that stage done, stayed silent for the rest of the ensemble).
+func TestEnsembleProgress(t *testing.T) {
+	code, _, stderr := clitest.Call(run, "-in", "../../testdata/io/tiny_run.h5", "-out", filepath.Join(t.TempDir(), "r.h5"),
+		"-method", "eandarn", "-epochs", "4", "-ensemble", "2", "-progress", "1ns")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for k := range 2 {
+		stage := `stage="training eandarn member ` + strconv.Itoa(k) + ` of 2"`
+		if !strings.Contains(stderr, "msg=progress "+stage) || !strings.Contains(stderr, `msg="progress: done" `+stage) {
+			t.Errorf("member %d: no progress or completion line for %s:\n%s", k, stage, stderr)
+		}
+	}
+}
+
 // TestSweepProgress: -task all reports the tasks that had to run (a task
 // whose result exists does not count) and ends with the completion line.
 func TestSweepProgress(t *testing.T) {

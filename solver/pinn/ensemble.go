@@ -121,7 +121,7 @@ func (m *Method) ensemble(ctx context.Context, p *inverse.Problem, o *objective,
 		o.cfg = &cfg
 		mlog := log.With("member", k, "of", K, "seed", cfg.Seed)
 		mlog.Info("ensemble member", "checkpoint", run.Checkpoint, "resume", run.Resume != "")
-		r, err := m.train(ctx, p, o, &cfg, &run, mlog)
+		r, err := m.train(ctx, p, o, &cfg, &run, fmt.Sprintf("training %s member %d of %d", cfg.Name, k, K), mlog)
 		if err != nil {
 			return nil, fmt.Errorf("ensemble member %d of %d (seed %d): %w", k, K, cfg.Seed, err)
 		}

@@ -144,14 +144,16 @@ func (m *Method) Solve(ctx context.Context, p *inverse.Problem) (*inverse.Result
 	if m.Run.Ensemble >= 2 {
 		return m.ensemble(ctx, p, o, log)
 	}
-	return m.train(ctx, p, o, &m.Config, &m.Run, log)
+	return m.train(ctx, p, o, &m.Config, &m.Run, "training "+m.Config.Name, log)
 }
 
 // train trains one network on the objective o (its weights as o holds
-// them) with cfg and run and returns its result.
-func (m *Method) train(ctx context.Context, p *inverse.Problem, o *objective, cfg *Config, run *Run, log *slog.Logger) (*inverse.Result, error) {
+// them) with cfg and run and returns its result. stage names the training
+// in progress reports: each ensemble member is a stage of its own, so a
+// progress view that has shown one member done goes on with the next.
+func (m *Method) train(ctx context.Context, p *inverse.Problem, o *objective, cfg *Config, run *Run, stage string, log *slog.Logger) (*inverse.Result, error) {
 	tr := newTrainer(cfg, run, o, cfg.hash(p, o.pm.lb()), log)
-	tr.hooks = m.hooks
+	tr.hooks, tr.stage = m.hooks, stage
 	if err := tr.train(ctx); err != nil {
 		return nil, fmt.Errorf("pinn %s: %w", cfg.Name, err)
 	}
