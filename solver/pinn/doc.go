@@ -47,6 +47,13 @@
 // extra network cost). The AD variant draws 1024 points per batch because
 // its jets cost 1 + K1 + 2·K2 network passes per point.
 //
+// Config.TimeCurriculum draws the batches of the first epochs from a window
+// of the first frames that grows to the whole recording (causal training):
+// where R barely sees a part of the heart only the residuals carry the wave
+// there, and they do so only if the frames before the wave arrives are
+// learnt first; drawn from the whole beat at once the network settles on an
+// upstroke that dies out there (a propagation failure).
+//
 // # Compute backend, precision and parallelism
 //
 // Every step runs on a kernels.Backend (Run.Device, "cpu" by default): the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -215,6 +216,13 @@ func (tr *trainer) train(ctx context.Context) error {
 				"(mV or uV with potential=transmembrane get the units link) and R's scale", ErrDataScale, r, minInitRatio))
 		}
 	}
+	if f := cfg.TimeCurriculum; f > 0 {
+		attrs := []any{"frames_at_epoch_0", cfg.window(0, tr.horizon(), T), "of", T, "fraction_of_lr_horizon", f}
+		if run.Deadline.IsZero() || tr.st.Horizon > 0 { // a budget's horizon is planned after epoch 0
+			attrs = append(attrs, "all_frames_from_epoch", int(math.Ceil(f*float64(tr.horizon()))))
+		}
+		tr.log.Info("time curriculum: batches drawn from the first frames, a window that grows to all of them", attrs...)
+	}
 	tr.sync()
 	if tr.good == nil {
 		tr.good = tr.st.clone()
@@ -401,15 +409,25 @@ func (tr *trainer) flush() (rolledBack bool, err error) {
 // frames returns the batch frames of step pos of an epoch: with
 // RandomFrames, frames Order[pos·B … pos·B+B−1] of the epoch's permutation
 // of all frames, sorted; otherwise the contiguous block Order[pos] of B
-// frames.
+// frames. Under Config.TimeCurriculum the permutation's frame k stands for
+// frame ⌊k·T_e/T⌋ of the epoch's window (block k for block ⌊k·N_e/N⌋ of
+// the N_e = ⌈T_e/B⌉ blocks in it): every frame of the window is drawn
+// ⌊T/T_e⌋ or ⌈T/T_e⌉ times an epoch, and a frame drawn twice for one batch
+// is taken once.
 func (tr *trainer) frames(order []int, pos int) []int {
 	T, B := tr.obj.T, tr.cfg.BatchFrames
+	w := tr.cfg.window(tr.st.Epoch, tr.horizon(), T)
 	if tr.cfg.RandomFrames {
-		f := append(tr.frameB[:0], order[pos*B:min(T, pos*B+B)]...)
+		f := tr.frameB[:0]
+		for _, k := range order[pos*B : min(T, pos*B+B)] {
+			f = append(f, k*w/T)
+		}
 		slices.Sort(f)
-		return f
+		return slices.Compact(f)
 	}
-	return span(tr.frameB, order[pos]*B, min(T, order[pos]*B+B))
+	nsteps, blocks := (T+B-1)/B, (w+B-1)/B
+	k := order[pos] * blocks / nsteps
+	return span(tr.frameB, k*B, min(T, k*B+B))
 }
 
 // rollback restores the last good state (taken at the start of the epoch),

@@ -69,7 +69,16 @@ func nanOnce(step int) func(int, float64) float64 {
 // loss after the interruption point, so the rollback snapshot must survive
 // the checkpoint too.
 func TestResumeBitIdentical(t *testing.T) {
-	for _, name := range []string{"eandarn", "epdl-ad"} {
+	for _, tc := range []struct {
+		name       string
+		curriculum float64 // Config.TimeCurriculum: the interruption falls inside its growing window
+	}{{"eandarn", 0}, {"eandarn", 1}, {"epdl-ad", 0}} {
+		name := tc.name
+		smallMethod := func(t *testing.T, name, dir string) *Method {
+			m := smallMethod(t, name, dir)
+			m.Config.TimeCurriculum = tc.curriculum
+			return m
+		}
 		p := tinyProblem(11, 24)
 		dirA, dirB := t.TempDir(), t.TempDir()
 
