@@ -235,13 +235,14 @@ func TestAccuracyVariants(t *testing.T) {
 
 // variantConfig is DefaultConfig(name), or for "eandarn-paper" eandarn as
 // the paper configures it (README, EAND-ARN: -time-deriv nd -lb-inputs 0
-// -physics-refine 0 -epochs 120), with the guarded ε of the defaults.
+// -physics-refine 0 -time-curriculum 0 -epochs 120), with the guarded ε of
+// the defaults.
 func variantConfig(name string) (Config, error) {
 	if name != "eandarn-paper" {
 		return DefaultConfig(name)
 	}
 	c, err := DefaultConfig("eandarn")
-	c.TimeDeriv, c.LBInputs, c.PhysicsRefine, c.Epochs = ND, 0, 0, 120
+	c.TimeDeriv, c.LBInputs, c.PhysicsRefine, c.TimeCurriculum, c.Epochs = ND, 0, 0, 0, 120
 	return c, err
 }
 
