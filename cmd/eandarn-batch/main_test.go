@@ -163,6 +163,9 @@ func TestBadInput(t *testing.T) {
 		{"time budget shorter than an epoch", []string{"-in", good, "-method", "eandarn", "-time-budget", "1ns", "-log-level", "warn"}, "the time budget ended before the first epoch finished"},
 		{"time budget shorter than an epoch, ensemble", []string{"-in", good, "-method", "epdl-nd", "-time-budget", "1ms", "-ensemble", "2", "-log-level", "warn"}, "ensemble member 0 of 2"},
 		{"negative lr horizon", []string{"-in", good, "-method", "eandarn", "-lr-horizon", "-2"}, "lr horizon -2"},
+		{"time curriculum above 1", []string{"-in", good, "-method", "eandarn", "-time-curriculum", "3"}, "time curriculum 3: want a fraction of the learning-rate horizon in [0, 1]"},
+		{"time curriculum NaN", []string{"-in", good, "-method", "epdl-nd", "-time-curriculum", "NaN"}, "time curriculum NaN"},
+		{"time curriculum with a linear method", []string{"-in", good, "-method", "stre", "-time-curriculum", "0.5"}, "-time-curriculum"},
 		// Weights whose squares overflow: λ = 1e308 gave the λ → ∞ limit
 		// with exit 0, -lambda-s 1e308 exit 1 (an eigen-decomposition of Inf).
 		{"lambda whose square overflows", []string{"-in", good, "-method", "tikhonov2", "-lambda", "1e308"}, "want auto or a number in (0, 1e+150]"},
