@@ -28,12 +28,7 @@ var utahSites = []int{0, 187, 245}
 // correlates ≥ 0.95 with the truth's and that it localizes the pacing site
 // within 10 mm. Skipped with a message without ../shared/data.
 func TestAccuracyRealisticUtah(t *testing.T) {
-	if os.Getenv("EANDARN_ACCURACY") != "1" {
-		t.Skip("about 10 minutes a seed on 2 cores: set EANDARN_ACCURACY=1 (make accuracy)")
-	}
-	d := shareddata.Dir(t, "utah_torso_tank_heart337")
-	out := t.TempDir()
-	bin := buildBinaries(t)
+	d, out, bin := accuracyCase(t, "utah_torso_tank_heart337", "about 10 minutes a seed")
 	type sums struct{ re, at, loc float64 }
 	for _, site := range utahSites {
 		in := filepath.Join(out, "utah-"+strconv.Itoa(site)+".h5")
@@ -69,4 +64,15 @@ func TestAccuracyRealisticUtah(t *testing.T) {
 			t.Errorf("node %d: EAND-ARN AT corr %.3f (want ≥ 0.95), localization %.1f mm (want ≤ 10)", site, e.at, e.loc)
 		}
 	}
+}
+
+// accuracyCase starts an accuracy test on a dataset of ../shared/data: it
+// skips (saying it takes about duration) without EANDARN_ACCURACY=1 and
+// without the data, and returns the data folder, a temporary output folder
+// and the built binaries' folder.
+func accuracyCase(t *testing.T, dataset, duration string) (data, out, bin string) {
+	if os.Getenv("EANDARN_ACCURACY") != "1" {
+		t.Skip(duration + " on 2 cores: set EANDARN_ACCURACY=1 (make accuracy)")
+	}
+	return shareddata.Dir(t, dataset), t.TempDir(), buildBinaries(t)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/eandarn/eandarn/io/resultfile"
 	"github.com/eandarn/eandarn/io/runfile"
-	"github.com/eandarn/eandarn/io/shareddata"
 )
 
 // weaklySeen marks the heart nodes whose column of R has a norm below 1%
@@ -63,12 +61,7 @@ func nodeRE(u, truth mat.Matrix, sel []bool, want bool) float64 {
 // and below the run without the curriculum on both. Skipped without
 // EANDARN_ACCURACY=1 or the shared data.
 func TestAccuracyWeaklySeen(t *testing.T) {
-	if os.Getenv("EANDARN_ACCURACY") != "1" {
-		t.Skip("about 25 minutes a seed on 2 cores: set EANDARN_ACCURACY=1 (make accuracy)")
-	}
-	d := shareddata.Dir(t, "fwdinv_spline_subject1")
-	out := t.TempDir()
-	bin := buildBinaries(t)
+	d, out, bin := accuracyCase(t, "fwdinv_spline_subject1", "about 25 minutes a seed")
 	in := filepath.Join(out, "fwdinv.h5")
 	runBin(t, filepath.Join(bin, "eandarn-synth"), "-heart", filepath.Join(d, "heart"), "-forward", filepath.Join(d, "forward_matrix_114x350.csv"),
 		"-pace", "10", "-refine", "7", "-out", in, "-log-level", "warn")
