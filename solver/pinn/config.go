@@ -117,7 +117,7 @@ type Config struct {
 	// least BatchFrames, and from all T frames once e ≥ F·H. Where R barely
 	// sees a part of the heart, only the residuals carry the wave there; in
 	// frames drawn from the whole beat at once the network settles on an
-	// upstroke that dies out (u peaks at 0.2–0.6 while v rises) before the
+	// upstroke that dies out (u peaks at 0.14–0.6 while v rises) before the
 	// wave has reached those nodes in the frames it has learnt. 0 draws from
 	// all frames from the start, as the paper does (and the EP-DL variants'
 	// defaults); EAND-ARN's default is 1/3.
