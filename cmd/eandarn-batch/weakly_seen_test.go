@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,39 +11,26 @@ import (
 
 	"github.com/eandarn/eandarn/io/resultfile"
 	"github.com/eandarn/eandarn/io/runfile"
+	"github.com/eandarn/eandarn/solver/metrics"
 )
 
-// weaklySeen marks the heart nodes whose column of R has a norm below 1%
-// of the median column norm: nodes the body-surface data barely see.
-func weaklySeen(r *mat.Dense) []bool {
+// weaklySeen labels the heart nodes whose column of R has a norm below 1%
+// of the median column norm (nodes the body-surface data barely see) 1,
+// the others 0, as regions for metrics.ByRegion.
+func weaklySeen(r *mat.Dense) []int {
 	_, n := r.Dims()
 	norms := make([]float64, n)
 	for j := range norms {
 		norms[j] = mat.Norm(r.ColView(j), 2)
 	}
 	median := slices.Sorted(slices.Values(norms))[n/2]
-	weak := make([]bool, n)
+	weak := make([]int, n)
 	for j, x := range norms {
-		weak[j] = x < 0.01*median
+		if x < 0.01*median {
+			weak[j] = 1
+		}
 	}
 	return weak
-}
-
-// nodeRE is Eq. 19's RE over the rows i of u and truth with sel[i] == want.
-func nodeRE(u, truth mat.Matrix, sel []bool, want bool) float64 {
-	var num, den float64
-	_, T := truth.Dims()
-	for i, s := range sel {
-		if s != want {
-			continue
-		}
-		for t := range T {
-			d, x := u.At(i, t)-truth.At(i, t), truth.At(i, t)
-			num += d * d
-			den += x * x
-		}
-	}
-	return math.Sqrt(num / den)
 }
 
 // TestAccuracyWeaklySeen runs the binaries on a transfer matrix that
@@ -70,12 +56,6 @@ func TestAccuracyWeaklySeen(t *testing.T) {
 		t.Fatal(err)
 	}
 	weak := weaklySeen(p.R)
-	nweak := 0
-	for _, w := range weak {
-		if w {
-			nweak++
-		}
-	}
 	variants := []struct {
 		name string
 		args []string
@@ -100,10 +80,10 @@ func TestAccuracyWeaklySeen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u := f.Matrices["reconstruction/u"]
-			w, o := nodeRE(u, p.TruthU, weak, true), nodeRE(u, p.TruthU, weak, false)
+			by := metrics.ByRegion(f.Matrices["reconstruction/u"], p.TruthU, weak, 2)
+			w, o := by[1].RE, by[0].RE
 			t.Logf("σ 0.02 seed %s %-26s RE %.3f (weakly seen %d nodes %.3f, the rest %.3f) AT corr %.3f localization %.1f mm (%.0f s)",
-				seed, v.name, *s.RE, nweak, w, o, *s.ATCC, *s.Localization, s.TotalSeconds)
+				seed, v.name, *s.RE, by[1].Nodes, w, o, *s.ATCC, *s.Localization, s.TotalSeconds)
 			n := float64(len(seeds))
 			mean[k].re += *s.RE / n
 			mean[k].weak += w / n
