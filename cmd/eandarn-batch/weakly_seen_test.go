@@ -41,7 +41,7 @@ func weaklySeen(r *mat.Dense) []int {
 // the BSPM's rms) for the seeds of EANDARN_SUITE_SEEDS (default 1,2,3),
 // tikhonov2, eandarn with its defaults and eandarn -time-curriculum 0 (all
 // frames from the first epoch). On those nodes only the residuals carry
-// the wave; without the curriculum the network's upstroke dies out there.
+// the wave; without the curriculum the network leaves most of them at rest.
 // It checks, on the means over seeds, that the default's RE is at most
 // 0.6 × Tikhonov-2's overall, below Tikhonov-2's on the weakly seen nodes,
 // and below the run without the curriculum on both. Skipped without

@@ -115,12 +115,12 @@ type Config struct {
 	// tenth of the recording to all of it (causal training): epoch e draws
 	// from frames [0, T_e), T_e = ⌈T·(w0 + (1−w0)·e/(F·H))⌉, w0 = 0.1, at
 	// least BatchFrames, and from all T frames once e ≥ F·H. Where R barely
-	// sees a part of the heart, only the residuals carry the wave there; in
-	// frames drawn from the whole beat at once the network settles on an
-	// upstroke that dies out (u peaks at 0.14–0.6 while v rises) before the
-	// wave has reached those nodes in the frames it has learnt. 0 draws from
-	// all frames from the start, as the paper does (and the EP-DL variants'
-	// defaults); EAND-ARN's default is 1/3.
+	// sees a part of the heart, only the residuals carry the wave there; with
+	// frames drawn from the whole beat at once the network leaves most of
+	// those nodes at rest (the resting solution satisfies the residuals
+	// locally) before the wave has reached them in the frames it has
+	// learnt. 0 draws from all frames from the start, as the paper does (and
+	// the EP-DL variants' defaults); EAND-ARN's default is 1/3.
 	TimeCurriculum float64 `json:",omitempty"` // omitted at 0, so the hashes of runs without it stay those of earlier versions
 
 	BadInitRatio float64 // initial λ·L_EP/L_D above which the run is flagged "bad_init"

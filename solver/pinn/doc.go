@@ -51,8 +51,8 @@
 // of the first frames that grows to the whole recording (causal training):
 // where R barely sees a part of the heart only the residuals carry the wave
 // there, and they do so only if the frames before the wave arrives are
-// learnt first; drawn from the whole beat at once the network settles on an
-// upstroke that dies out there (a propagation failure).
+// learnt first; drawn from the whole beat at once the network leaves them
+// at rest, which satisfies the residuals locally (a propagation failure).
 //
 // # Compute backend, precision and parallelism
 //
