@@ -1,11 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,11 +39,17 @@ import (
 //	                        "method=K" entries set it per method ("eandarn=3,epdl-nd=1"), a bare K for the rest
 //	EANDARN_SUITE_PINN      extra flags of the PINN methods (e.g. "-epochs 60"), default none
 //	EANDARN_SUITE_OUT       folder that keeps the run files, results and suite.jsonl (default: a temporary one)
+//	EANDARN_SUITE_REUSE     "any": read back runs of other builds too (below), default ""
 //
 // In a kept folder a run whose command line is already in suite.jsonl, with
-// its result file present, is not run again but read back: an interrupted
-// suite resumes, and subsets run one after another (each method with its own
-// ensemble size, say) come out as one table when the whole is asked for.
+// its result file present and made by the same build of eandarn-batch, is
+// not run again but read back: an interrupted suite resumes, and subsets run
+// one after another (each method with its own ensemble size, say) come out
+// as one table when the whole is asked for. The build is part of the key
+// because a changed default leaves the command line as it was: without it
+// a kept folder would serve the old default's numbers as the new one's.
+// EANDARN_SUITE_REUSE=any lifts that, for when the changes since cannot
+// affect the results (documentation, say).
 var suiteEnv = map[string]string{
 	"EANDARN_SUITE_SITES":    "apex,lv,rv",
 	"EANDARN_SUITE_NOISE":    "0.01,0.05",
@@ -50,6 +58,7 @@ var suiteEnv = map[string]string{
 	"EANDARN_SUITE_ENSEMBLE": "3",
 	"EANDARN_SUITE_PINN":     "",
 	"EANDARN_SUITE_OUT":      "",
+	"EANDARN_SUITE_REUSE":    "",
 }
 
 func suiteSetting(name string) string {
@@ -85,23 +94,36 @@ func suiteEnsemble(method string) (string, error) {
 }
 
 // suiteLine is a line of suite.jsonl: the run's command line (without the
-// binary) and its JSON summary.
+// binary), the build that ran it and its JSON summary.
 type suiteLine struct {
 	Site     string          `json:"site"`
 	PaceNode int             `json:"pace_node"`
 	Args     []string        `json:"args"`
+	Build    string          `json:"build"`
 	Run      json.RawMessage `json:"run"`
 }
 
-// suiteDone reads the runs of a suite.jsonl whose result files exist, by
-// command line; a missing file is an empty suite.
-func suiteDone(path string) (map[string]json.RawMessage, error) {
-	done := make(map[string]json.RawMessage)
+// suiteBuild names a build of a binary by the SHA-256 of its file, so runs
+// are read back only by the code that made them.
+func suiteBuild(binary string) (string, error) {
+	b, err := os.ReadFile(binary)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))[:16], nil
+}
+
+// suiteDone reads the runs of a suite.jsonl whose result files exist and
+// whose build is build (any build when build is ""), by command line, and
+// counts the lines left out for their build; a missing file is an empty
+// suite.
+func suiteDone(path, build string) (done map[string]json.RawMessage, otherBuild int, err error) {
+	done = make(map[string]json.RawMessage)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return done, nil
+		return done, 0, nil
 	} else if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for i, text := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		var l suiteLine
@@ -109,15 +131,20 @@ func suiteDone(path string) (map[string]json.RawMessage, error) {
 			continue
 		}
 		if err := json.Unmarshal([]byte(text), &l); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+			return nil, 0, fmt.Errorf("%s line %d: %w", path, i+1, err)
 		}
 		if j := slices.Index(l.Args, "-out"); j >= 0 && j+1 < len(l.Args) {
-			if _, err := os.Stat(l.Args[j+1]); err == nil {
-				done[strings.Join(l.Args, " ")] = l.Run
+			if _, err := os.Stat(l.Args[j+1]); err != nil {
+				continue
 			}
+			if build != "" && l.Build != build {
+				otherBuild++
+				continue
+			}
+			done[strings.Join(l.Args, " ")] = l.Run
 		}
 	}
-	return done, nil
+	return done, otherBuild, nil
 }
 
 // ECGSim's region labels, in the order of the region file's labels 1, 2, 3.
@@ -278,9 +305,24 @@ func TestAccuracyRealistic(t *testing.T) {
 	t.Logf("pacing nodes: apex %d, LV free wall %d, RV free wall %d", sites["apex"], sites["lv"], sites["rv"])
 
 	pinnFlags := strings.Fields(suiteSetting("EANDARN_SUITE_PINN"))
-	done, err := suiteDone(filepath.Join(out, "suite.jsonl"))
+	build, err := suiteBuild(filepath.Join(bin, "eandarn-batch"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	reuse := build
+	switch suiteSetting("EANDARN_SUITE_REUSE") {
+	case "any":
+		reuse = ""
+	case "":
+	default:
+		t.Fatalf("EANDARN_SUITE_REUSE: %q, want \"any\" or nothing", suiteSetting("EANDARN_SUITE_REUSE"))
+	}
+	done, otherBuild, err := suiteDone(filepath.Join(out, "suite.jsonl"), reuse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if otherBuild > 0 {
+		t.Logf("%d runs in %s were made by another build of eandarn-batch: run again (EANDARN_SUITE_REUSE=any reads them back)", otherBuild, out)
 	}
 	jsonl, err := os.OpenFile(filepath.Join(out, "suite.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -314,7 +356,7 @@ func TestAccuracyRealistic(t *testing.T) {
 					line, reused := done[strings.Join(args, " ")]
 					if !reused {
 						line = json.RawMessage(strings.TrimSpace(runBin(t, filepath.Join(bin, "eandarn-batch"), args...)))
-						b, err := json.Marshal(suiteLine{Site: site, PaceNode: node, Args: args, Run: line})
+						b, err := json.Marshal(suiteLine{Site: site, PaceNode: node, Args: args, Build: build, Run: line})
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -549,26 +591,40 @@ func TestSuiteSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	for _, out := range []string{kept, gone} {
-		l, err := json.Marshal(suiteLine{Site: "apex", Args: []string{"-method", "eandarn", "-out", out}, Run: json.RawMessage(`{"re":0.5}`)})
+	for _, l := range []suiteLine{
+		{Site: "apex", Args: []string{"-method", "eandarn", "-out", kept}, Build: "new", Run: json.RawMessage(`{"re":0.5}`)},
+		{Site: "apex", Args: []string{"-method", "eandarn", "-out", gone}, Build: "new", Run: json.RawMessage(`{"re":0.6}`)},
+		{Site: "apex", Args: []string{"-method", "eandarn", "-seed", "2", "-out", kept}, Build: "old", Run: json.RawMessage(`{"re":0.7}`)},
+	} {
+		text, err := json.Marshal(l)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.Write(append(l, '\n'))
+		b.Write(append(text, '\n'))
 	}
 	path := filepath.Join(dir, "suite.jsonl")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	done, err := suiteDone(path)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		build string
+		want  []string
+		other int
+	}{
+		{"new", []string{"-method eandarn -out " + kept}, 1},
+		{"", []string{"-method eandarn -out " + kept, "-method eandarn -seed 2 -out " + kept}, 0},
+	} {
+		done, other, err := suiteDone(path, c.build)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := slices.Sorted(maps.Keys(done))
+		if !slices.Equal(got, c.want) || other != c.other {
+			t.Errorf("suiteDone build %q: %q and %d of another build, want %q and %d", c.build, got, other, c.want, c.other)
+		}
 	}
-	if len(done) != 1 || string(done["-method eandarn -out "+kept]) != `{"re":0.5}` {
-		t.Errorf("suiteDone: %v, want only the run whose result is kept", done)
-	}
-	if done, err := suiteDone(filepath.Join(dir, "none.jsonl")); err != nil || len(done) != 0 {
-		t.Errorf("suiteDone of no file: %v, %v", done, err)
+	if done, other, err := suiteDone(filepath.Join(dir, "none.jsonl"), "new"); err != nil || len(done) != 0 || other != 0 {
+		t.Errorf("suiteDone of no file: %v, %d, %v", done, other, err)
 	}
 }
 
